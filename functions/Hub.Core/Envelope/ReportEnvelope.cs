@@ -1,0 +1,192 @@
+using System.Text.Json.Serialization;
+
+namespace Hub.Core.Envelope;
+
+/// <summary>
+/// The queue message every channel produces: one normalised, versioned report (<c>hub.report/v1</c>).
+/// Field meanings are documented in docs/envelope.md and pinned by schemas/hub.report.v1.schema.json.
+/// Large content never rides here: evidence and the raw request are blob references with SHA-256.
+/// </summary>
+public sealed record ReportEnvelope
+{
+    public const string SchemaV1 = "hub.report/v1";
+
+    public string Schema { get; init; } = SchemaV1;
+
+    /// <summary>ULID: sortable by receipt time, unique without coordination.</summary>
+    public required string Id { get; init; }
+
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>One of <see cref="Channels"/>.</summary>
+    public required string Channel { get; init; }
+
+    /// <summary>The configured instance that received it (e.g. <c>hn-sms</c>).</summary>
+    public required string ChannelInstance { get; init; }
+
+    /// <summary>The short code the reporter was given and can quote (e.g. <c>7K2Q-9XHM</c>).</summary>
+    public required string ReferenceCode { get; init; }
+
+    public required ReportSource Source { get; init; }
+
+    public required Reporter Reporter { get; init; }
+
+    public required Incident Incident { get; init; }
+
+    public IReadOnlyList<Evidence> Evidence { get; init; } = [];
+
+    public Location? Location { get; init; }
+
+    public required Signals Signals { get; init; }
+
+    public RawReference? Raw { get; init; }
+
+    public TraceContext? Trace { get; init; }
+
+    /// <summary>The key that makes a report exactly one case: (channel instance, provider message id).</summary>
+    [JsonIgnore]
+    public string DedupKey => $"{ChannelInstance}|{Source.ProviderMessageId}";
+}
+
+public static class Channels
+{
+    public const string Voice111 = "voice-111";
+    public const string Sms = "sms";
+    public const string Zalo = "zalo";
+    public const string Messenger = "messenger";
+    public const string Platform = "platform";
+    public const string Web = "web";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Voice111, Sms, Zalo, Messenger, Platform, Web,
+    };
+}
+
+public sealed record ReportSource
+{
+    /// <summary>Who delivered it: <c>twilio</c>, <c>sms-gateway</c>, <c>zalo</c>, <c>meta</c>, a platform id…</summary>
+    public required string Provider { get; init; }
+
+    /// <summary>The provider-side account that received it: Twilio number, short code, OA id, page id.</summary>
+    public string? ProviderAccount { get; init; }
+
+    /// <summary>The provider's id for the message (MessageSid, gateway id, mid, msg_id): the idempotency key.</summary>
+    public required string ProviderMessageId { get; init; }
+
+    public string? ConversationId { get; init; }
+
+    /// <summary>Carrier or network named by the gateway (Viettel, Vinaphone, MobiFone…), when known.</summary>
+    public string? Carrier { get; init; }
+}
+
+public sealed record Reporter
+{
+    /// <summary>Keyed HMAC-SHA256 of the provider user id: links reports by one person without the id.</summary>
+    public string? Pseudonym { get; init; }
+
+    /// <summary>AES-GCM ciphertext of the contact (phone number) for call-back: <c>v1.{keyId}.{base64url}</c>.</summary>
+    public string? ContactRef { get; init; }
+
+    /// <summary>One of <see cref="ReporterRoles"/>.</summary>
+    public string Role { get; init; } = ReporterRoles.Unknown;
+
+    /// <summary>e.g. <c>under-10</c>, <c>10-13</c>, <c>14-15</c>, <c>16-17</c>, <c>adult</c>, <c>unknown</c>.</summary>
+    public string AgeBand { get; init; } = "unknown";
+
+    public bool Anonymous { get; init; }
+}
+
+public static class ReporterRoles
+{
+    public const string Child = "child";
+    public const string Parent = "parent";
+    public const string Teacher = "teacher";
+    public const string OtherAdult = "other-adult";
+    public const string Platform = "platform";
+    public const string Unknown = "unknown";
+}
+
+public sealed record Incident
+{
+    /// <summary>Hub taxonomy codes (see <see cref="Taxonomy.Categories"/>).</summary>
+    public IReadOnlyList<string> Categories { get; init; } = [];
+
+    /// <summary>What the reporter said, NFC-normalised.</summary>
+    public string? Description { get; init; }
+
+    public IReadOnlyList<string> Urls { get; init; } = [];
+
+    public IReadOnlyList<string> ReportedAccounts { get; init; } = [];
+
+    public DateTimeOffset? OccurredAt { get; init; }
+}
+
+public sealed record Evidence
+{
+    /// <summary><c>image</c>, <c>audio</c>, <c>video</c>, <c>file</c>, <c>transcript</c>, <c>link</c>.</summary>
+    public required string Kind { get; init; }
+
+    /// <summary><c>{container}/{name}</c>; absent when the fetch failed (see <see cref="Error"/>).</summary>
+    public string? Blob { get; init; }
+
+    /// <summary>Lowercase hex SHA-256 of the plaintext content.</summary>
+    public string? Sha256 { get; init; }
+
+    public string? Md5 { get; init; }
+
+    public string? Pdq { get; init; }
+
+    public string? ContentType { get; init; }
+
+    public long? Size { get; init; }
+
+    public string? SourceUrl { get; init; }
+
+    /// <summary>Why the content is missing (refused host, too large, fetch failed). Never silently dropped.</summary>
+    public string? Error { get; init; }
+}
+
+public sealed record Location
+{
+    /// <summary>Province code of the 34 units since 1 July 2025 (Decision 19/2025/QĐ-TTg).</summary>
+    public string? ProvinceCode { get; init; }
+
+    /// <summary>Where the province came from: <c>channel-instance</c>, <c>text</c>, <c>reporter</c>.</summary>
+    public string? Basis { get; init; }
+}
+
+public sealed record Signals
+{
+    /// <summary>One of <see cref="Urgencies"/>.</summary>
+    public string Urgency { get; init; } = Urgencies.Normal;
+
+    public IReadOnlyList<string> Reasons { get; init; } = [];
+}
+
+public static class Urgencies
+{
+    public const string Immediate = "immediate";
+    public const string High = "high";
+    public const string Normal = "normal";
+    public const string Low = "low";
+}
+
+public sealed record RawReference
+{
+    public required string Blob { get; init; }
+
+    /// <summary>Lowercase hex SHA-256 of the request body exactly as received (before encryption).</summary>
+    public required string Sha256 { get; init; }
+
+    public string? ContentType { get; init; }
+
+    /// <summary>Content key id: the raw blob is AES-GCM encrypted because it holds the reporter's number.</summary>
+    public string? KeyId { get; init; }
+}
+
+public sealed record TraceContext
+{
+    /// <summary>W3C <c>traceparent</c> of the request that produced the report.</summary>
+    public string? Traceparent { get; init; }
+}

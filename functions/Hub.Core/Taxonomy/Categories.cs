@@ -1,0 +1,34 @@
+namespace Hub.Core.Taxonomy;
+
+/// <summary>Hub taxonomy codes (domain.md §3.5). Stable: stored in every envelope and case.</summary>
+public static class Categories
+{
+    public static readonly IReadOnlyDictionary<string, string> All = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["OCSEA.CSAM"] = "Hình ảnh, video xâm hại tình dục trẻ em",
+        ["OCSEA.GROOMING"] = "Dụ dỗ, làm quen để xâm hại (grooming)",
+        ["OCSEA.SEXTORTION"] = "Đe dọa tung ảnh nhạy cảm",
+        ["OCSEA.SELF_GENERATED"] = "Ảnh của chính trẻ bị chia sẻ, phát tán",
+        ["OCSEA.LIVESTREAM"] = "Xâm hại phát trực tiếp",
+        ["OCSEA.OBSCENE_TO_CHILD"] = "Gửi nội dung đồi trụy cho trẻ",
+        ["EXPL.TRAFFICKING"] = "Mua bán trẻ em",
+        ["EXPL.SEXUAL_OFFLINE"] = "Bóc lột tình dục",
+        ["EXPL.LABOUR"] = "Bóc lột sức lao động",
+        ["VIOL.SEXUAL"] = "Xâm hại tình dục",
+        ["VIOL.PHYSICAL"] = "Bạo lực thể chất",
+        ["VIOL.EMOTIONAL"] = "Bạo lực tinh thần",
+        ["ONLINE.BULLYING"] = "Bắt nạt trên mạng",
+        ["ONLINE.PRIVACY"] = "Đăng tải bí mật đời tư của trẻ",
+        ["ONLINE.HARMFUL_CONTENT"] = "Nội dung độc hại",
+        ["ONLINE.FRAUD"] = "Lừa đảo trẻ em",
+        ["NEGLECT.ABANDONED"] = "Bỏ rơi",
+        ["NEGLECT.NEGLECT"] = "Bỏ mặc",
+        ["MISSING"] = "Trẻ mất tích, bỏ nhà",
+        ["WELLBEING.SELF_HARM"] = "Tự hại, ý định tự tử",
+        ["OTHER"] = "Khác",
+        ["INFO"] = "Hỏi thông tin",
+        ["NON_CASE"] = "Không phải vụ việc (nhầm, thử)",
+    };
+
+    public static bool IsValid(string code) => All.ContainsKey(code);
+}

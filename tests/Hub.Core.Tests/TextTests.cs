@@ -1,0 +1,53 @@
+using Hub.Core.Text;
+
+namespace Hub.Core.Tests;
+
+public class TextTests
+{
+    [Fact]
+    public void NormalizationWorks_OnThisRuntime() => VietnameseText.NormalizationWorks().ShouldBeTrue();
+
+    [Fact]
+    public void Normalize_NfdBecomesNfc()
+    {
+        const string nfd = "Tie\u0302\u0301ng Vie\u0323\u0302t";
+        var nfc = VietnameseText.Normalize(nfd);
+        nfc.ShouldBe("Tiếng Việt");
+        nfc.Length.ShouldBeLessThan(nfd.Length);
+    }
+
+    [Fact]
+    public void Normalize_DropsControlCharactersButKeepsNewlines() =>
+        VietnameseText.Normalize("a\u0000b\u0007c\nd\te").ShouldBe("abc\nd\te");
+
+    [Theory]
+    [InlineData("Tôi bị dọa", "toi bi doa")]
+    [InlineData("To\u0302i bi\u0323 do\u0323a", "toi bi doa")]
+    [InlineData("ĐẶNG", "dang")]
+    [InlineData("đường", "duong")]
+    public void Fold_StripsAccentsAndMapsD(string input, string expected) => VietnameseText.Fold(input).ShouldBe(expected);
+
+    [Theory]
+    [InlineData("Hello", 1)]
+    [InlineData("Cảm ơn bạn. Mã báo cáo: 7K2Q-9XHM. Gọi 111 nếu cần giúp ngay.", 1)]
+    [InlineData("Tiếng Việt có dấu", 1)]
+    public void Segments_Counts(string text, int expected) => SmsText.Segments(text).ShouldBe(expected);
+
+    [Fact]
+    public void Segments_Ucs2BoundaryAt70()
+    {
+        SmsText.Segments(new string('ế', 70)).ShouldBe(1);
+        SmsText.Segments(new string('ế', 71)).ShouldBe(2);
+        SmsText.Segments(new string('ế', 134)).ShouldBe(2);
+        SmsText.Segments(new string('ế', 135)).ShouldBe(3);
+    }
+
+    [Fact]
+    public void Segments_Gsm7BoundaryAt160()
+    {
+        SmsText.IsGsm7("abc àèé").ShouldBeTrue();
+        SmsText.Segments(new string('a', 160)).ShouldBe(1);
+        SmsText.Segments(new string('a', 161)).ShouldBe(2);
+        SmsText.Segments(new string('a', 159) + "€").ShouldBe(2); // € costs two septets
+    }
+}
