@@ -1,0 +1,34 @@
+using Azure.Data.Tables;
+using Hub.Core.Privacy;
+using Hub.Functions.Privacy;
+using Hub.Functions.Storage;
+
+namespace Hub.Functions.Channels;
+
+/// <summary>STOP/START per sender pseudonym, so later outbound SMS (call-backs, follow-ups) can respect them.</summary>
+public static class OptOuts
+{
+    public static async Task RecordAsync(HubStorage storage, PrivacyServices privacy, TimeProvider time, string sender, string instance, bool optOut, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(privacy);
+        ArgumentNullException.ThrowIfNull(time);
+        try
+        {
+            await storage.EnsureCreatedAsync(ct);
+            var pseudonym = privacy.Pseudonymizer.For(Pseudonymizer.PhoneKind, sender);
+            if (optOut)
+            {
+                await storage.OptOuts.UpsertEntityAsync(new TableEntity(TableKeys.Escape(instance), pseudonym) { ["At"] = time.GetUtcNow() }, cancellationToken: ct);
+            }
+            else
+            {
+                await storage.OptOuts.DeleteEntityAsync(TableKeys.Escape(instance), pseudonym, cancellationToken: ct);
+            }
+        }
+        catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)
+        {
+            throw new StorageUnavailableException("Storage is unreachable; the keyword was not recorded.", ex);
+        }
+    }
+}

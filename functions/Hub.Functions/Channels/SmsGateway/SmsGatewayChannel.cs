@@ -1,0 +1,149 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Hub.Core.Envelope;
+using ReportChannels = Hub.Core.Envelope.Channels;
+using Hub.Core.Privacy;
+using Hub.Core.Signatures;
+using Hub.Core.Text;
+using Hub.Functions.Hosting;
+using Hub.Functions.Intake;
+using Hub.Functions.Privacy;
+using Hub.Functions.Storage;
+
+namespace Hub.Functions.Channels.SmsGateway;
+
+/// <summary>
+/// Inbound SMS from a Vietnamese carrier gateway, <c>POST /api/channels/sms-gateway/{instance}</c>, signed
+/// with the hub scheme (<see cref="HubSignature"/>): 5-minute window, primary and secondary secret.
+/// Replies go back through the gateway's own send API, so the response carries the text to send.
+/// </summary>
+public static class SmsGatewayChannel
+{
+    public const string FunctionName = "SmsGateway";
+
+    public static IEndpointRouteBuilder MapSmsGateway(this IEndpointRouteBuilder app)
+    {
+        app.MapChannelWebhook(ChannelTypes.SmsGateway, FunctionName, HandleAsync);
+        return app;
+    }
+
+    private static async Task<IResult> HandleAsync(ChannelRequest req, CancellationToken ct)
+    {
+        var services = req.Http.RequestServices;
+        var time = services.GetRequiredService<TimeProvider>();
+        var headers = req.Http.Request.Headers;
+        var verdict = HubSignature.Verify(
+            [req.Options.Secret!, req.Options.SecondarySecret ?? string.Empty],
+            headers[HubSignature.TimestampHeader].ToString(),
+            headers[HubSignature.SignatureHeader].ToString(),
+            req.Body,
+            time.GetUtcNow(),
+            HubSignature.DefaultWindow);
+        switch (verdict)
+        {
+            case HubSignatureResult.Missing:
+                return Problems.Unauthorized("X-Hub-Timestamp and X-Hub-Signature are required.");
+            case HubSignatureResult.Stale:
+                return Problems.Unauthorized("X-Hub-Timestamp is outside the 5-minute window.");
+            case HubSignatureResult.Malformed or HubSignatureResult.Invalid:
+                return Problems.Unauthorized("X-Hub-Signature does not verify.");
+        }
+
+        if (req.Http.Request.ContentType is not { } ctHeader || !MediaTypeHeaderValue.TryParse(ctHeader, out var mt)
+            || !string.Equals(mt.MediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return Problems.UnsupportedMediaType("application/json");
+        }
+
+        SmsGatewayMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize(req.Body, SmsGatewayJsonContext.Default.SmsGatewayMessage);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest($"The body is not valid JSON for the gateway contract ({ex.Path ?? "$"}).");
+        }
+
+        var errors = Validate(message);
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("The message is missing required fields.", errors);
+        }
+
+        var text = VietnameseText.Normalize(message!.Text);
+        var sender = Msisdn.Normalize(message.From);
+        var keyword = SmsKeywords.Match(text);
+        if (keyword == SmsKeyword.Help)
+        {
+            return Results.Json(new SmsGatewayResponse("keyword", null, null, SmsKeywords.HelpText), SmsGatewayJsonContext.Default.SmsGatewayResponse);
+        }
+
+        if (keyword is SmsKeyword.Stop or SmsKeyword.Start)
+        {
+            await OptOuts.RecordAsync(services.GetRequiredService<HubStorage>(), services.GetRequiredService<PrivacyServices>(), time, sender, req.Instance, keyword == SmsKeyword.Stop, ct);
+            return Results.Json(new SmsGatewayResponse("keyword", null, null, null), SmsGatewayJsonContext.Default.SmsGatewayResponse);
+        }
+
+        var result = await services.GetRequiredService<IntakeService>().AcceptAsync(
+            new IntakeSubmission
+            {
+                Channel = ReportChannels.Sms,
+                ChannelInstance = req.Instance,
+                Provider = "sms-gateway",
+                ProviderAccount = message.To,
+                ProviderMessageId = message.MessageId!,
+                Carrier = message.Carrier ?? req.Options.Carrier,
+                SenderId = sender,
+                Text = text,
+                RawBody = req.Body,
+                RawContentType = req.Http.Request.ContentType,
+                ProvinceCode = req.Options.Province,
+            },
+            ct);
+
+        return Results.Json(
+            new SmsGatewayResponse(result.Duplicate ? "duplicate" : "accepted", result.ReportId, result.ReferenceCode, SmsReplies.For(req.Options, result.ReferenceCode, result.Urgency)),
+            SmsGatewayJsonContext.Default.SmsGatewayResponse);
+    }
+
+    private static Dictionary<string, string[]> Validate(SmsGatewayMessage? m)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (m is null)
+        {
+            errors["$"] = ["a JSON object is required"];
+            return errors;
+        }
+
+        if (string.IsNullOrWhiteSpace(m.MessageId))
+        {
+            errors["$.messageId"] = ["is required"];
+        }
+        else if (m.MessageId.Length > 128)
+        {
+            errors["$.messageId"] = ["must be at most 128 characters"];
+        }
+
+        if (string.IsNullOrWhiteSpace(m.From))
+        {
+            errors["$.from"] = ["is required"];
+        }
+
+        if (string.IsNullOrWhiteSpace(m.To))
+        {
+            errors["$.to"] = ["is required"];
+        }
+
+        if (m.Text is null)
+        {
+            errors["$.text"] = ["is required (may be empty)"];
+        }
+        else if (m.Text.Length > 1600)
+        {
+            errors["$.text"] = ["must be at most 1,600 characters"];
+        }
+
+        return errors;
+    }
+}

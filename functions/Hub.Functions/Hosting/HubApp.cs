@@ -1,0 +1,130 @@
+using Hub.Core.Text;
+using Hub.Functions.Channels;
+using Hub.Functions.Channels.SmsGateway;
+using Hub.Functions.Channels.TwilioSms;
+using Hub.Functions.Intake;
+using Hub.Functions.Privacy;
+using Hub.Functions.Processing;
+using Hub.Functions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Functions.Hosting;
+
+/// <summary>Service registration and endpoint mapping for both hosting modes (DESIGN "Two hosting modes, one code path").</summary>
+public static class HubApp
+{
+    public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
+    public const string DefaultUrl = "http://localhost:7071";
+
+    public static bool IsCustomHandler(IConfiguration configuration) =>
+        !string.IsNullOrEmpty(configuration[CustomHandlerPortVariable]);
+
+    public static WebApplicationBuilder AddHub(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var config = builder.Configuration;
+        if (IsCustomHandler(config))
+        {
+            // The Functions host picks a loopback port and proxies HTTP to it; the host runs the queue triggers.
+            builder.WebHost.UseUrls($"http://127.0.0.1:{config[CustomHandlerPortVariable]}");
+            config["Hub:Processor:Enabled"] = "false";
+        }
+        else if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddHubServices(builder.Environment);
+        return builder;
+    }
+
+    /// <summary>Everything but the web host: also used by the admin commands.</summary>
+    public static IServiceCollection AddHubServices(this IServiceCollection services, IHostEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        services.AddHostedService<StartupChecks>();
+        services.AddHostedService<AzuriteLauncher>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section).ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<PrivacyOptions>, PrivacyOptionsSetup>();
+        services.AddSingleton<IValidateOptions<PrivacyOptions>, PrivacyOptionsSetup>();
+        services.AddOptions<ChannelsOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<ChannelsOptions>, ChannelsOptionsSetup>();
+        services.AddSingleton<IValidateOptions<ChannelsOptions>, ChannelsOptionsSetup>();
+
+        services.AddSingleton<PrivacyServices>();
+        services.AddSingleton<HubStorage>();
+        services.AddSingleton<IntakeService>();
+        services.AddSingleton<MediaFetcher>();
+        services.AddHttpClient(MediaFetcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+                MediaFetcher.CreateHandler(sp.GetRequiredService<IOptions<ChannelsOptions>>().Value.Instances.Values.Any(c => c.AllowPrivateMediaHosts)))
+            .ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(12));
+        services.TryAddSingleton<ICaseWriter, TableCaseWriter>();
+        services.AddSingleton<ReportProcessor>();
+        services.AddSingleton<PoisonMessages>();
+        services.AddSingleton<QueuePoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<QueuePoller>());
+        services.AddProblemDetails();
+        return services;
+    }
+
+    public static WebApplication MapHub(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapGet("/", () => Results.Text("hub")).ExcludeFromDescription(); // custom-handler readiness probe
+        app.MapHealth();
+        app.MapTwilioSms();
+        app.MapSmsGateway();
+        app.MapProcessReport();
+        return app;
+    }
+
+    private static void TryAddSingleton<T>(this IServiceCollection services, T instance)
+        where T : class
+    {
+        if (!services.Any(d => d.ServiceType == typeof(T)))
+        {
+            services.AddSingleton(instance);
+        }
+    }
+
+    private static void TryAddSingleton<TService, TImpl>(this IServiceCollection services)
+        where TService : class
+        where TImpl : class, TService
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TService)))
+        {
+            services.AddSingleton<TService, TImpl>();
+        }
+    }
+}
+
+/// <summary>Refuses to start when the platform would silently break Vietnamese text or a secret is unresolved.</summary>
+internal sealed class StartupChecks(IConfiguration configuration) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!VietnameseText.NormalizationWorks())
+        {
+            throw new InvalidOperationException(
+                "Unicode normalisation is a no-op here (globalization-invariant mode or no ICU). Vietnamese text would be stored unnormalised; refusing to start.");
+        }
+
+        var unresolved = configuration.AsEnumerable()
+            .Where(kv => kv.Value?.StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal) == true)
+            .Select(kv => kv.Key)
+            .ToList();
+        if (unresolved.Count > 0)
+        {
+            throw new InvalidOperationException($"Unresolved Key Vault references in: {string.Join(", ", unresolved)}. Check the app's identity and the vault's access.");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

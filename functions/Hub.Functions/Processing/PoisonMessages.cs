@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Azure.Storage.Queues.Models;
+using Hub.Core.Envelope;
+using Hub.Functions.Storage;
+
+namespace Hub.Functions.Processing;
+
+public sealed record PoisonEntry(string MessageId, DateTimeOffset? InsertedOn, long DequeueCount, string? Error, string? ReportId, string Message);
+
+/// <summary>
+/// <c>reports-poison</c>: failed messages stay visible and replayable, never dropped. Entries written by the
+/// hub carry the error (<see cref="PoisonMessage"/>); entries the Functions host moved itself are the raw
+/// message. Replay sends the original text back to <c>reports</c> and only then deletes the poison entry;
+/// a crash in between can only replay twice, which the idempotent processor absorbs.
+/// </summary>
+public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
+{
+    public async Task SendAsync(string message, string error, long dequeueCount, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync(ct);
+        var entry = new PoisonMessage
+        {
+            SourceQueue = storage.Reports.Name,
+            Message = message,
+            Error = error.Length > 2000 ? error[..2000] : error,
+            DequeueCount = dequeueCount,
+            FailedAt = time.GetUtcNow(),
+        };
+        await storage.ReportsPoison.SendMessageAsync(JsonSerializer.Serialize(entry, HubJsonContext.Default.PoisonMessage), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct);
+    }
+
+    /// <summary>Peeks up to 32 entries (the service's peek limit) without hiding them from others.</summary>
+    public async Task<IReadOnlyList<PoisonEntry>> ListAsync(CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync(ct);
+        PeekedMessage[] peeked = (await storage.ReportsPoison.PeekMessagesAsync(32, ct)).Value;
+        return peeked.Select(m => Describe(m.MessageId, m.InsertedOn, m.DequeueCount, m.Body.ToString())).ToList();
+    }
+
+    /// <summary>Replays the named entries (or all when <paramref name="messageIds"/> is empty); returns how many.</summary>
+    public async Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, CancellationToken ct)
+    {
+        await storage.EnsureCreatedAsync(ct);
+        var replayed = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            QueueMessage[] batch = (await storage.ReportsPoison.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(2), ct)).Value;
+            if (batch.Length == 0)
+            {
+                return replayed;
+            }
+
+            var progressed = false;
+            foreach (var m in batch)
+            {
+                if (!seen.Add(m.MessageId))
+                {
+                    continue;
+                }
+
+                progressed = true;
+                if (messageIds.Count > 0 && !messageIds.Contains(m.MessageId))
+                {
+                    // Not selected: make it visible again at once.
+                    await storage.ReportsPoison.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: ct);
+                    continue;
+                }
+
+                var entry = Describe(m.MessageId, m.InsertedOn, m.DequeueCount, m.Body.ToString());
+                await storage.Reports.SendMessageAsync(entry.Message, ct);
+                await storage.ReportsPoison.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+                replayed++;
+            }
+
+            if (!progressed)
+            {
+                return replayed;
+            }
+        }
+    }
+
+    internal static PoisonEntry Describe(string id, DateTimeOffset? inserted, long dequeueCount, string body)
+    {
+        PoisonMessage? wrapped = null;
+        try
+        {
+            if (body.Contains(PoisonMessage.SchemaV1, StringComparison.Ordinal))
+            {
+                wrapped = JsonSerializer.Deserialize(body, HubJsonContext.Default.PoisonMessage);
+            }
+        }
+        catch (JsonException)
+        {
+            // a raw message that merely mentions the schema name
+        }
+
+        var original = wrapped?.Message ?? body;
+        string? reportId = null;
+        try
+        {
+            using var doc = JsonDocument.Parse(original);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("id", out var idProp))
+            {
+                reportId = idProp.ValueKind == JsonValueKind.String ? idProp.GetString() : null;
+            }
+        }
+        catch (JsonException)
+        {
+            // not JSON at all: still listed and replayable
+        }
+
+        return new PoisonEntry(id, inserted, wrapped?.DequeueCount ?? dequeueCount, wrapped?.Error ?? "(moved by the Functions host; no error recorded)", reportId, original);
+    }
+}

@@ -1,0 +1,116 @@
+using Azure;
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Hub.Functions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Functions.Storage;
+
+/// <summary>
+/// The hub's Azure Storage resources, through the real SDK clients (Azurite locally and in CI).
+/// Queue messages are Base64, the Functions queue trigger's default encoding, so a message written here
+/// is read by the trigger on Azure exactly as by the standalone poller.
+/// </summary>
+public sealed class HubStorage
+{
+    public const string CasesTable = "cases";
+    public const string IntakeTable = "intake";
+    public const string OptOutsTable = "optouts";
+    public const string RawContainer = "raw";
+    public const string EvidenceContainer = "evidence";
+
+    private volatile bool _ensured;
+    private Task? _ensuring;
+
+    public HubStorage(IOptions<HubOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Value;
+        var cs = o.Storage.ConnectionString;
+
+        var queueOptions = Configure(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, o.Storage);
+        var queues = new QueueServiceClient(cs, queueOptions);
+        Reports = queues.GetQueueClient(o.Queues.Reports);
+        ReportsPoison = queues.GetQueueClient(o.Queues.ReportsPoison);
+
+        var tables = new TableServiceClient(cs, Configure(new TableClientOptions(), o.Storage));
+        Cases = tables.GetTableClient(CasesTable);
+        Intake = tables.GetTableClient(IntakeTable);
+        OptOuts = tables.GetTableClient(OptOutsTable);
+
+        var blobs = new BlobServiceClient(cs, Configure(new BlobClientOptions(), o.Storage));
+        Raw = blobs.GetBlobContainerClient(RawContainer);
+        Evidence = blobs.GetBlobContainerClient(EvidenceContainer);
+    }
+
+    public QueueClient Reports { get; }
+
+    public QueueClient ReportsPoison { get; }
+
+    public TableClient Cases { get; }
+
+    public TableClient Intake { get; }
+
+    public TableClient OptOuts { get; }
+
+    public BlobContainerClient Raw { get; }
+
+    public BlobContainerClient Evidence { get; }
+
+    /// <summary>Creates queues, tables and containers once per process; storage errors propagate (→ 503).</summary>
+    public Task EnsureCreatedAsync(CancellationToken ct)
+    {
+        if (_ensured)
+        {
+            return Task.CompletedTask;
+        }
+
+        // One creation in flight at a time; a failed one is retried by the next caller. The creation itself
+        // is not tied to one caller's token, so an aborted request cannot fail it for everyone else.
+        var current = Volatile.Read(ref _ensuring);
+        if (current is null || current.IsFaulted || current.IsCanceled)
+        {
+            var fresh = CreateAllAsync();
+            current = Interlocked.CompareExchange(ref _ensuring, fresh, current) == current ? fresh : Volatile.Read(ref _ensuring)!;
+        }
+
+        return current.WaitAsync(ct);
+    }
+
+    private async Task CreateAllAsync()
+    {
+        var ct = CancellationToken.None;
+        await Task.WhenAll(
+            Reports.CreateIfNotExistsAsync(cancellationToken: ct),
+            ReportsPoison.CreateIfNotExistsAsync(cancellationToken: ct),
+            Cases.CreateIfNotExistsAsync(ct),
+            Intake.CreateIfNotExistsAsync(ct),
+            OptOuts.CreateIfNotExistsAsync(ct),
+            Raw.CreateIfNotExistsAsync(cancellationToken: ct),
+            Evidence.CreateIfNotExistsAsync(cancellationToken: ct));
+        _ensured = true;
+    }
+
+    /// <summary>True when a failure means "storage is unreachable or overloaded": answer 503, the provider retries.</summary>
+    public static bool IsUnavailable(Exception ex) => ex switch
+    {
+        RequestFailedException r => r.Status is 0 or 408 or 429 or >= 500,
+        HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutException => true,
+        TaskCanceledException => true,
+        AggregateException a => a.InnerExceptions.Any(IsUnavailable),
+        _ => ex.InnerException is not null && IsUnavailable(ex.InnerException),
+    };
+
+    private static T Configure<T>(T options, StorageOptions storage)
+        where T : ClientOptions
+    {
+        options.Retry.MaxRetries = storage.MaxRetries;
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        options.Retry.NetworkTimeout = storage.NetworkTimeout;
+        return options;
+    }
+}
