@@ -96,7 +96,7 @@ public static class AdminCommands
         var storage = sp.GetRequiredService<HubStorage>();
         await storage.EnsureCreatedAsync(CancellationToken.None);
         var rows = new List<TableEntity>();
-        await foreach (var e in storage.Cases.QueryAsync<TableEntity>(select: ["ReportId", "ReferenceCode", "Channel", "Urgency", "ReceivedAt", "Status", "ProvinceCode"]))
+        await foreach (var e in storage.Cases.QueryAsync<TableEntity>(select: ["PartitionKey", "ReportId", "ReferenceCode", "Channel", "Urgency", "ReceivedAt", "Status", "ProvinceCode"]))
         {
             rows.Add(e);
         }

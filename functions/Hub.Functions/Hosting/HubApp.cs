@@ -27,7 +27,6 @@ public static class HubApp
         {
             // The Functions host picks a loopback port and proxies HTTP to it; the host runs the queue triggers.
             builder.WebHost.UseUrls($"http://127.0.0.1:{config[CustomHandlerPortVariable]}");
-            config["Hub:Processor:Enabled"] = "false";
         }
         else if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]))
         {

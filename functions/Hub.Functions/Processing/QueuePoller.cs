@@ -16,6 +16,7 @@ public sealed partial class QueuePoller(
     ReportProcessor processor,
     PoisonMessages poison,
     IOptions<HubOptions> options,
+    IConfiguration configuration,
     TimeProvider time,
     ILogger<QueuePoller> logger) : BackgroundService
 {
@@ -23,7 +24,7 @@ public sealed partial class QueuePoller(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!_o.Enabled)
+        if (!_o.Enabled || HubApp.IsCustomHandler(configuration))
         {
             return; // custom-handler mode: the Functions host's queue trigger calls ProcessReport instead
         }

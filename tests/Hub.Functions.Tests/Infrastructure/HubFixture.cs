@@ -1,0 +1,184 @@
+using Azure.Data.Tables;
+using Azure.Storage.Queues.Models;
+using Hub.Functions.Processing;
+using Hub.Functions.Storage;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Hub.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// The hub hosted in-process (the real Program, real endpoints, real Azure SDK) against this fixture's own
+/// Azurite. Environment "Testing": not Development, so the real key validation runs and no dev key is used.
+/// </summary>
+public class HubFixture : IAsyncLifetime
+{
+    public const string PublicBaseUrl = "https://hub.example.vn";
+    private WebApplicationFactory<Program>? _factory;
+
+    public AzuriteInstance Azurite { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public FaultInjectingCaseWriter Faults { get; private set; } = null!;
+
+    public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("not started");
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public IServiceProvider Services => Factory.Services;
+
+    public HubStorage Storage => Services.GetRequiredService<HubStorage>();
+
+    /// <summary>Settings a derived fixture adds or overrides (e.g. the processor off, custom-handler mode).</summary>
+    protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
+
+    public virtual async Task InitializeAsync()
+    {
+        Azurite = await AzuriteInstance.StartAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Hub:PublicBaseUrl"] = PublicBaseUrl,
+            ["Hub:Storage:ConnectionString"] = Azurite.ConnectionString,
+            ["Hub:Storage:NetworkTimeout"] = "00:00:02",
+            ["Hub:Storage:MaxRetries"] = "1",
+            ["Hub:Intake:RetryAfterSeconds"] = "20",
+            ["Hub:Processor:RetryBaseDelay"] = "00:00:00.050",
+            ["Hub:Processor:MaxPollInterval"] = "00:00:00.100",
+            ["Hub:Processor:VisibilityTimeout"] = "00:00:30",
+            ["Hub:Privacy:PseudonymKey"] = TestSecrets.PseudonymKey,
+            ["Hub:Privacy:ContactKeys:t1"] = TestSecrets.ContactKey,
+            ["Hub:Privacy:ActiveContactKeyId"] = "t1",
+            ["Hub:Channels:hn-sms:Type"] = "twilio-sms",
+            ["Hub:Channels:hn-sms:AccountSid"] = TestSecrets.TwilioAccountSid,
+            ["Hub:Channels:hn-sms:AuthToken"] = TestSecrets.TwilioAuthToken,
+            ["Hub:Channels:hn-sms:Province"] = "01",
+            ["Hub:Channels:media-sms:Type"] = "twilio-sms",
+            ["Hub:Channels:media-sms:AccountSid"] = TestSecrets.TwilioAccountSid,
+            ["Hub:Channels:media-sms:AuthToken"] = TestSecrets.TwilioAuthToken,
+            ["Hub:Channels:media-sms:AllowPrivateMediaHosts"] = "true",
+            ["Hub:Channels:media-sms:MediaHosts:0"] = "127.0.0.1",
+            ["Hub:Channels:media-sms:MaxMediaBytes"] = "4096",
+            ["Hub:Channels:vt-gw:Type"] = "sms-gateway",
+            ["Hub:Channels:vt-gw:Secret"] = TestSecrets.GatewaySecret,
+            ["Hub:Channels:vt-gw:SecondarySecret"] = TestSecrets.GatewaySecondarySecret,
+            ["Hub:Channels:vt-gw:Carrier"] = "viettel",
+        };
+        foreach (var (k, v) in ExtraSettings)
+        {
+            settings[k] = v;
+        }
+
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseEnvironment("Testing");
+            foreach (var (k, v) in settings)
+            {
+                b.UseSetting(k, v);
+            }
+
+            b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
+            b.ConfigureServices(s =>
+            {
+                s.RemoveAll<ICaseWriter>();
+                s.AddSingleton<TableCaseWriter>();
+                s.AddSingleton<FaultInjectingCaseWriter>();
+                s.AddSingleton<ICaseWriter>(sp => sp.GetRequiredService<FaultInjectingCaseWriter>());
+            });
+        });
+        Client = _factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri(PublicBaseUrl), AllowAutoRedirect = false });
+        Faults = Services.GetRequiredService<FaultInjectingCaseWriter>();
+        await Storage.EnsureCreatedAsync(CancellationToken.None);
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        await Azurite.DisposeAsync();
+    }
+
+    /// <summary>Waits (bounded) for the processor to have written the case for (instance, message id).</summary>
+    public async Task<TableEntity?> WaitForCaseAsync(string instance, string messageId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTimeOffsetClock.Elapsed(timeout ?? TimeSpan.FromSeconds(20));
+        while (!deadline.IsExpired)
+        {
+            var e = await Storage.Cases.GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(instance), TableKeys.Escape(messageId));
+            if (e.HasValue)
+            {
+                return e.Value;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return null;
+    }
+
+    public async Task<int> CountBlobsAsync(string container, string prefix)
+    {
+        var client = container == HubStorage.RawContainer ? Storage.Raw : Storage.Evidence;
+        var n = 0;
+        await foreach (var _ in client.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, CancellationToken.None))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    public async Task<List<string>> PeekReportsAsync()
+    {
+        PeekedMessage[] peeked = (await Storage.Reports.PeekMessagesAsync(32)).Value;
+        return peeked.Select(m => m.Body.ToString()).ToList();
+    }
+}
+
+/// <summary>Bounded waits measured by a monotonic clock (Stopwatch), not DateTime.</summary>
+public readonly struct DateTimeOffsetClock
+{
+    private readonly long _start;
+    private readonly TimeSpan _limit;
+
+    private DateTimeOffsetClock(TimeSpan limit)
+    {
+        _start = System.Diagnostics.Stopwatch.GetTimestamp();
+        _limit = limit;
+    }
+
+    public bool IsExpired => System.Diagnostics.Stopwatch.GetElapsedTime(_start) > _limit;
+
+    public static DateTimeOffsetClock Elapsed(TimeSpan limit) => new(limit);
+}
+
+/// <summary>
+/// The real table writer with a switch that makes it fail for chosen reports: lets a test drive a message
+/// through every retry into the poison queue against real storage, then heal and replay it.
+/// </summary>
+public sealed class FaultInjectingCaseWriter(TableCaseWriter inner) : ICaseWriter
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _failing = new(StringComparer.Ordinal);
+
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts { get; } = new(StringComparer.Ordinal);
+
+    public void FailFor(string providerMessageId) => _failing[providerMessageId] = 1;
+
+    public void Heal(string providerMessageId) => _failing.TryRemove(providerMessageId, out _);
+
+    public Task<bool> TryCreateAsync(Hub.Core.Envelope.ReportEnvelope envelope, string envelopeJson, CancellationToken ct)
+    {
+        Attempts.AddOrUpdate(envelope.Source.ProviderMessageId, 1, (_, n) => n + 1);
+        if (_failing.ContainsKey(envelope.Source.ProviderMessageId))
+        {
+            throw new InvalidOperationException("injected case-store failure");
+        }
+
+        return inner.TryCreateAsync(envelope, envelopeJson, ct);
+    }
+}
