@@ -57,8 +57,10 @@ public static class HubApp
         services.AddSingleton<IntakeService>();
         services.AddSingleton<MediaFetcher>();
         services.AddHttpClient(MediaFetcher.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(sp =>
-                MediaFetcher.CreateHandler(sp.GetRequiredService<IOptions<ChannelsOptions>>().Value.Instances.Values.Any(c => c.AllowPrivateMediaHosts)))
+            .ConfigurePrimaryHttpMessageHandler(() => MediaFetcher.CreateHandler(allowPrivateNetworks: false))
+            .ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(12));
+        services.AddHttpClient(MediaFetcher.PrivateHttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => MediaFetcher.CreateHandler(allowPrivateNetworks: true))
             .ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(12));
         services.TryAddSingleton<ICaseWriter, TableCaseWriter>();
         services.AddSingleton<ReportProcessor>();

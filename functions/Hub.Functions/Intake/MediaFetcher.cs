@@ -8,7 +8,7 @@ using Polly.Timeout;
 namespace Hub.Functions.Intake;
 
 /// <summary>What a channel allows a media fetch to do: which hosts, how big, with which credentials.</summary>
-public sealed record MediaPolicy(IReadOnlyList<string> AllowedHosts, long MaxBytes, AuthenticationHeaderValue? Authorization);
+public sealed record MediaPolicy(IReadOnlyList<string> AllowedHosts, long MaxBytes, AuthenticationHeaderValue? Authorization, bool AllowPrivateNetworks = false);
 
 public sealed record FetchedMedia(byte[] Content, string? ContentType);
 
@@ -25,6 +25,9 @@ public sealed class MediaFetchException(string message) : Exception(message);
 public sealed class MediaFetcher
 {
     public const string HttpClientName = "media";
+
+    /// <summary>Only for channel instances that explicitly allow private addresses (tests against loopback fakes).</summary>
+    public const string PrivateHttpClientName = "media-private";
     private const int MaxRedirects = 3;
     private readonly IHttpClientFactory _clients;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
@@ -88,7 +91,7 @@ public sealed class MediaFetcher
             throw new MediaFetchException("not an http(s) URL");
         }
 
-        var client = _clients.CreateClient(HttpClientName);
+        var client = _clients.CreateClient(policy.AllowPrivateNetworks ? PrivateHttpClientName : HttpClientName);
         var firstHost = uri.Host;
         for (var hop = 0; hop <= MaxRedirects; hop++)
         {

@@ -106,7 +106,8 @@ public static class TwilioSmsChannel
                 MediaPolicy = new MediaPolicy(
                     req.Options.MediaHosts.Count > 0 ? req.Options.MediaHosts : DefaultMediaHosts,
                     req.Options.MaxMediaBytes,
-                    BasicAuth(req.Options)),
+                    BasicAuth(req.Options),
+                    req.Options.AllowPrivateMediaHosts),
                 ProvinceCode = req.Options.Province,
             },
             ct);
