@@ -18,7 +18,7 @@ public sealed record ReportEnvelope
 
     public required DateTimeOffset ReceivedAt { get; init; }
 
-    /// <summary>One of <see cref="Channels"/>.</summary>
+    /// <summary>One of <see cref="ReportChannels"/>.</summary>
     public required string Channel { get; init; }
 
     /// <summary>The configured instance that received it (e.g. <c>hn-sms</c>).</summary>
@@ -48,7 +48,7 @@ public sealed record ReportEnvelope
     public string DedupKey => $"{ChannelInstance}|{Source.ProviderMessageId}";
 }
 
-public static class Channels
+public static class ReportChannels
 {
     public const string Voice111 = "voice-111";
     public const string Sms = "sms";

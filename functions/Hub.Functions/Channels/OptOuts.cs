@@ -15,16 +15,12 @@ public static class OptOuts
         ArgumentNullException.ThrowIfNull(time);
         try
         {
-            await storage.EnsureCreatedAsync(ct);
             var pseudonym = privacy.Pseudonymizer.For(Pseudonymizer.PhoneKind, sender);
-            if (optOut)
-            {
-                await storage.OptOuts.UpsertEntityAsync(new TableEntity(TableKeys.Escape(instance), pseudonym) { ["At"] = time.GetUtcNow() }, cancellationToken: ct);
-            }
-            else
-            {
-                await storage.OptOuts.DeleteEntityAsync(TableKeys.Escape(instance), pseudonym, cancellationToken: ct);
-            }
+            await storage.WithResourcesAsync(
+                async () => optOut
+                    ? await storage.OptOuts.UpsertEntityAsync(new TableEntity(TableKeys.Escape(instance), pseudonym) { ["At"] = time.GetUtcNow() }, cancellationToken: ct)
+                    : await storage.OptOuts.DeleteEntityAsync(TableKeys.Escape(instance), pseudonym, cancellationToken: ct),
+                ct);
         }
         catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)
         {

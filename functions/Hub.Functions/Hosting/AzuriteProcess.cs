@@ -8,7 +8,7 @@ namespace Hub.Functions.Hosting;
 /// Used by the app in Development when no storage is running, and by the tests, which start their own
 /// instances on free ports so they can kill and restart storage at will.
 /// </summary>
-public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
+public sealed partial class AzuriteProcess : IAsyncDisposable, IDisposable
 {
     private Process? _process;
 
@@ -124,7 +124,32 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Kills Azurite at once (SIGKILL): an outage, not a shutdown.</summary>
+    /// <summary>Stops Azurite gracefully (SIGTERM): it persists its state, as a restarted storage service would.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            _ = NativeMethods.Kill(p.Id, 15);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await p.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                p.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>
+    /// Kills Azurite at once (SIGKILL). Note: Azurite keeps metadata in LokiJS with periodic autosave, so a
+    /// SIGKILL can lose its last seconds of writes; real Azure Storage does not. Tests that check durability
+    /// across an outage use <see cref="StopAsync"/>.
+    /// </summary>
     public async Task KillAsync()
     {
         if (_process is { HasExited: false } p)
@@ -138,6 +163,12 @@ public sealed class AzuriteProcess : IAsyncDisposable, IDisposable
     }
 
     public async ValueTask DisposeAsync() => await KillAsync();
+
+    private static partial class NativeMethods
+    {
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
+        internal static partial int Kill(int pid, int signal);
+    }
 
     public void Dispose()
     {

@@ -81,7 +81,7 @@ public sealed partial class IntakeService(
         ArgumentNullException.ThrowIfNull(s);
         try
         {
-            return await AcceptCoreAsync(s, ct);
+            return await storage.WithResourcesAsync(() => AcceptCoreAsync(s, ct), ct);
         }
         catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)
         {
@@ -91,7 +91,6 @@ public sealed partial class IntakeService(
 
     private async Task<IntakeResult> AcceptCoreAsync(IntakeSubmission s, CancellationToken ct)
     {
-        await storage.EnsureCreatedAsync(ct);
         var partition = TableKeys.Escape(s.ChannelInstance);
         var row = TableKeys.Escape(s.ProviderMessageId);
 

@@ -17,7 +17,6 @@ public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
 {
     public async Task SendAsync(string message, string error, long dequeueCount, CancellationToken ct)
     {
-        await storage.EnsureCreatedAsync(ct);
         var entry = new PoisonMessage
         {
             SourceQueue = storage.Reports.Name,
@@ -26,7 +25,9 @@ public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
             DequeueCount = dequeueCount,
             FailedAt = time.GetUtcNow(),
         };
-        await storage.ReportsPoison.SendMessageAsync(JsonSerializer.Serialize(entry, HubJsonContext.Default.PoisonMessage), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct);
+        await storage.WithResourcesAsync(
+            async () => await storage.ReportsPoison.SendMessageAsync(JsonSerializer.Serialize(entry, HubJsonContext.Default.PoisonMessage), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct),
+            ct);
     }
 
     /// <summary>Peeks up to 32 entries (the service's peek limit) without hiding them from others.</summary>

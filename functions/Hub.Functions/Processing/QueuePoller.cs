@@ -50,6 +50,12 @@ public sealed partial class QueuePoller(
                 LogStorageDown(logger, ex.GetType().Name);
                 idle = _o.MaxPollInterval;
             }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The poller must outlive any single failure: a stopped poller silently strands every report.
+                LogPollFailed(logger, ex.GetType().Name, ex);
+                idle = _o.MaxPollInterval;
+            }
 
             await Task.Delay(idle, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
@@ -58,8 +64,7 @@ public sealed partial class QueuePoller(
     /// <summary>Receives one batch and handles it; returns the number of messages handled.</summary>
     public async Task<int> PollOnceAsync(CancellationToken ct)
     {
-        await storage.EnsureCreatedAsync(ct);
-        QueueMessage[] messages = (await storage.Reports.ReceiveMessagesAsync(_o.BatchSize, _o.VisibilityTimeout, ct)).Value;
+        QueueMessage[] messages = await storage.WithResourcesAsync(async () => (await storage.Reports.ReceiveMessagesAsync(_o.BatchSize, _o.VisibilityTimeout, ct)).Value, ct);
         await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, (m, token) => new ValueTask(HandleAsync(m, token)));
         return messages.Length;
     }
@@ -122,6 +127,9 @@ public sealed partial class QueuePoller(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} moved to poison after {Attempts} attempts: {Error}")]
     private static partial void LogPoisoned(ILogger logger, string messageId, long attempts, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Queue poller: poll failed ({Cause}); backing off")]
+    private static partial void LogPollFailed(ILogger logger, string cause, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Queue poller: storage unavailable ({Cause}); backing off")]
     private static partial void LogStorageDown(ILogger logger, string cause);

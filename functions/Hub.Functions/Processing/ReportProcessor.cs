@@ -31,7 +31,6 @@ public sealed class TableCaseWriter(HubStorage storage, TimeProvider time) : ICa
     public async Task<bool> TryCreateAsync(ReportEnvelope envelope, string envelopeJson, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(envelope);
-        await storage.EnsureCreatedAsync(ct);
         var entity = new TableEntity(TableKeys.Escape(envelope.ChannelInstance), TableKeys.Escape(envelope.Source.ProviderMessageId))
         {
             ["ReportId"] = envelope.Id,
@@ -46,15 +45,20 @@ public sealed class TableCaseWriter(HubStorage storage, TimeProvider time) : ICa
             ["CreatedAt"] = time.GetUtcNow(),
             ["Envelope"] = envelopeJson,
         };
-        try
-        {
-            await storage.Cases.AddEntityAsync(entity, ct);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            return false;
-        }
+        return await storage.WithResourcesAsync(
+            async () =>
+            {
+                try
+                {
+                    await storage.Cases.AddEntityAsync(entity, ct);
+                    return true;
+                }
+                catch (RequestFailedException ex) when (ex.Status == 409)
+                {
+                    return false;
+                }
+            },
+            ct);
     }
 }
 
@@ -95,7 +99,7 @@ public sealed partial class ReportProcessor(ICaseWriter cases, ILogger<ReportPro
             throw new PoisonMessageException($"unsupported schema '{envelope?.Schema}'");
         }
 
-        if (string.IsNullOrEmpty(envelope.Source?.ProviderMessageId) || string.IsNullOrEmpty(envelope.ChannelInstance) || !Hub.Core.Envelope.Channels.All.Contains(envelope.Channel))
+        if (string.IsNullOrEmpty(envelope.Source?.ProviderMessageId) || string.IsNullOrEmpty(envelope.ChannelInstance) || !ReportChannels.All.Contains(envelope.Channel))
         {
             throw new PoisonMessageException("envelope lacks channel, instance or provider message id");
         }

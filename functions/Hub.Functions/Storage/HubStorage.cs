@@ -93,6 +93,30 @@ public sealed class HubStorage
         _ensured = true;
     }
 
+    /// <summary>
+    /// Runs a storage operation; when one of the hub's own queues, tables or containers turns out to be
+    /// missing (deleted by an operator, or lost by an emulator restart), re-creates them and runs it once more.
+    /// </summary>
+    public async Task<T> WithResourcesAsync<T>(Func<Task<T>> operation, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        await EnsureCreatedAsync(ct);
+        try
+        {
+            return await operation();
+        }
+        catch (RequestFailedException ex) when (IsMissingResource(ex))
+        {
+            _ensured = false;
+            Volatile.Write(ref _ensuring, null);
+            await EnsureCreatedAsync(ct);
+            return await operation();
+        }
+    }
+
+    internal static bool IsMissingResource(RequestFailedException ex) =>
+        ex.Status == 404 && ex.ErrorCode is "ContainerNotFound" or "QueueNotFound" or "TableNotFound" or "ResourceNotFound";
+
     /// <summary>True when a failure means "storage is unreachable or overloaded": answer 503, the provider retries.</summary>
     public static bool IsUnavailable(Exception ex) => ex switch
     {

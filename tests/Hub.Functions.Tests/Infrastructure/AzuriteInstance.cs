@@ -34,6 +34,8 @@ public sealed class AzuriteInstance : IAsyncDisposable
 
     public Task KillAsync() => Process.KillAsync();
 
+    public Task StopAsync() => Process.StopAsync();
+
     public Task RestartAsync() => Process.StartAsync(_executable);
 
     public async ValueTask DisposeAsync()

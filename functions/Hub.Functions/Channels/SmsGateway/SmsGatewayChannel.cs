@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Hub.Core.Envelope;
-using ReportChannels = Hub.Core.Envelope.Channels;
 using Hub.Core.Privacy;
 using Hub.Core.Signatures;
 using Hub.Core.Text;

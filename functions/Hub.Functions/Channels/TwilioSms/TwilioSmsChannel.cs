@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using Azure.Data.Tables;
 using Hub.Core.Envelope;
-using ReportChannels = Hub.Core.Envelope.Channels;
 using Hub.Core.Privacy;
 using Hub.Core.Signatures;
 using Hub.Core.Text;

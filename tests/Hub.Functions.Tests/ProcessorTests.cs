@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Azure.Storage.Queues.Models;
+using Hub.Core.Envelope;
+using Hub.Functions.Processing;
+using Hub.Functions.Tests.Infrastructure;
+
+namespace Hub.Functions.Tests;
+
+public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
+{
+    private static ReportEnvelope Envelope(string messageId, string? id = null) => new()
+    {
+        Id = id ?? ReportId.New(TimeProvider.System),
+        ReceivedAt = TimeProvider.System.GetUtcNow(),
+        Channel = ReportChannels.Sms,
+        ChannelInstance = "hn-sms",
+        ReferenceCode = "ABCD-EFGH",
+        Source = new ReportSource { Provider = "test", ProviderMessageId = messageId },
+        Reporter = new Reporter(),
+        Incident = new Incident { Description = "processor test" },
+        Signals = new Signals(),
+    };
+
+    private static string Json(ReportEnvelope e) => JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope);
+
+    private async Task<PoisonEntry?> WaitForPoisonAsync(Func<PoisonEntry, bool> match)
+    {
+        var poison = hub.Services.GetRequiredService<PoisonMessages>();
+        var deadline = DateTimeOffsetClock.Elapsed(TimeSpan.FromSeconds(20));
+        while (!deadline.IsExpired)
+        {
+            var found = (await poison.ListAsync(CancellationToken.None)).FirstOrDefault(match);
+            if (found is not null)
+            {
+                return found;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return null;
+    }
+
+    [Fact]
+    public async Task Processor_DuplicateEnvelopesForOneMessage_OneCase()
+    {
+        var mid = "dup-" + Guid.NewGuid().ToString("N");
+        var first = Envelope(mid);
+        await hub.Storage.Reports.SendMessageAsync(Json(first));
+        await hub.Storage.Reports.SendMessageAsync(Json(Envelope(mid)));
+        await hub.Storage.Reports.SendMessageAsync(Json(first)); // the same envelope redelivered
+
+        var stored = await hub.WaitForCaseAsync("hn-sms", mid);
+        stored.ShouldNotBeNull();
+        var deadline = DateTimeOffsetClock.Elapsed(TimeSpan.FromSeconds(10));
+        while (!deadline.IsExpired && hub.Faults.Attempts.GetValueOrDefault(mid) < 3)
+        {
+            await Task.Delay(50);
+        }
+
+        hub.Faults.Attempts[mid].ShouldBe(3);
+        stored.GetString("ReportId").ShouldBe(first.Id);
+        (await hub.PeekReportsAsync()).ShouldNotContain(m => m.Contains(mid, StringComparison.Ordinal), "every copy is deleted once handled");
+    }
+
+    [Fact]
+    public async Task Processor_AlwaysFailing_PoisonedAfterFiveAttemptsWithError_ThenReplayCreatesCase()
+    {
+        var mid = "fail-" + Guid.NewGuid().ToString("N");
+        hub.Faults.FailFor(mid);
+        var envelope = Envelope(mid);
+        await hub.Storage.Reports.SendMessageAsync(Json(envelope));
+
+        var entry = await WaitForPoisonAsync(e => e.ReportId == envelope.Id);
+        entry.ShouldNotBeNull();
+        entry.DequeueCount.ShouldBe(5);
+        entry.Error!.ShouldContain("injected case-store failure");
+        hub.Faults.Attempts[mid].ShouldBe(5);
+        (await hub.WaitForCaseAsync("hn-sms", mid, TimeSpan.FromMilliseconds(300))).ShouldBeNull();
+
+        hub.Faults.Heal(mid);
+        var replayed = await hub.Services.GetRequiredService<PoisonMessages>().ReplayAsync([entry.MessageId], CancellationToken.None);
+        replayed.ShouldBe(1);
+        var stored = await hub.WaitForCaseAsync("hn-sms", mid);
+        stored.ShouldNotBeNull();
+        stored.GetString("ReportId").ShouldBe(envelope.Id);
+        (await hub.Services.GetRequiredService<PoisonMessages>().ListAsync(CancellationToken.None)).ShouldNotContain(e => e.MessageId == entry.MessageId);
+    }
+
+    [Theory]
+    [InlineData("this is not json")]
+    [InlineData("{\"schema\":\"hub.report/v0\",\"id\":\"x\"}")]
+    [InlineData("[]")]
+    public async Task Processor_NotAnEnvelope_PoisonedAtOnce(string message)
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var text = message.StartsWith('{') ? message.Replace("\"id\":\"x\"", $"\"id\":\"{marker}\"", StringComparison.Ordinal) : message + " " + marker;
+        await hub.Storage.Reports.SendMessageAsync(text);
+        var entry = await WaitForPoisonAsync(e => e.Message.Contains(marker, StringComparison.Ordinal));
+        entry.ShouldNotBeNull();
+        entry.DequeueCount.ShouldBe(1, "a fail-fast message is not retried");
+        entry.Message.ShouldBe(text, "the original text is kept byte for byte for replay");
+    }
+
+    [Fact]
+    public async Task Poison_HostMovedRawMessage_ListedAndReplayable()
+    {
+        // On Azure the Functions host itself may move a message to -poison without our wrapper.
+        var mid = "host-" + Guid.NewGuid().ToString("N");
+        var envelope = Envelope(mid);
+        SendReceipt receipt = await hub.Storage.ReportsPoison.SendMessageAsync(Json(envelope));
+        var entry = await WaitForPoisonAsync(e => e.MessageId == receipt.MessageId);
+        entry!.ReportId.ShouldBe(envelope.Id);
+        entry.Error!.ShouldContain("Functions host");
+        (await hub.Services.GetRequiredService<PoisonMessages>().ReplayAsync([receipt.MessageId], CancellationToken.None)).ShouldBe(1);
+        (await hub.WaitForCaseAsync("hn-sms", mid)).ShouldNotBeNull();
+    }
+
+    [Fact]
+    public void RetryDelay_GrowsExponentiallyAndIsCapped()
+    {
+        var poller = hub.Services.GetRequiredService<QueuePoller>();
+        poller.RetryDelay(1).ShouldBe(TimeSpan.FromMilliseconds(50));
+        poller.RetryDelay(2).ShouldBe(TimeSpan.FromMilliseconds(100));
+        poller.RetryDelay(4).ShouldBe(TimeSpan.FromMilliseconds(400));
+        poller.RetryDelay(40).ShouldBe(TimeSpan.FromMinutes(5));
+    }
+}
