@@ -91,7 +91,8 @@ public sealed partial class ReportProcessor(ICaseWriter cases, ILogger<ReportPro
         }
         catch (JsonException ex)
         {
-            throw new PoisonMessageException($"not a hub.report envelope: {ex.Message}");
+            // Position only: JsonException's message quotes the input, which must not reach logs or the poison queue's error.
+            throw new PoisonMessageException($"not a hub.report envelope: invalid JSON at {ex.Path ?? "$"} (line {ex.LineNumber}, byte {ex.BytePositionInLine})");
         }
 
         if (envelope is null || envelope.Schema != ReportEnvelope.SchemaV1)
