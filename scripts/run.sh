@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the hub locally on http://localhost:7071 (Development): installs Azurite if needed; the app starts
+# Azurite itself when nothing is listening on its ports. Extra arguments go to the app (e.g. admin commands).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ ! -x node_modules/.bin/azurite ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+exec dotnet run --project functions/Hub.Functions -- "$@"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs (Azurite via npm, NuGet packages), builds with warnings
+# as errors, runs every test project, and ends with one plain line "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -x node_modules/.bin/azurite ]]; then
+  echo "== npm ci (Azurite)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "== dotnet build (Release, warnings are errors)"
+dotnet build Hub.sln -c Release -nologo -v quiet
+
+results="artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+echo "== dotnet test"
+status=0
+for project in tests/*.Tests/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$results" || status=$?
+done
+
+passed=0; failed=0; skipped=0
+shopt -s nullglob
+trx_files=("$results"/*.trx)
+for trx in "${trx_files[@]}"; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  p=$(get passed); f=$(get failed); t=$(get total); e=$(get executed)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  skipped=$((skipped + ${t:-0} - ${e:-0}))
+done
+
+if (( ${#trx_files[@]} == 0 )); then
+  echo "no test results were produced"
+  failed=$((failed + 1))
+fi
+if (( status != 0 && failed == 0 )); then
+  failed=1 # the runner failed without reporting a failed test (a crash, a build error): never report green
+fi
+
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+(( failed == 0 && status == 0 ))

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Globalization;
+using Azure.Storage.Queues;
+using Hub.Core.Envelope;
+using Hub.Core.Signatures;
+using Hub.Functions.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Hub.Benchmarks;
+
+/// <summary>
+/// Accepted SMS per second and latency through the running hub (real Kestrel, real HTTP on loopback, real
+/// Azurite), next to the storage floor: a bare QueueClient.SendMessageAsync loop at the same concurrency, in
+/// the same run, against the same Azurite. Each phase runs for a fixed time and stops by itself.
+/// </summary>
+public static class LoadRun
+{
+    private const string Token = "load-auth-token-0123456789";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = Arg(args, "--seconds", 20);
+        var concurrency = Arg(args, "--concurrency", 16);
+        var exe = AzuriteProcess.FindExecutable(AppContext.BaseDirectory) ?? throw new InvalidOperationException("run 'npm ci' first");
+        await using var azurite = new AzuriteProcess(
+            Path.Combine(Path.GetTempPath(), "hub-load-azurite", Guid.NewGuid().ToString("N")),
+            AzuriteProcess.FreePort(), AzuriteProcess.FreePort(), AzuriteProcess.FreePort());
+        await azurite.StartAsync(exe);
+
+        var port = AzuriteProcess.FreePort();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["urls"] = baseUrl,
+            ["Hub:PublicBaseUrl"] = baseUrl,
+            ["Hub:Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Hub:Privacy:PseudonymKey"] = Convert.ToBase64String(new byte[32]),
+            ["Hub:Privacy:ContactKeys:b1"] = Convert.ToBase64String(new byte[32]),
+            ["Hub:Privacy:ActiveContactKeyId"] = "b1",
+            ["Hub:Channels:load-sms:Type"] = "twilio-sms",
+            ["Hub:Channels:load-sms:AuthToken"] = Token,
+        });
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddConsole();
+        builder.AddHub();
+        await using var app = builder.Build();
+        app.MapHub();
+        await app.StartAsync();
+
+        var envelopeSample = SampleEnvelopeJson();
+        var queue = new QueueClient(azurite.ConnectionString, "floor", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await queue.CreateIfNotExistsAsync();
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = new Uri(baseUrl),
+        };
+
+        Console.WriteLine($"load run: {concurrency} concurrent workers, {seconds} s per phase, Azurite {azurite.QueuePort}, hub {baseUrl}");
+        // Warm-up: JIT, connection pools, table/queue creation.
+        await Phase("warm-up floor", 3, concurrency, _ => SendFloor(queue, envelopeSample));
+        await Phase("warm-up hub", 3, concurrency, i => PostSms(http, baseUrl, i));
+
+        var floor = await Phase("storage floor (SendMessageAsync)", seconds, concurrency, _ => SendFloor(queue, envelopeSample));
+        var hub = await Phase("hub: signed Twilio SMS -> 200 TwiML", seconds, concurrency, i => PostSms(http, baseUrl, i));
+
+        Console.WriteLine();
+        Console.WriteLine("| path | accepted/s | p50 ms | p95 ms | p99 ms | errors |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine(floor.Row);
+        Console.WriteLine(hub.Row);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio hub/floor: throughput {hub.PerSecond / floor.PerSecond:F2}, p99 {hub.P99 / floor.P99:F2}x"));
+        await app.StopAsync();
+        return hub.Errors == 0 ? 0 : 1;
+    }
+
+    private static async Task<bool> SendFloor(QueueClient queue, string message)
+    {
+        await queue.SendMessageAsync(message);
+        return true;
+    }
+
+    private static long _sequence;
+
+    private static async Task<bool> PostSms(HttpClient http, string baseUrl, int worker)
+    {
+        var sid = "SM" + Interlocked.Increment(ref _sequence).ToString("x32", CultureInfo.InvariantCulture);
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("ToCountry", "VN"), new("SmsMessageSid", sid), new("NumMedia", "0"), new("SmsSid", sid), new("SmsStatus", "received"),
+            new("Body", "Có người dọa tung ảnh của em lên mạng, em ở Quảng Nam"), new("FromCountry", "VN"), new("To", "+842873001111"),
+            new("NumSegments", "1"), new("MessageSid", sid), new("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+            new("From", "+8491" + (1000000 + worker).ToString(CultureInfo.InvariantCulture)), new("ApiVersion", "2010-04-01"),
+        };
+        const string path = "/api/channels/twilio-sms/load-sms";
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", TwilioSignature.Compute(Token, baseUrl + path, form));
+        using var response = await http.SendAsync(request);
+        return response.IsSuccessStatusCode;
+    }
+
+    private sealed record Result(string Name, int Count, int Errors, double PerSecond, double P50, double P95, double P99)
+    {
+        public string Row => string.Create(CultureInfo.InvariantCulture, $"| {Name} | {PerSecond:F0} | {P50:F1} | {P95:F1} | {P99:F1} | {Errors} |");
+    }
+
+    private static async Task<Result> Phase(string name, int seconds, int concurrency, Func<int, Task<bool>> operation)
+    {
+        var stop = Stopwatch.StartNew();
+        var limit = TimeSpan.FromSeconds(seconds);
+        var latencies = new List<double>[concurrency];
+        var errors = 0;
+        var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>(4096);
+            while (stop.Elapsed < limit)
+            {
+                var t = Stopwatch.GetTimestamp();
+                bool ok;
+                try
+                {
+                    ok = await operation(w);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or Azure.RequestFailedException or TaskCanceledException)
+                {
+                    ok = false;
+                }
+
+                if (ok)
+                {
+                    mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                }
+                else
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        var elapsed = stop.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double P(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(q * all.Length) - 1)];
+        var result = new Result(name, all.Length, errors, all.Length / elapsed, P(0.50), P(0.95), P(0.99));
+        Console.WriteLine($"  {result.Row}");
+        return result;
+    }
+
+    private static string SampleEnvelopeJson() => System.Text.Json.JsonSerializer.Serialize(
+        new ReportEnvelope
+        {
+            Id = ReportId.New(TimeProvider.System),
+            ReceivedAt = TimeProvider.System.GetUtcNow(),
+            Channel = ReportChannels.Sms,
+            ChannelInstance = "load-sms",
+            ReferenceCode = "ABCD-EFGH",
+            Source = new ReportSource { Provider = "twilio", ProviderMessageId = "SMe287d7109a5a925f182f0e07fe5b223b", ProviderAccount = "+842873001111" },
+            Reporter = new Reporter { Pseudonym = "ps1_" + new string('a', 32), ContactRef = "v1.b1." + new string('A', 56) },
+            Incident = new Incident { Description = "Có người dọa tung ảnh của em lên mạng, em ở Quảng Nam", Categories = ["OCSEA.SEXTORTION"] },
+            Signals = new Signals { Urgency = Urgencies.High, Reasons = ["keyword:sextortion"] },
+            Raw = new RawReference { Blob = "raw/load-sms/2026/11/22/x.bin", Sha256 = new string('0', 64), KeyId = "b1" },
+        },
+        HubJsonContext.Default.ReportEnvelope);
+
+    private static int Arg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : fallback;
+    }
+}

@@ -1,0 +1,23 @@
+using BenchmarkDotNet.Running;
+using Hub.Benchmarks;
+
+// dotnet run -c Release --project tests/Hub.Benchmarks -- micro [BenchmarkDotNet args]
+// dotnet run -c Release --project tests/Hub.Benchmarks -- load [--seconds N] [--concurrency N]
+return args.FirstOrDefault() switch
+{
+    "micro" => RunMicro(args[1..]),
+    "load" => await LoadRun.RunAsync(args[1..]),
+    _ => Usage(),
+};
+
+static int RunMicro(string[] rest)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(TwilioSmsPathBenchmarks).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest);
+    return 0;
+}
+
+static int Usage()
+{
+    Console.WriteLine("usage: micro [BenchmarkDotNet args] | load [--seconds N] [--concurrency N]");
+    return 2;
+}
