@@ -24,6 +24,7 @@ public static class LoadRun
     {
         var seconds = Arg(args, "--seconds", 20);
         var concurrency = Arg(args, "--concurrency", 16);
+        var processor = !args.Contains("off", StringComparer.Ordinal);
         var exe = AzuriteProcess.FindExecutable(AppContext.BaseDirectory) ?? throw new InvalidOperationException("run 'npm ci' first");
         await using var azurite = new AzuriteProcess(
             Path.Combine(Path.GetTempPath(), "hub-load-azurite", Guid.NewGuid().ToString("N")),
@@ -43,6 +44,9 @@ public static class LoadRun
             ["Hub:Privacy:ActiveContactKeyId"] = "b1",
             ["Hub:Channels:load-sms:Type"] = "twilio-sms",
             ["Hub:Channels:load-sms:AuthToken"] = Token,
+            ["Hub:Processor:Enabled"] = processor ? "true" : "false",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Hub"] = "Warning",
         });
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddConsole();
         builder.AddHub();
@@ -59,7 +63,7 @@ public static class LoadRun
             BaseAddress = new Uri(baseUrl),
         };
 
-        Console.WriteLine($"load run: {concurrency} concurrent workers, {seconds} s per phase, Azurite {azurite.QueuePort}, hub {baseUrl}");
+        Console.WriteLine($"load run: {concurrency} concurrent workers, {seconds} s per phase, case processor {(processor ? "on" : "off")}, {Environment.ProcessorCount} cores");
         // Warm-up: JIT, connection pools, table/queue creation.
         await Phase("warm-up floor", 3, concurrency, _ => SendFloor(queue, envelopeSample));
         await Phase("warm-up hub", 3, concurrency, i => PostSms(http, baseUrl, i));

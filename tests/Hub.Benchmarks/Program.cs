@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using Hub.Benchmarks;
 
 // dotnet run -c Release --project tests/Hub.Benchmarks -- micro [BenchmarkDotNet args]
-// dotnet run -c Release --project tests/Hub.Benchmarks -- load [--seconds N] [--concurrency N]
+// dotnet run -c Release --project tests/Hub.Benchmarks -- load [--seconds N] [--concurrency N] [--processor on|off]
 return args.FirstOrDefault() switch
 {
     "micro" => RunMicro(args[1..]),
@@ -18,6 +18,6 @@ static int RunMicro(string[] rest)
 
 static int Usage()
 {
-    Console.WriteLine("usage: micro [BenchmarkDotNet args] | load [--seconds N] [--concurrency N]");
+    Console.WriteLine("usage: micro [BenchmarkDotNet args] | load [--seconds N] [--concurrency N] [--processor on|off]");
     return 2;
 }
