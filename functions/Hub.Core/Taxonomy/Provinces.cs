@@ -53,7 +53,7 @@ public static class Provinces
 
     // Longest names first, so "Thừa Thiên Huế" wins over "Huế" and "Bà Rịa Vũng Tàu" over "Vũng Tàu".
     private static readonly (string Folded, Province Province)[] Names = All
-        .SelectMany(p => new[] { p.Name }.Concat(p.FormerNames).Concat(p.Aliases).Select(n => (Folded: Key(n), Province: p)))
+        .SelectMany(p => new[] { p.Name }.Concat(p.FormerNames).Concat(p.Aliases).Select(n => (Folded: " " + Key(n) + " ", Province: p)))
         .OrderByDescending(x => x.Folded.Length)
         .ToArray();
 
@@ -70,7 +70,7 @@ public static class Provinces
         var folded = " " + Key(text) + " ";
         foreach (var (name, province) in Names)
         {
-            if (folded.Contains(" " + name + " ", StringComparison.Ordinal))
+            if (folded.Contains(name, StringComparison.Ordinal))
             {
                 return province;
             }

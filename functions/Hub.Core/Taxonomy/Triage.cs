@@ -12,7 +12,11 @@ public sealed record TriageResult(IReadOnlyList<string> Categories, string Urgen
 /// </summary>
 public static class Triage
 {
-    private sealed record Rule(string Name, string[] Phrases, string? Category, string Urgency);
+    private sealed record Rule(string Name, string[] Phrases, string? Category, string Urgency)
+    {
+        /// <summary>Folded once, padded with spaces for whole-phrase matching.</summary>
+        public string[] Keys { get; } = Phrases.Select(p => " " + Provinces.Key(p) + " ").ToArray();
+    }
 
     private static readonly Rule[] Rules =
     [
@@ -43,8 +47,7 @@ public static class Triage
         var folded = " " + Provinces.Key(text) + " ";
         foreach (var rule in Rules)
         {
-            var hit = rule.Phrases.FirstOrDefault(p => folded.Contains(" " + Provinces.Key(p) + " ", StringComparison.Ordinal));
-            if (hit is null)
+            if (!Array.Exists(rule.Keys, k => folded.Contains(k, StringComparison.Ordinal)))
             {
                 continue;
             }
