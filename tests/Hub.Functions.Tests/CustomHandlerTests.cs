@@ -80,19 +80,6 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
         ((int)host["extensions"]!["queues"]!["maxDequeueCount"]!).ShouldBe(5);
     }
 
-    private static ReportEnvelope Envelope(string mid) => new()
-    {
-        Id = ReportId.New(TimeProvider.System),
-        ReceivedAt = TimeProvider.System.GetUtcNow(),
-        Channel = ReportChannels.Sms,
-        ChannelInstance = "hn-sms",
-        ReferenceCode = "ABCD-EFGH",
-        Source = new ReportSource { Provider = "twilio", ProviderMessageId = mid },
-        Reporter = new Reporter(),
-        Incident = new Incident(),
-        Signals = new Signals(),
-    };
-
     private static StringContent Invocation(JsonNode data, int dequeueCount) => new(
         new JsonObject
         {
@@ -118,7 +105,7 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
     public async Task ProcessReport_PayloadModeInvocation_CreatesCaseAndAnswersOutputsLogsReturnValue(string shape)
     {
         var mid = "ch-" + Guid.NewGuid().ToString("N");
-        var json = JsonSerializer.Serialize(Envelope(mid), HubJsonContext.Default.ReportEnvelope);
+        var json = JsonSerializer.Serialize(TestEnvelopes.For(mid), HubJsonContext.Default.ReportEnvelope);
         JsonNode data = shape switch
         {
             "string" => JsonValue.Create(json)!,
@@ -145,7 +132,7 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
     {
         var mid = "chf-" + Guid.NewGuid().ToString("N");
         hub.Faults.FailFor(mid);
-        var json = JsonSerializer.Serialize(Envelope(mid), HubJsonContext.Default.ReportEnvelope);
+        var json = JsonSerializer.Serialize(TestEnvelopes.For(mid), HubJsonContext.Default.ReportEnvelope);
         using var early = await hub.Client.PostAsync("/ProcessReport", Invocation(JsonValue.Create(json)!, 1));
         early.StatusCode.ShouldBe(HttpStatusCode.InternalServerError);
 
@@ -168,7 +155,7 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
     public async Task Pollers_AreOffInCustomHandlerMode()
     {
         var mid = "nopoll-" + Guid.NewGuid().ToString("N");
-        await hub.Storage.Reports.SendMessageAsync(JsonSerializer.Serialize(Envelope(mid), HubJsonContext.Default.ReportEnvelope));
+        await hub.Storage.Reports.SendMessageAsync(JsonSerializer.Serialize(TestEnvelopes.For(mid), HubJsonContext.Default.ReportEnvelope));
         await Task.Delay(1000);
         (await hub.PeekReportsAsync()).ShouldContain(m => m.Contains(mid, StringComparison.Ordinal), "the Functions host, not the app, consumes the queue");
     }

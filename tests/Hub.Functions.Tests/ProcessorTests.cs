@@ -8,19 +8,6 @@ namespace Hub.Functions.Tests;
 
 public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
 {
-    private static ReportEnvelope Envelope(string messageId, string? id = null) => new()
-    {
-        Id = id ?? ReportId.New(TimeProvider.System),
-        ReceivedAt = TimeProvider.System.GetUtcNow(),
-        Channel = ReportChannels.Sms,
-        ChannelInstance = "hn-sms",
-        ReferenceCode = "ABCD-EFGH",
-        Source = new ReportSource { Provider = "test", ProviderMessageId = messageId },
-        Reporter = new Reporter(),
-        Incident = new Incident { Description = "processor test" },
-        Signals = new Signals(),
-    };
-
     private static string Json(ReportEnvelope e) => JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope);
 
     private async Task<PoisonEntry?> WaitForPoisonAsync(Func<PoisonEntry, bool> match)
@@ -45,9 +32,9 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
     public async Task Processor_DuplicateEnvelopesForOneMessage_OneCase()
     {
         var mid = "dup-" + Guid.NewGuid().ToString("N");
-        var first = Envelope(mid);
+        var first = TestEnvelopes.For(mid);
         await hub.Storage.Reports.SendMessageAsync(Json(first));
-        await hub.Storage.Reports.SendMessageAsync(Json(Envelope(mid)));
+        await hub.Storage.Reports.SendMessageAsync(Json(TestEnvelopes.For(mid)));
         await hub.Storage.Reports.SendMessageAsync(Json(first)); // the same envelope redelivered
 
         var stored = await hub.WaitForCaseAsync("hn-sms", mid);
@@ -68,7 +55,7 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
     {
         var mid = "fail-" + Guid.NewGuid().ToString("N");
         hub.Faults.FailFor(mid);
-        var envelope = Envelope(mid);
+        var envelope = TestEnvelopes.For(mid);
         await hub.Storage.Reports.SendMessageAsync(Json(envelope));
 
         var entry = await WaitForPoisonAsync(e => e.ReportId == envelope.Id);
@@ -107,7 +94,7 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
     {
         // On Azure the Functions host itself may move a message to -poison without our wrapper.
         var mid = "host-" + Guid.NewGuid().ToString("N");
-        var envelope = Envelope(mid);
+        var envelope = TestEnvelopes.For(mid);
         SendReceipt receipt = await hub.Storage.ReportsPoison.SendMessageAsync(Json(envelope));
         var entry = await WaitForPoisonAsync(e => e.MessageId == receipt.MessageId);
         entry!.ReportId.ShouldBe(envelope.Id);
