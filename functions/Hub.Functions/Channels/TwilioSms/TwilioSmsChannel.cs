@@ -80,12 +80,13 @@ public static class TwilioSmsChannel
 
         var text = VietnameseText.Normalize(fields.GetValueOrDefault("Body"));
         var sender = Msisdn.Normalize(from);
-        switch (SmsKeywords.Match(text))
+        var keyword = SmsKeywords.Match(text);
+        switch (keyword)
         {
             case SmsKeyword.Help:
                 return Twiml.Result(Twiml.Message(SmsKeywords.HelpText));
             case SmsKeyword.Stop or SmsKeyword.Start when media.Count == 0:
-                await OptOuts.RecordAsync(services.GetRequiredService<HubStorage>(), services.GetRequiredService<Privacy.PrivacyServices>(), services.GetRequiredService<TimeProvider>(), sender, req.Instance, SmsKeywords.Match(text) == SmsKeyword.Stop, ct);
+                await OptOuts.RecordAsync(services.GetRequiredService<HubStorage>(), services.GetRequiredService<Privacy.PrivacyServices>(), services.GetRequiredService<TimeProvider>(), sender, req.Instance, keyword == SmsKeyword.Stop, ct);
                 return Twiml.Result(Twiml.Empty()); // Twilio's own opt-out handling answers the sender
         }
 
