@@ -45,7 +45,9 @@ public sealed record ReportEnvelope
 
     /// <summary>The key that makes a report exactly one case: (channel instance, provider message id).</summary>
     [JsonIgnore]
-    public string DedupKey => $"{ChannelInstance}|{Source.ProviderMessageId}";
+    public string DedupKey => DedupKeyFor(ChannelInstance, Source.ProviderMessageId);
+
+    public static string DedupKeyFor(string channelInstance, string providerMessageId) => $"{channelInstance}|{providerMessageId}";
 }
 
 public static class ReportChannels

@@ -35,8 +35,5 @@ public sealed class Pseudonymizer
         return "ps1_" + Convert.ToHexStringLower(mac[..16]);
     }
 
-    /// <summary>Key material for derived values (reference codes) that must not be guessable.</summary>
-    internal ReadOnlySpan<byte> Key => _key;
-
     public string ReferenceCodeFor(string dedupKey) => Envelope.ReferenceCode.For(_key, dedupKey);
 }

@@ -6,13 +6,10 @@ using Hub.Functions.Storage;
 namespace Hub.Functions.Channels;
 
 /// <summary>STOP/START per sender pseudonym, so later outbound SMS (call-backs, follow-ups) can respect them.</summary>
-public static class OptOuts
+public sealed class OptOuts(HubStorage storage, PrivacyServices privacy, TimeProvider time)
 {
-    public static async Task RecordAsync(HubStorage storage, PrivacyServices privacy, TimeProvider time, string sender, string instance, bool optOut, CancellationToken ct)
+    public async Task RecordAsync(string sender, string instance, bool optOut, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(storage);
-        ArgumentNullException.ThrowIfNull(privacy);
-        ArgumentNullException.ThrowIfNull(time);
         try
         {
             var pseudonym = privacy.Pseudonymizer.For(Pseudonymizer.PhoneKind, sender);

@@ -6,6 +6,7 @@ using Hub.Functions.Intake;
 using Hub.Functions.Privacy;
 using Hub.Functions.Processing;
 using Hub.Functions.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Functions.Hosting;
@@ -65,6 +66,7 @@ public static class HubApp
         services.TryAddSingleton<ICaseWriter, TableCaseWriter>();
         services.AddSingleton<ReportProcessor>();
         services.AddSingleton<PoisonMessages>();
+        services.AddSingleton<OptOuts>();
         services.AddSingleton<QueuePoller>();
         services.AddHostedService(sp => sp.GetRequiredService<QueuePoller>());
         services.AddProblemDetails();
@@ -82,25 +84,6 @@ public static class HubApp
         app.MapSmsGateway();
         app.MapProcessReport();
         return app;
-    }
-
-    private static void TryAddSingleton<T>(this IServiceCollection services, T instance)
-        where T : class
-    {
-        if (!services.Any(d => d.ServiceType == typeof(T)))
-        {
-            services.AddSingleton(instance);
-        }
-    }
-
-    private static void TryAddSingleton<TService, TImpl>(this IServiceCollection services)
-        where TService : class
-        where TImpl : class, TService
-    {
-        if (!services.Any(d => d.ServiceType == typeof(TService)))
-        {
-            services.AddSingleton<TService, TImpl>();
-        }
     }
 }
 

@@ -103,13 +103,12 @@ public sealed partial class IntakeService(
 
         var receivedAt = time.GetUtcNow();
         var id = ReportId.New(time);
-        var dedupKey = $"{s.ChannelInstance}|{s.ProviderMessageId}";
-        var referenceCode = privacy.Pseudonymizer.ReferenceCodeFor(dedupKey);
+        var referenceCode = privacy.Pseudonymizer.ReferenceCodeFor(ReportEnvelope.DedupKeyFor(s.ChannelInstance, s.ProviderMessageId));
         var datePath = receivedAt.ToString("yyyy/MM/dd", CultureInfo.InvariantCulture);
 
         var rawName = $"{s.ChannelInstance}/{datePath}/{id}.bin";
         var rawSha = Sha256Hex(s.RawBody.Span);
-        await UploadEncryptedAsync(storage.Raw, rawName, s.RawBody, s.RawContentType, ct);
+        await UploadEncryptedAsync(storage.Raw, rawName, s.RawBody, rawSha, s.RawContentType, ct);
 
         var evidence = new List<Evidence>(s.Media.Count);
         for (var i = 0; i < s.Media.Count; i++)
@@ -163,12 +162,13 @@ public sealed partial class IntakeService(
             // Only a pathological text gets here (SMS bodies are at most 1,600 characters): keep it whole in
             // an evidence blob and carry a prefix in the envelope, rather than fail or lose the report.
             var full = Encoding.UTF8.GetBytes(s.Text ?? string.Empty);
+            var fullSha = Sha256Hex(full);
             var textName = $"{s.ChannelInstance}/{datePath}/{id}/text.txt";
-            await UploadEncryptedAsync(storage.Evidence, textName, full, "text/plain; charset=utf-8", ct);
+            await UploadEncryptedAsync(storage.Evidence, textName, full, fullSha, "text/plain; charset=utf-8", ct);
             envelope = envelope with
             {
                 Incident = envelope.Incident with { Description = s.Text![..4000] + "…" },
-                Evidence = [.. evidence, new Evidence { Kind = "text", Blob = $"{HubStorage.EvidenceContainer}/{textName}", Sha256 = Sha256Hex(full), ContentType = "text/plain; charset=utf-8", Size = full.Length }],
+                Evidence = [.. evidence, new Evidence { Kind = "text", Blob = $"{HubStorage.EvidenceContainer}/{textName}", Sha256 = fullSha, ContentType = "text/plain; charset=utf-8", Size = full.Length }],
             };
             json = JsonSerializer.Serialize(envelope, HubJsonContext.Default.ReportEnvelope);
         }
@@ -209,12 +209,13 @@ public sealed partial class IntakeService(
             var fetched = await media.FetchAsync(item.Url, s.MediaPolicy, ct);
             var name = $"{s.ChannelInstance}/{datePath}/{id}/{index}";
             var contentType = fetched.ContentType ?? item.ContentType;
-            await UploadEncryptedAsync(storage.Evidence, name, fetched.Content, contentType, ct);
+            var sha = Sha256Hex(fetched.Content);
+            await UploadEncryptedAsync(storage.Evidence, name, fetched.Content, sha, contentType, ct);
             return new Evidence
             {
                 Kind = KindOf(contentType),
                 Blob = $"{HubStorage.EvidenceContainer}/{name}",
-                Sha256 = Sha256Hex(fetched.Content),
+                Sha256 = sha,
 #pragma warning disable CA5351 // MD5 is recorded for interoperability with NCMEC/hash banks, never for security.
                 Md5 = Convert.ToHexStringLower(MD5.HashData(fetched.Content)),
 #pragma warning restore CA5351
@@ -231,7 +232,7 @@ public sealed partial class IntakeService(
         }
     }
 
-    private async Task UploadEncryptedAsync(Azure.Storage.Blobs.BlobContainerClient container, string name, ReadOnlyMemory<byte> plaintext, string? contentType, CancellationToken ct)
+    private async Task UploadEncryptedAsync(Azure.Storage.Blobs.BlobContainerClient container, string name, ReadOnlyMemory<byte> plaintext, string sha256, string? contentType, CancellationToken ct)
     {
         // The purpose (container/name) is bound into the ciphertext: a blob cannot be swapped for another.
         var sealedBytes = privacy.Cipher.EncryptBlob(plaintext.Span, $"{container.Name}/{name}");
@@ -245,7 +246,7 @@ public sealed partial class IntakeService(
                     ["hubEncryption"] = "aes-256-gcm",
                     ["hubKeyId"] = privacy.Cipher.ActiveKeyId,
                     ["hubContentType"] = contentType ?? "application/octet-stream",
-                    ["hubSha256"] = Sha256Hex(plaintext.Span),
+                    ["hubSha256"] = sha256,
                 },
             },
             ct);

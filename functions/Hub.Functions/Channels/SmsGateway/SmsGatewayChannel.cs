@@ -6,8 +6,6 @@ using Hub.Core.Signatures;
 using Hub.Core.Text;
 using Hub.Functions.Hosting;
 using Hub.Functions.Intake;
-using Hub.Functions.Privacy;
-using Hub.Functions.Storage;
 
 namespace Hub.Functions.Channels.SmsGateway;
 
@@ -80,7 +78,7 @@ public static class SmsGatewayChannel
 
         if (keyword is SmsKeyword.Stop or SmsKeyword.Start)
         {
-            await OptOuts.RecordAsync(services.GetRequiredService<HubStorage>(), services.GetRequiredService<PrivacyServices>(), time, sender, req.Instance, keyword == SmsKeyword.Stop, ct);
+            await services.GetRequiredService<OptOuts>().RecordAsync(sender, req.Instance, keyword == SmsKeyword.Stop, ct);
             return Results.Json(new SmsGatewayResponse("keyword", null, null, null), SmsGatewayJsonContext.Default.SmsGatewayResponse);
         }
 

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Text;
-using Azure.Data.Tables;
 using Hub.Core.Envelope;
 using Hub.Core.Privacy;
 using Hub.Core.Signatures;
@@ -8,7 +7,6 @@ using Hub.Core.Text;
 using Hub.Functions.Channels.Twilio;
 using Hub.Functions.Hosting;
 using Hub.Functions.Intake;
-using Hub.Functions.Storage;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -86,7 +84,7 @@ public static class TwilioSmsChannel
             case SmsKeyword.Help:
                 return Twiml.Result(Twiml.Message(SmsKeywords.HelpText));
             case SmsKeyword.Stop or SmsKeyword.Start when media.Count == 0:
-                await OptOuts.RecordAsync(services.GetRequiredService<HubStorage>(), services.GetRequiredService<Privacy.PrivacyServices>(), services.GetRequiredService<TimeProvider>(), sender, req.Instance, keyword == SmsKeyword.Stop, ct);
+                await services.GetRequiredService<OptOuts>().RecordAsync(sender, req.Instance, keyword == SmsKeyword.Stop, ct);
                 return Twiml.Result(Twiml.Empty()); // Twilio's own opt-out handling answers the sender
         }
 
