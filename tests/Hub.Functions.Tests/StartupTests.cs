@@ -2,8 +2,10 @@ using Microsoft.Extensions.Configuration;
 using Hub.Functions.Channels;
 using Hub.Functions.Hosting;
 using Hub.Functions.Privacy;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Functions.Tests;
@@ -23,24 +25,43 @@ public sealed class StartupTests
             }
         });
 
-    [Fact]
-    public void Production_WithoutPrivacyKeys_RefusesToStart()
+    /// <summary>
+    /// Builds and starts the real app on a test server. Start-up failures are asserted this way rather than through
+    /// WebApplicationFactory, whose deferred host races the failing app's disposal and sometimes reports
+    /// ObjectDisposedException instead of the real error.
+    /// </summary>
+    private static async Task<Exception> StartFailure(string environment, IDictionary<string, string?> settings)
     {
-        using var app = App("Production", new Dictionary<string, string?>());
-        var ex = Should.Throw<OptionsValidationException>(() => app.CreateClient());
-        ex.Message.ShouldContain("Hub:Privacy:PseudonymKey");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings)
+        {
+            ["Hub:Storage:AutoStartAzurite"] = "false",
+            ["Hub:Processor:Enabled"] = "false",
+        });
+        builder.AddHub();
+        await using var app = builder.Build();
+        app.MapHub();
+        return await Should.ThrowAsync<Exception>(() => app.StartAsync());
     }
 
     [Fact]
-    public void Production_WithWeakKey_RefusesToStart()
+    public async Task Production_WithoutPrivacyKeys_RefusesToStart()
     {
-        using var app = App("Production", new Dictionary<string, string?>
+        var ex = await StartFailure("Production", new Dictionary<string, string?>());
+        ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain("Hub:Privacy:PseudonymKey");
+    }
+
+    [Fact]
+    public async Task Production_WithWeakKey_RefusesToStart()
+    {
+        var ex = await StartFailure("Production", new Dictionary<string, string?>
         {
             ["Hub:Privacy:PseudonymKey"] = Convert.ToBase64String(new byte[8]),
             ["Hub:Privacy:ContactKeys:k1"] = Convert.ToBase64String(new byte[32]),
             ["Hub:Privacy:ActiveContactKeyId"] = "k1",
         });
-        Should.Throw<OptionsValidationException>(() => app.CreateClient()).Message.ShouldContain("at least 32");
+        ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain("at least 32");
     }
 
     [Fact]
@@ -55,33 +76,33 @@ public sealed class StartupTests
     [InlineData("Hub:Channels:x:Type", "carrier-pigeon", "is not one of")]
     [InlineData("Hub:Channels:x:Type", "twilio-sms", "AuthToken is required")]
     [InlineData("Hub:Channels:x:Type", "sms-gateway", "Secret is required")]
-    public void Channel_Misconfigured_RefusesToStart(string key, string value, string expected)
+    public async Task Channel_Misconfigured_RefusesToStart(string key, string value, string expected)
     {
-        using var app = App("Development", new Dictionary<string, string?> { [key] = value });
-        Should.Throw<OptionsValidationException>(() => app.CreateClient()).Message.ShouldContain(expected);
+        var ex = await StartFailure("Development", new Dictionary<string, string?> { [key] = value });
+        ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain(expected);
     }
 
     [Fact]
-    public void Channel_ReplyTextTooLongForOneSms_RefusesToStart()
+    public async Task Channel_ReplyTextTooLongForOneSms_RefusesToStart()
     {
-        using var app = App("Development", new Dictionary<string, string?>
+        var ex = await StartFailure("Development", new Dictionary<string, string?>
         {
             ["Hub:Channels:x:Type"] = "twilio-sms",
             ["Hub:Channels:x:AuthToken"] = "t",
             ["Hub:Channels:x:ReplyText"] = "Cảm ơn bạn rất nhiều vì đã tin tưởng và báo cho chúng tôi. Mã báo cáo của bạn: {code}",
         });
-        Should.Throw<OptionsValidationException>(() => app.CreateClient()).Message.ShouldContain("one SMS segment");
+        ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain("one SMS segment");
     }
 
     [Fact]
-    public void UnresolvedKeyVaultReference_RefusesToStart()
+    public async Task UnresolvedKeyVaultReference_RefusesToStart()
     {
-        using var app = App("Development", new Dictionary<string, string?>
+        var ex = await StartFailure("Development", new Dictionary<string, string?>
         {
             ["Hub:Channels:x:Type"] = "twilio-sms",
             ["Hub:Channels:x:AuthToken"] = "@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/twilio/)",
         });
-        Should.Throw<InvalidOperationException>(() => app.CreateClient()).Message.ShouldContain("Hub:Channels:x:AuthToken");
+        ex.ShouldBeOfType<InvalidOperationException>().Message.ShouldContain("Hub:Channels:x:AuthToken");
     }
 
     [Fact]
