@@ -78,6 +78,9 @@ public sealed record ReportSource
 
     public string? ConversationId { get; init; }
 
+    /// <summary>Reference code of an earlier report from the same conversation that this one continues.</summary>
+    public string? FollowUpOf { get; init; }
+
     /// <summary>Carrier or network named by the gateway (Viettel, Vinaphone, MobiFone…), when known.</summary>
     public string? Carrier { get; init; }
 }
@@ -122,6 +125,9 @@ public sealed record Incident
     public IReadOnlyList<string> ReportedAccounts { get; init; } = [];
 
     public DateTimeOffset? OccurredAt { get; init; }
+
+    /// <summary>Who it happened to, as the reporter said: <c>self</c>, <c>friend</c>, <c>other</c> (chat channels ask).</summary>
+    public string? Victim { get; init; }
 }
 
 public sealed record Evidence
@@ -164,6 +170,9 @@ public sealed record Signals
     public string Urgency { get; init; } = Urgencies.Normal;
 
     public IReadOnlyList<string> Reasons { get; init; } = [];
+
+    /// <summary>The reporter asked for a person: an operator takes over the conversation (the bot stays silent).</summary>
+    public bool Handoff { get; init; }
 }
 
 public static class Urgencies
