@@ -80,7 +80,7 @@ public static class Provinces
     }
 
     /// <summary>Folded, punctuation collapsed to single spaces: "Bà Rịa–Vũng Tàu" → "ba ria vung tau".</summary>
-    internal static string Key(string text)
+    public static string Key(string text)
     {
         var folded = VietnameseText.Fold(text);
         var chars = folded.Select(c => char.IsLetterOrDigit(c) ? c : ' ').ToArray();

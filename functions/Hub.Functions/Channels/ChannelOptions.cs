@@ -47,9 +47,44 @@ public sealed class ChannelOptions
 
     public int MaxBodyBytes { get; set; } = 64 * 1024;
 
+    // Messenger (channels.md §3)
+    public string? AppSecret { get; set; }
+
+    public string? VerifyToken { get; set; }
+
+    public string? PageAccessToken { get; set; }
+
+    public string GraphApiBaseUrl { get; set; } = "https://graph.facebook.com/v25.0";
+
+    // Zalo OA (channels.md §4)
+    public string? AppId { get; set; }
+
+    /// <summary>The OA this instance is (one instance per OA); events for another OA are refused.</summary>
+    public string? OaId { get; set; }
+
+    /// <summary>The OA Secret Key of the OA–app link: signs webhooks (not the App Secret Key).</summary>
+    public string? OaSecretKey { get; set; }
+
+    /// <summary>The App Secret Key: sent as <c>secret_key</c> when refreshing tokens.</summary>
+    public string? AppSecretKey { get; set; }
+
+    /// <summary>Seeds the token store the first time only; afterwards the stored (rotated) pair is authoritative.</summary>
+    public string? AccessToken { get; set; }
+
+    public string? RefreshToken { get; set; }
+
+    public Hub.Core.Signatures.ZaloSignatureVariant SignatureVariant { get; set; } = Hub.Core.Signatures.ZaloSignatureVariant.AppId;
+
+    /// <summary>Older signed events are refused as replays. Zalo retries for about an hour, so the default allows two.</summary>
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromHours(2);
+
+    public string ZaloApiBaseUrl { get; set; } = "https://openapi.zalo.me";
+
+    public string ZaloOAuthBaseUrl { get; set; } = "https://oauth.zaloapp.com";
+
     public IEnumerable<string> Secrets()
     {
-        foreach (var s in new[] { AuthToken, Secret, SecondarySecret })
+        foreach (var s in new[] { AuthToken, Secret, SecondarySecret, AppSecret, VerifyToken, PageAccessToken, OaSecretKey, AppSecretKey, AccessToken, RefreshToken })
         {
             if (!string.IsNullOrEmpty(s))
             {
@@ -64,8 +99,10 @@ public static class ChannelTypes
 {
     public const string TwilioSms = "twilio-sms";
     public const string SmsGateway = "sms-gateway";
+    public const string Messenger = "messenger";
+    public const string Zalo = "zalo";
 
-    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { TwilioSms, SmsGateway };
+    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { TwilioSms, SmsGateway, Messenger, Zalo };
 }
 
 public sealed class ChannelsOptions
@@ -108,6 +145,25 @@ internal sealed class ChannelsOptionsSetup(IConfiguration configuration) : IConf
                 errors.Add($"{at}:Secret is required for {ChannelTypes.SmsGateway}.");
             }
 
+            if (o.Type == ChannelTypes.Messenger)
+            {
+                Require(errors, at, o.Type, (nameof(o.AppSecret), o.AppSecret), (nameof(o.VerifyToken), o.VerifyToken), (nameof(o.PageAccessToken), o.PageAccessToken));
+            }
+
+            if (o.Type == ChannelTypes.Zalo)
+            {
+                Require(errors, at, o.Type, (nameof(o.AppId), o.AppId), (nameof(o.OaSecretKey), o.OaSecretKey), (nameof(o.AppSecretKey), o.AppSecretKey));
+                if (string.IsNullOrWhiteSpace(o.RefreshToken) && string.IsNullOrWhiteSpace(o.AccessToken))
+                {
+                    errors.Add($"{at}: a RefreshToken (or an AccessToken) is required for {ChannelTypes.Zalo} to reply.");
+                }
+
+                if (o.SignatureVariant == Hub.Core.Signatures.ZaloSignatureVariant.OaId && string.IsNullOrWhiteSpace(o.OaId))
+                {
+                    errors.Add($"{at}:OaId is required with SignatureVariant OaId.");
+                }
+            }
+
             if (o.Province is not null && Provinces.ByCodeOrNull(o.Province) is null)
             {
                 errors.Add($"{at}:Province '{o.Province}' is not one of the 34 province codes.");
@@ -123,5 +179,16 @@ internal sealed class ChannelsOptionsSetup(IConfiguration configuration) : IConf
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Require(List<string> errors, string at, string type, params (string Name, string? Value)[] settings)
+    {
+        foreach (var (name, value) in settings)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                errors.Add($"{at}:{name} is required for {type}.");
+            }
+        }
     }
 }

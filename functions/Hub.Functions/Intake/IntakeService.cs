@@ -55,6 +55,34 @@ public sealed record IntakeSubmission
     public string? ProvinceCode { get; init; }
 
     public DateTimeOffset? OccurredAt { get; init; }
+
+    // What a conversation already established (chat channels); text triage still adds to it, never lowers it.
+    public IReadOnlyList<string> Categories { get; init; } = [];
+
+    public string? Urgency { get; init; }
+
+    public IReadOnlyList<string> Reasons { get; init; } = [];
+
+    public string? Victim { get; init; }
+
+    public string? ReporterRole { get; init; }
+
+    public string? AgeBand { get; init; }
+
+    public bool Handoff { get; init; }
+
+    public IReadOnlyList<string> Urls { get; init; } = [];
+
+    /// <summary>Evidence the channel already stored (chat attachments fetched while the conversation ran).</summary>
+    public IReadOnlyList<Evidence> StoredEvidence { get; init; } = [];
+
+    /// <summary>How <see cref="ProvinceCode"/> was set: <c>channel-instance</c> (default) or <c>reporter</c>.</summary>
+    public string ProvinceBasis { get; init; } = "channel-instance";
+
+    public string? FollowUpOf { get; init; }
+
+    /// <summary>The raw body is a conversation transcript: it is also listed as <c>transcript</c> evidence.</summary>
+    public bool RawIsTranscript { get; init; }
 }
 
 public sealed record IntakeResult(string ReportId, string ReferenceCode, string Urgency, bool Duplicate);
@@ -110,15 +138,24 @@ public sealed partial class IntakeService(
         var rawSha = Sha256Hex(s.RawBody.Span);
         await UploadEncryptedAsync(storage.Raw, rawName, s.RawBody, rawSha, s.RawContentType, ct);
 
-        var evidence = new List<Evidence>(s.Media.Count);
+        var evidence = new List<Evidence>(s.Media.Count + s.StoredEvidence.Count + 1);
+        if (s.RawIsTranscript)
+        {
+            evidence.Add(new Evidence { Kind = "transcript", Blob = $"{HubStorage.RawContainer}/{rawName}", Sha256 = rawSha, ContentType = s.RawContentType, Size = s.RawBody.Length });
+        }
+
+        evidence.AddRange(s.StoredEvidence);
         for (var i = 0; i < s.Media.Count; i++)
         {
             evidence.Add(await StoreMediaAsync(s, id, datePath, i, ct));
         }
 
         var triage = Triage.Assess(s.Text);
+        var categories = s.Categories.Concat(triage.Categories).Distinct(StringComparer.Ordinal).ToList();
+        var urgency = s.Urgency is null ? triage.Urgency : Triage.Max(s.Urgency, triage.Urgency);
+        var reasons = s.Reasons.Concat(triage.Reasons).Distinct(StringComparer.Ordinal).ToList();
         var province = Provinces.ByCodeOrNull(s.ProvinceCode) is { } p
-            ? new Location { ProvinceCode = p.Code, Basis = "channel-instance" }
+            ? new Location { ProvinceCode = p.Code, Basis = s.ProvinceBasis }
             : Provinces.Find(s.Text) is { } found ? new Location { ProvinceCode = found.Code, Basis = "text" } : null;
 
         var envelope = new ReportEnvelope
@@ -134,6 +171,7 @@ public sealed partial class IntakeService(
                 ProviderAccount = s.ProviderAccount,
                 ProviderMessageId = s.ProviderMessageId,
                 ConversationId = s.ConversationId,
+                FollowUpOf = s.FollowUpOf,
                 Carrier = s.Carrier,
             },
             Reporter = new Reporter
@@ -141,17 +179,20 @@ public sealed partial class IntakeService(
                 Pseudonym = s.SenderId is { Length: > 0 } ? privacy.Pseudonymizer.For(s.SenderKind, s.SenderId) : null,
                 ContactRef = s.SenderId is { Length: > 0 } ? privacy.Cipher.Protect(s.SenderId, PrivacyServices.ContactPurpose) : null,
                 Anonymous = s.SenderId is not { Length: > 0 },
+                Role = s.ReporterRole ?? ReporterRoles.Unknown,
+                AgeBand = s.AgeBand ?? "unknown",
             },
             Incident = new Incident
             {
-                Categories = triage.Categories,
+                Categories = categories,
                 Description = s.Text,
-                Urls = ExtractUrls(s.Text),
+                Urls = s.Urls.Concat(ExtractUrls(s.Text)).Distinct(StringComparer.Ordinal).Take(20).ToList(),
                 OccurredAt = s.OccurredAt,
+                Victim = s.Victim,
             },
             Evidence = evidence,
             Location = province,
-            Signals = new Signals { Urgency = triage.Urgency, Reasons = triage.Reasons },
+            Signals = new Signals { Urgency = urgency, Reasons = reasons, Handoff = s.Handoff },
             Raw = new RawReference { Blob = $"{HubStorage.RawContainer}/{rawName}", Sha256 = rawSha, ContentType = s.RawContentType, KeyId = privacy.Cipher.ActiveKeyId },
             Trace = Activity.Current?.Id is { } traceId ? new TraceContext { Traceparent = traceId } : null,
         };
@@ -179,7 +220,7 @@ public sealed partial class IntakeService(
         {
             ["ReportId"] = id,
             ["ReferenceCode"] = referenceCode,
-            ["Urgency"] = triage.Urgency,
+            ["Urgency"] = urgency,
             ["QueuedAt"] = receivedAt,
         };
         try
@@ -191,23 +232,38 @@ public sealed partial class IntakeService(
             // A concurrent delivery of the same message won the race; both envelopes collapse into one case.
         }
 
-        LogAccepted(logger, s.ChannelInstance, id, triage.Urgency, evidence.Count);
-        return new IntakeResult(id, referenceCode, triage.Urgency, Duplicate: false);
+        LogAccepted(logger, s.ChannelInstance, id, urgency, evidence.Count);
+        return new IntakeResult(id, referenceCode, urgency, Duplicate: false);
     }
 
-    private async Task<Evidence> StoreMediaAsync(IntakeSubmission s, string id, string datePath, int index, CancellationToken ct)
+    /// <summary>
+    /// Fetches one attachment under the channel's policy and stores it encrypted as <c>evidence/{name}</c>; a
+    /// failed fetch becomes an evidence entry carrying the error. Storage outages surface as
+    /// <see cref="StorageUnavailableException"/>. Used by chat channels while a conversation is still running.
+    /// </summary>
+    public async Task<Evidence> StoreAttachmentAsync(string instance, string name, MediaReference item, MediaPolicy policy, CancellationToken ct)
     {
-        var item = s.Media[index];
-        var kind = KindOf(item.ContentType);
-        if (s.MediaPolicy is null)
-        {
-            return new Evidence { Kind = kind, SourceUrl = item.Url, ContentType = item.ContentType, Error = "no media policy for this channel" };
-        }
-
         try
         {
-            var fetched = await media.FetchAsync(item.Url, s.MediaPolicy, ct);
-            var name = $"{s.ChannelInstance}/{datePath}/{id}/{index}";
+            return await storage.WithResourcesAsync(() => FetchAndStoreAsync(instance, name, 0, item, policy, ct), ct);
+        }
+        catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)
+        {
+            throw new StorageUnavailableException("Storage is unreachable; the attachment was not stored.", ex);
+        }
+    }
+
+    private Task<Evidence> StoreMediaAsync(IntakeSubmission s, string id, string datePath, int index, CancellationToken ct) =>
+        s.MediaPolicy is null
+            ? Task.FromResult(new Evidence { Kind = KindOf(s.Media[index].ContentType), SourceUrl = s.Media[index].Url, ContentType = s.Media[index].ContentType, Error = "no media policy for this channel" })
+            : FetchAndStoreAsync(s.ChannelInstance, $"{s.ChannelInstance}/{datePath}/{id}/{index}", index, s.Media[index], s.MediaPolicy, ct);
+
+    private async Task<Evidence> FetchAndStoreAsync(string instance, string name, int index, MediaReference item, MediaPolicy policy, CancellationToken ct)
+    {
+        var kind = KindOf(item.ContentType);
+        try
+        {
+            var fetched = await media.FetchAsync(item.Url, policy, ct);
             var contentType = fetched.ContentType ?? item.ContentType;
             var sha = Sha256Hex(fetched.Content);
             await UploadEncryptedAsync(storage.Evidence, name, fetched.Content, sha, contentType, ct);
@@ -227,7 +283,7 @@ public sealed partial class IntakeService(
         catch (Exception ex) when (ex is MediaFetchException or HttpRequestException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !ct.IsCancellationRequested)
         {
             // The report itself is not lost for want of its attachment: the evidence entry says what failed.
-            LogMediaFailed(logger, s.ChannelInstance, index, ex.Message);
+            LogMediaFailed(logger, instance, index, ex.Message);
             return new Evidence { Kind = kind, SourceUrl = item.Url, ContentType = item.ContentType, Error = ex.Message };
         }
     }

@@ -15,18 +15,24 @@ public sealed record PoisonEntry(string MessageId, DateTimeOffset? InsertedOn, l
 /// </summary>
 public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
 {
-    public async Task SendAsync(string message, string error, long dequeueCount, CancellationToken ct)
+    public Task SendAsync(string message, string error, long dequeueCount, CancellationToken ct) =>
+        SendAsync(storage.Reports, storage.ReportsPoison, message, error, dequeueCount, ct);
+
+    /// <summary>Moves a failed message of <paramref name="source"/> to its poison queue with the error.</summary>
+    public async Task SendAsync(Azure.Storage.Queues.QueueClient source, Azure.Storage.Queues.QueueClient poisonQueue, string message, string error, long dequeueCount, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(poisonQueue);
         var entry = new PoisonMessage
         {
-            SourceQueue = storage.Reports.Name,
+            SourceQueue = source.Name,
             Message = message,
             Error = error.Length > 2000 ? error[..2000] : error,
             DequeueCount = dequeueCount,
             FailedAt = time.GetUtcNow(),
         };
         await storage.WithResourcesAsync(
-            async () => await storage.ReportsPoison.SendMessageAsync(JsonSerializer.Serialize(entry, HubJsonContext.Default.PoisonMessage), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct),
+            async () => await poisonQueue.SendMessageAsync(JsonSerializer.Serialize(entry, HubJsonContext.Default.PoisonMessage), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct),
             ct);
     }
 

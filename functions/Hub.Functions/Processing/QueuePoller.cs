@@ -11,16 +11,32 @@ namespace Hub.Functions.Processing;
 /// moves to <c>reports-poison</c> with the error; a <see cref="PoisonMessageException"/> goes there at once;
 /// a shutdown is not a failure (the message simply reappears).
 /// </summary>
-public sealed partial class QueuePoller(
+public sealed class QueuePoller(
     HubStorage storage,
     ReportProcessor processor,
     PoisonMessages poison,
     IOptions<HubOptions> options,
     IConfiguration configuration,
     TimeProvider time,
-    ILogger<QueuePoller> logger) : BackgroundService
+    ILogger<QueuePoller> logger) : QueueWorker(storage, storage.Reports, storage.ReportsPoison, poison, options, configuration, time, logger)
+{
+    protected override Task HandleMessageAsync(string text, CancellationToken ct) => processor.ProcessAsync(text, ct);
+}
+
+/// <summary>The polling loop and retry step shared by every standalone queue worker.</summary>
+public abstract partial class QueueWorker(
+    HubStorage storage,
+    Azure.Storage.Queues.QueueClient queue,
+    Azure.Storage.Queues.QueueClient poisonQueue,
+    PoisonMessages poison,
+    IOptions<HubOptions> options,
+    IConfiguration configuration,
+    TimeProvider time,
+    ILogger logger) : BackgroundService
 {
     private readonly ProcessorOptions _o = options.Value.Processor;
+
+    protected abstract Task HandleMessageAsync(string text, CancellationToken ct);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -64,7 +80,7 @@ public sealed partial class QueuePoller(
     /// <summary>Receives one batch and handles it; returns the number of messages handled.</summary>
     public async Task<int> PollOnceAsync(CancellationToken ct)
     {
-        QueueMessage[] messages = await storage.WithResourcesAsync(async () => (await storage.Reports.ReceiveMessagesAsync(_o.BatchSize, _o.VisibilityTimeout, ct)).Value, ct);
+        QueueMessage[] messages = await storage.WithResourcesAsync(async () => (await queue.ReceiveMessagesAsync(_o.BatchSize, _o.VisibilityTimeout, ct)).Value, ct);
         await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, (m, token) => new ValueTask(HandleAsync(m, token)));
         return messages.Length;
     }
@@ -74,8 +90,8 @@ public sealed partial class QueuePoller(
         var text = m.Body.ToString();
         try
         {
-            await processor.ProcessAsync(text, ct);
-            await storage.Reports.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+            await HandleMessageAsync(text, ct);
+            await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -97,7 +113,7 @@ public sealed partial class QueuePoller(
             LogRetry(logger, m.MessageId, m.DequeueCount, _o.MaxDequeueCount, delay.TotalSeconds, ex.GetType().Name);
             try
             {
-                await storage.Reports.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: delay, cancellationToken: ct);
+                await queue.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: delay, cancellationToken: ct);
             }
             catch (Exception updateError) when (HubStorage.IsUnavailable(updateError) || updateError is Azure.RequestFailedException)
             {
@@ -109,8 +125,8 @@ public sealed partial class QueuePoller(
     private async Task MoveToPoisonAsync(QueueMessage m, string text, string error, CancellationToken ct)
     {
         // Poison first, delete second: a crash in between leaves a copy in both, never in neither.
-        await poison.SendAsync(text, error, m.DequeueCount, ct);
-        await storage.Reports.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+        await poison.SendAsync(queue, poisonQueue, text, error, m.DequeueCount, ct);
+        await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
         LogPoisoned(logger, m.MessageId, m.DequeueCount, error);
     }
 

@@ -18,6 +18,9 @@ public sealed class HubStorage
     public const string CasesTable = "cases";
     public const string IntakeTable = "intake";
     public const string OptOutsTable = "optouts";
+    public const string ConversationsTable = "conversations";
+    public const string ZaloTokensTable = "zalotokens";
+    public const string BotTurnsQueue = "bot-turns";
     public const string RawContainer = "raw";
     public const string EvidenceContainer = "evidence";
 
@@ -34,11 +37,15 @@ public sealed class HubStorage
         var queues = new QueueServiceClient(cs, queueOptions);
         Reports = queues.GetQueueClient(o.Queues.Reports);
         ReportsPoison = queues.GetQueueClient(o.Queues.ReportsPoison);
+        BotTurns = queues.GetQueueClient(BotTurnsQueue);
+        BotTurnsPoison = queues.GetQueueClient(BotTurnsQueue + "-poison");
 
         var tables = new TableServiceClient(cs, Configure(new TableClientOptions(), o.Storage));
         Cases = tables.GetTableClient(CasesTable);
         Intake = tables.GetTableClient(IntakeTable);
         OptOuts = tables.GetTableClient(OptOutsTable);
+        Conversations = tables.GetTableClient(ConversationsTable);
+        ZaloTokens = tables.GetTableClient(ZaloTokensTable);
 
         var blobs = new BlobServiceClient(cs, Configure(new BlobClientOptions(), o.Storage));
         Raw = blobs.GetBlobContainerClient(RawContainer);
@@ -54,6 +61,15 @@ public sealed class HubStorage
     public TableClient Intake { get; }
 
     public TableClient OptOuts { get; }
+
+    /// <summary>Chat dialog turns: inbound messages persisted by the webhook, handled asynchronously.</summary>
+    public QueueClient BotTurns { get; }
+
+    public QueueClient BotTurnsPoison { get; }
+
+    public TableClient Conversations { get; }
+
+    public TableClient ZaloTokens { get; }
 
     public BlobContainerClient Raw { get; }
 
@@ -88,6 +104,10 @@ public sealed class HubStorage
             Cases.CreateIfNotExistsAsync(ct),
             Intake.CreateIfNotExistsAsync(ct),
             OptOuts.CreateIfNotExistsAsync(ct),
+            BotTurns.CreateIfNotExistsAsync(cancellationToken: ct),
+            BotTurnsPoison.CreateIfNotExistsAsync(cancellationToken: ct),
+            Conversations.CreateIfNotExistsAsync(ct),
+            ZaloTokens.CreateIfNotExistsAsync(ct),
             Raw.CreateIfNotExistsAsync(cancellationToken: ct),
             Evidence.CreateIfNotExistsAsync(cancellationToken: ct));
         _ensured = true;
