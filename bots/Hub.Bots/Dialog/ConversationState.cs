@@ -57,6 +57,9 @@ public sealed class ConversationState
     /// <summary>Replies decided but not yet confirmed sent (an outbox: sent again if the sender failed after commit).</summary>
     public List<BotReply> Outbox { get; set; } = [];
 
+    /// <summary>One turn at a time sends the outbox: it holds this lease (a crashed sender's lease simply expires).</summary>
+    public DateTimeOffset? FlushLeaseUntil { get; set; }
+
     /// <summary>True when the current session holds something the child said or sent.</summary>
     public bool HasContent => Answers.DescriptionParts.Count > 0 || Answers.Evidence.Count > 0 || Answers.Categories.Count > 0 || Answers.Urls.Count > 0;
 }
@@ -88,6 +91,9 @@ public sealed record BotReply(string Text, IReadOnlyList<Choice> Choices)
 {
     public const string CodePlaceholder = "{code}";
 
+    /// <summary>Set when the reply enters the outbox, so a sent reply is removed exactly once.</summary>
+    public string? Id { get; init; }
+
     public static BotReply Say(string text, params Choice[] choices) => new(text, choices);
 }
 
@@ -116,5 +122,11 @@ public sealed record ReportRequest
 
 public sealed record TurnOutcome(IReadOnlyList<BotReply> Replies, ReportRequest? Report)
 {
-    public static readonly TurnOutcome Nothing = new([], null);
+    /// <summary>Nothing happened (a duplicate, a stale timer): the state need not be saved.</summary>
+    public static readonly TurnOutcome Nothing = new([], null) { StateChanged = false };
+
+    /// <summary>The state changed (something was recorded) but the bot says nothing.</summary>
+    public static readonly TurnOutcome Silent = new([], null);
+
+    public bool StateChanged { get; init; } = true;
 }

@@ -58,7 +58,7 @@ public static class DialogEngine
         {
             // An operator owns the conversation: keep everything, say nothing (the idle timer or a release emits it).
             Record(s, text, onlyIfNarrative: false);
-            return TurnOutcome.Nothing;
+            return TurnOutcome.Silent;
         }
 
         if (payload == BotTexts.PayloadHandoff || ContainsAny(key, HandoffPhrases))
@@ -341,7 +341,7 @@ public static class DialogEngine
 
         return evidence.Count > 0 || attachmentCount > 0
             ? Reply(s, now, null, BotReply.Say(BotTexts.EvidenceReceived, BotTexts.EvidenceChoices[0]))
-            : TurnOutcome.Nothing;
+            : TurnOutcome.Silent;
     }
 
     private static TurnOutcome Complete(ConversationState s, DateTimeOffset now)

@@ -1,5 +1,8 @@
 using Hub.Core.Text;
+using Hub.Functions.Bots;
 using Hub.Functions.Channels;
+using Hub.Functions.Channels.Messenger;
+using Hub.Functions.Channels.Zalo;
 using Hub.Functions.Channels.SmsGateway;
 using Hub.Functions.Channels.TwilioSms;
 using Hub.Functions.Intake;
@@ -69,6 +72,21 @@ public static class HubApp
         services.AddSingleton<OptOuts>();
         services.AddSingleton<QueuePoller>();
         services.AddHostedService(sp => sp.GetRequiredService<QueuePoller>());
+
+        // Chat channels: webhook inbox, conversation state, turn processing and the providers' send APIs.
+        services.AddSingleton<BotInbox>();
+        services.AddSingleton<ConversationStore>();
+        services.AddSingleton<BotTurnProcessor>();
+        services.AddSingleton<ZaloTokens>();
+        services.AddSingleton<IChatSender, MessengerSender>();
+        services.AddSingleton<IChatSender, ZaloSender>();
+        foreach (var name in new[] { MessengerSender.HttpClientName, ZaloSender.HttpClientName, ZaloTokens.HttpClientName })
+        {
+            services.AddHttpClient(name, c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
+        }
+
+        services.AddSingleton<BotTurnPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<BotTurnPoller>());
         services.AddProblemDetails();
         return services;
     }
@@ -82,7 +100,10 @@ public static class HubApp
         app.MapHealth();
         app.MapTwilioSms();
         app.MapSmsGateway();
+        app.MapMessenger();
+        app.MapZalo();
         app.MapProcessReport();
+        app.MapBotTurn();
         return app;
     }
 }

@@ -18,6 +18,24 @@ public sealed class HubOptions
     public ProcessorOptions Processor { get; set; } = new();
 
     public IntakeOptions Intake { get; set; } = new();
+
+    public BotOptions Bots { get; set; } = new();
+}
+
+/// <summary><c>Hub:Bots</c>: the chat channels' dialog and outbound calls.</summary>
+public sealed class BotOptions
+{
+    /// <summary>A conversation quiet this long still becomes a report with everything said so far.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Retries of an outbound send on 429/5xx/transport errors, before the turn fails visibly.</summary>
+    [Range(0, 10)]
+    public int SendRetries { get; set; } = 3;
+
+    public TimeSpan SendRetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Zalo access tokens are refreshed when less than this is left (channels.md §4.8: e.g. 6 h).</summary>
+    public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromHours(6);
 }
 
 public sealed class StorageOptions

@@ -16,13 +16,38 @@ public static class ProcessReportFunction
     public const string FunctionName = "ProcessReport";
     public const string BindingName = "report";
 
-    public static IEndpointRouteBuilder MapProcessReport(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapProcessReport(this IEndpointRouteBuilder app) =>
+        app.MapQueueFunction(
+            FunctionName,
+            BindingName,
+            async (sp, message, ct) => (await sp.GetRequiredService<ReportProcessor>().ProcessAsync(message, ct)).ToString(),
+            storage => (storage.Reports, storage.ReportsPoison));
+
+    /// <summary>Maps a custom-handler queue-trigger function: <c>POST /{name}</c> in payload mode.</summary>
+    public static IEndpointRouteBuilder MapQueueFunction(
+        this IEndpointRouteBuilder app,
+        string functionName,
+        string bindingName,
+        Func<IServiceProvider, string, CancellationToken, Task<string>> process,
+        Func<Storage.HubStorage, (Azure.Storage.Queues.QueueClient Source, Azure.Storage.Queues.QueueClient Poison)> queues)
     {
-        app.MapPost("/" + FunctionName, HandleAsync).WithName(FunctionName).WithMetadata(new FunctionMetadata(FunctionName));
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPost("/" + functionName, (HttpContext http, PoisonMessages poison, Storage.HubStorage storage, IOptions<HubOptions> options, CancellationToken ct) =>
+                HandleAsync(http, functionName, bindingName, process, queues(storage), poison, options, ct))
+            .WithName(functionName)
+            .WithMetadata(new FunctionMetadata(functionName));
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, ReportProcessor processor, PoisonMessages poison, IOptions<HubOptions> options, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(
+        HttpContext http,
+        string functionName,
+        string bindingName,
+        Func<IServiceProvider, string, CancellationToken, Task<string>> process,
+        (Azure.Storage.Queues.QueueClient Source, Azure.Storage.Queues.QueueClient Poison) queues,
+        PoisonMessages poison,
+        IOptions<HubOptions> options,
+        CancellationToken ct)
     {
         InvocationRequest? request;
         try
@@ -34,32 +59,32 @@ public static class ProcessReportFunction
             return Problems.BadRequest("Expected a Functions custom-handler invocation {Data, Metadata}.");
         }
 
-        if (request?.Data is null || !request.Data.TryGetValue(BindingName, out var data) || ExtractMessage(data) is not { } message)
+        if (request?.Data is null || !request.Data.TryGetValue(bindingName, out var data) || ExtractMessage(data) is not { } message)
         {
-            return Problems.BadRequest($"Data.{BindingName} is missing.");
+            return Problems.BadRequest($"Data.{bindingName} is missing.");
         }
 
         var dequeueCount = request.Metadata is { } md && md.TryGetValue("DequeueCount", out var dc) && dc.TryGetInt64(out var n) ? n : 1;
         var logs = new List<string>();
         try
         {
-            var outcome = await processor.ProcessAsync(message, ct);
-            logs.Add($"ProcessReport: {outcome}");
+            var outcome = await process(http.RequestServices, message, ct);
+            logs.Add($"{functionName}: {outcome}");
             return Ok(logs);
         }
         catch (PoisonMessageException ex)
         {
-            await poison.SendAsync(message, ex.Message, dequeueCount, ct);
-            logs.Add($"ProcessReport: moved to poison: {ex.Message}");
+            await poison.SendAsync(queues.Source, queues.Poison, message, ex.Message, dequeueCount, ct);
+            logs.Add($"{functionName}: moved to poison: {ex.Message}");
             return Ok(logs);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logs.Add($"ProcessReport: attempt {dequeueCount} failed: {ex.GetType().Name}");
+            logs.Add($"{functionName}: attempt {dequeueCount} failed: {ex.GetType().Name}");
             if (dequeueCount >= options.Value.Processor.MaxDequeueCount)
             {
-                await poison.SendAsync(message, $"{ex.GetType().Name}: {ex.Message}", dequeueCount, ct);
-                logs.Add("ProcessReport: moved to poison");
+                await poison.SendAsync(queues.Source, queues.Poison, message, $"{ex.GetType().Name}: {ex.Message}", dequeueCount, ct);
+                logs.Add($"{functionName}: moved to poison");
                 return Ok(logs);
             }
 

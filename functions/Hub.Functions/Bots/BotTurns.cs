@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Storage.Blobs.Models;
+using Hub.Bots;
+using Hub.Bots.Activities;
+using Hub.Core.Envelope;
+using Hub.Functions.Privacy;
+using Hub.Functions.Storage;
+
+namespace Hub.Functions.Bots;
+
+/// <summary>
+/// A message on the <c>bot-turns</c> queue. <c>activity</c>: an inbound message to run through the dialog;
+/// <c>idle</c>: a delayed check that closes a quiet session; <c>release</c>: an operator hands the
+/// conversation back. The activity is sealed (AES-GCM): it carries the child's words and provider user id.
+/// </summary>
+public sealed record BotTurnMessage
+{
+    public const string ActivityKind = "activity";
+    public const string IdleKind = "idle";
+    public const string ReleaseKind = "release";
+
+    public required string Kind { get; init; }
+
+    /// <summary><c>messenger</c> or <c>zalo</c> (the channel type).</summary>
+    public required string ChannelType { get; init; }
+
+    public required string Instance { get; init; }
+
+    /// <summary>The conversation's storage key: a pseudonym, never the provider ids.</summary>
+    public required string ConversationKey { get; init; }
+
+    public string? SealedActivity { get; init; }
+
+    /// <summary>For <c>idle</c>: the session the check was scheduled for.</summary>
+    public int? Session { get; init; }
+
+    public DateTimeOffset EnqueuedAt { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BotTurnMessage))]
+internal sealed partial class BotHostJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The webhook side of the chat channels: persists what a provider delivered (raw body to an encrypted blob,
+/// one sealed turn per activity to <c>bot-turns</c>) so the webhook can answer 200 inside Zalo's 2 s and
+/// Meta's 5 s, before any dialog work or outbound call. Storage failures → 503, nothing acknowledged.
+/// </summary>
+public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, TimeProvider time)
+{
+    internal const string ActivityPurpose = "bot-turn";
+
+    public static string ConversationKeyFor(PrivacyServices privacy, Activity a)
+    {
+        ArgumentNullException.ThrowIfNull(privacy);
+        ArgumentNullException.ThrowIfNull(a);
+        return privacy.Pseudonymizer.For("conversation", a.Conversation.Id);
+    }
+
+    public async Task AcceptAsync(string channelType, string instance, ReadOnlyMemory<byte> rawBody, IReadOnlyList<Activity> activities, CancellationToken ct)
+    {
+        try
+        {
+            await storage.WithResourcesAsync(async () =>
+            {
+                var now = time.GetUtcNow();
+                var rawName = $"{instance}/{now:yyyy/MM/dd}/{ReportId.New(time)}.json";
+                var sealedRaw = privacy.Cipher.EncryptBlob(rawBody.Span, $"{HubStorage.RawContainer}/{rawName}");
+                var writes = new List<Task>(activities.Count + 1)
+                {
+                    storage.Raw.GetBlobClient(rawName).UploadAsync(new BinaryData(sealedRaw), new BlobUploadOptions
+                    {
+                        Metadata = new Dictionary<string, string>
+                        {
+                            ["hubEncryption"] = "aes-256-gcm",
+                            ["hubKeyId"] = privacy.Cipher.ActiveKeyId,
+                            ["hubContentType"] = "application/json",
+                            ["hubSha256"] = Intake.IntakeService.Sha256Hex(rawBody.Span),
+                        },
+                    }, ct),
+                };
+                foreach (var a in activities)
+                {
+                    writes.Add(EnqueueAsync(Seal(channelType, instance, a, now), TimeSpan.Zero, ct));
+                }
+
+                await Task.WhenAll(writes);
+                return true;
+            }, ct);
+        }
+        catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)
+        {
+            throw new StorageUnavailableException("Storage is unreachable; the chat message was not acknowledged.", ex);
+        }
+    }
+
+    public BotTurnMessage Seal(string channelType, string instance, Activity a, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        var json = JsonSerializer.SerializeToUtf8Bytes(a, BotsJsonContext.Default.Activity);
+        return new BotTurnMessage
+        {
+            Kind = BotTurnMessage.ActivityKind,
+            ChannelType = channelType,
+            Instance = instance,
+            ConversationKey = ConversationKeyFor(privacy, a),
+            SealedActivity = Convert.ToBase64String(privacy.Cipher.EncryptBlob(json, ActivityPurpose)),
+            EnqueuedAt = now,
+        };
+    }
+
+    public Activity Unseal(BotTurnMessage m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var plain = privacy.Cipher.DecryptBlob(Convert.FromBase64String(m.SealedActivity ?? string.Empty), ActivityPurpose);
+        return JsonSerializer.Deserialize(plain, BotsJsonContext.Default.Activity) ?? throw new InvalidDataException("empty activity");
+    }
+
+    public Task EnqueueAsync(BotTurnMessage m, TimeSpan delay, CancellationToken ct) =>
+        storage.BotTurns.SendMessageAsync(
+            JsonSerializer.Serialize(m, BotHostJsonContext.Default.BotTurnMessage),
+            visibilityTimeout: delay > TimeSpan.Zero ? delay : null,
+            timeToLive: TimeSpan.FromSeconds(-1),
+            cancellationToken: ct);
+}
