@@ -40,7 +40,8 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
         var endpoints = hub.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Select(e => (Endpoint: e, Function: e.Metadata.GetMetadata<FunctionMetadata>()))
             .Where(x => x.Function is not null)
-            .ToDictionary(x => x.Function!.Name, x => x.Endpoint, StringComparer.Ordinal);
+            .GroupBy(x => x.Function!.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(x => x.Endpoint).ToList(), StringComparer.Ordinal);
         var folders = Directory.GetDirectories(FunctionAppDir()).ToDictionary(d => Path.GetFileName(d), d => d, StringComparer.Ordinal);
 
         folders.Keys.Order(StringComparer.Ordinal).ShouldBe(endpoints.Keys.Order(StringComparer.Ordinal));
@@ -49,8 +50,10 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
         foreach (var (name, folder) in folders)
         {
             var binding = JsonNode.Parse(File.ReadAllText(Path.Combine(folder!, "function.json")))!["bindings"]![0]!;
-            var endpoint = endpoints[name!];
-            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods;
+            // One function may be served by several endpoints (Messenger: GET handshake + POST); one route.
+            var endpoint = endpoints[name!][0];
+            endpoints[name!].Select(e => e.RoutePattern.RawText).Distinct().ShouldHaveSingleItem(name);
+            var methods = endpoints[name!].SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods).ToList();
             switch ((string?)binding["type"])
             {
                 case "httpTrigger":
@@ -60,8 +63,14 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
                 case "queueTrigger":
                     endpoint.RoutePattern.RawText.ShouldBe("/" + name, name);
                     methods.ShouldBe(["POST"], name);
-                    ((string)binding["queueName"]!).ShouldBe("reports");
-                    ((string)binding["name"]!).ShouldBe(Hub.Functions.Processing.ProcessReportFunction.BindingName);
+                    var (queue, bindingName) = name switch
+                    {
+                        Hub.Functions.Processing.ProcessReportFunction.FunctionName => ("reports", Hub.Functions.Processing.ProcessReportFunction.BindingName),
+                        Hub.Functions.Bots.BotTurnFunction.FunctionName => (Hub.Functions.Storage.HubStorage.BotTurnsQueue, Hub.Functions.Bots.BotTurnFunction.BindingName),
+                        _ => throw new ShouldAssertException($"{name}: no queue expected"),
+                    };
+                    ((string)binding["queueName"]!).ShouldBe(queue, name);
+                    ((string)binding["name"]!).ShouldBe(bindingName, name);
                     break;
                 default:
                     throw new ShouldAssertException($"{name}: unexpected trigger {binding["type"]}");
