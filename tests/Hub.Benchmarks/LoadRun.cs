@@ -20,7 +20,7 @@ public static class LoadRun
 {
     private const string Token = "load-auth-token-0123456789";
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args, bool chat = false)
     {
         var seconds = Arg(args, "--seconds", 20);
         var concurrency = Arg(args, "--concurrency", 16);
@@ -31,6 +31,9 @@ public static class LoadRun
             AzuriteProcess.FreePort(), AzuriteProcess.FreePort(), AzuriteProcess.FreePort());
         await azurite.StartAsync(exe);
 
+        // Chat turns run in the background against a simulated provider, as they would in production.
+        await using var simulator = await Hub.Functions.Admin.ProviderSimulator.StartAsync();
+        simulator.Lenient = true;
         var port = AzuriteProcess.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory });
@@ -44,6 +47,18 @@ public static class LoadRun
             ["Hub:Privacy:ActiveContactKeyId"] = "b1",
             ["Hub:Channels:load-sms:Type"] = "twilio-sms",
             ["Hub:Channels:load-sms:AuthToken"] = Token,
+            ["Hub:Channels:load-fb:Type"] = "messenger",
+            ["Hub:Channels:load-fb:AppSecret"] = Token,
+            ["Hub:Channels:load-fb:VerifyToken"] = Token,
+            ["Hub:Channels:load-fb:PageAccessToken"] = Token,
+            ["Hub:Channels:load-fb:GraphApiBaseUrl"] = simulator.BaseUrl,
+            ["Hub:Channels:load-zl:Type"] = "zalo",
+            ["Hub:Channels:load-zl:AppId"] = ZaloAppId,
+            ["Hub:Channels:load-zl:OaSecretKey"] = Token,
+            ["Hub:Channels:load-zl:AppSecretKey"] = Token,
+            ["Hub:Channels:load-zl:RefreshToken"] = Token,
+            ["Hub:Channels:load-zl:ZaloApiBaseUrl"] = simulator.BaseUrl,
+            ["Hub:Channels:load-zl:ZaloOAuthBaseUrl"] = simulator.BaseUrl,
             ["Hub:Processor:Enabled"] = processor ? "true" : "false",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Hub"] = "Warning",
@@ -62,6 +77,23 @@ public static class LoadRun
         {
             BaseAddress = new Uri(baseUrl),
         };
+
+        if (chat)
+        {
+            Console.WriteLine($"chat webhook run: {concurrency} concurrent workers, {seconds} s per phase, turn processors {(processor ? "on (replies to a simulated provider)" : "off")}, {Environment.ProcessorCount} cores");
+            await Phase("warm-up", 3, concurrency, i => PostMessenger(http, i));
+            await Phase("warm-up", 3, concurrency, i => PostZalo(http, i));
+            var fb = await Phase("Messenger webhook -> 200", seconds, concurrency, i => PostMessenger(http, i));
+            var zl = await Phase("Zalo webhook -> 200", seconds, concurrency, i => PostZalo(http, i));
+            Console.WriteLine();
+            Console.WriteLine("| path | accepted/s | p50 ms | p95 ms | p99 ms | errors |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+            Console.WriteLine(fb.Row);
+            Console.WriteLine(zl.Row);
+            Console.WriteLine($"simulated provider received {simulator.Replies.Count} bot replies during the run");
+            await app.StopAsync();
+            return fb.Errors + zl.Errors == 0 ? 0 : 1;
+        }
 
         Console.WriteLine($"load run: {concurrency} concurrent workers, {seconds} s per phase, case processor {(processor ? "on" : "off")}, {Environment.ProcessorCount} cores");
         // Warm-up: JIT, connection pools, table/queue creation.
@@ -102,6 +134,34 @@ public static class LoadRun
         const string path = "/api/channels/twilio-sms/load-sms";
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
         request.Headers.Add("X-Twilio-Signature", TwilioSignature.Compute(Token, baseUrl + path, form));
+        using var response = await http.SendAsync(request);
+        return response.IsSuccessStatusCode;
+    }
+
+    private const string ZaloAppId = "360846524940903967";
+
+    private static async Task<bool> PostMessenger(HttpClient http, int worker)
+    {
+        var n = Interlocked.Increment(ref _sequence);
+        var ms = 1_763_800_000_000 + n;
+        var body = System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $$$"""{"object":"page","entry":[{"id":"1234567890","time":{{{ms}}},"messaging":[{"sender":{"id":"{{{9000 + worker}}}"},"recipient":{"id":"1234567890"},"timestamp":{{{ms}}},"message":{"mid":"m_{{{n}}}","text":"có người dọa tung ảnh của em"}}]}]}"""));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/channels/messenger/load-fb") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add(MetaSignature.Header, MetaSignature.Compute(Token, body));
+        using var response = await http.SendAsync(request);
+        return response.IsSuccessStatusCode;
+    }
+
+    private static async Task<bool> PostZalo(HttpClient http, int worker)
+    {
+        var n = Interlocked.Increment(ref _sequence);
+        var ts = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var body = System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $$"""{"app_id":"{{ZaloAppId}}","sender":{"id":"{{7000 + worker}}"},"user_id_by_app":"1","recipient":{"id":"388613280878808645"},"event_name":"user_send_text","message":{"text":"co nguoi doa tung anh cua em","msg_id":"z{{n}}"},"timestamp":"{{ts}}"}"""));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/channels/zalo/load-zl") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add(ZaloSignature.Header, ZaloSignature.Compute(ZaloAppId, body, ts, Token));
         using var response = await http.SendAsync(request);
         return response.IsSuccessStatusCode;
     }

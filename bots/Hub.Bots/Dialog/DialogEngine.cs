@@ -286,10 +286,7 @@ public static class DialogEngine
         if (attachmentCount > 0 || evidence.Count > 0 || urls.Count > 0)
         {
             AddUrls(s, urls);
-            if (text.Length > 0 && urls.Count == 0)
-            {
-                Record(s, text, onlyIfNarrative: true);
-            }
+            Record(s, text, onlyIfNarrative: true);
 
             return Reply(s, now, null, BotReply.Say(BotTexts.EvidenceReceived, BotTexts.EvidenceChoices[0]));
         }

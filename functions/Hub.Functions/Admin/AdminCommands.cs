@@ -18,7 +18,7 @@ namespace Hub.Functions.Admin;
 /// </summary>
 public static class AdminCommands
 {
-    private static readonly string[] Verbs = ["poison", "reports", "demo"];
+    private static readonly string[] Verbs = ["poison", "reports", "demo", "conversations"];
 
     public static bool IsCommand(string[] args) => args is { Length: > 0 } && Verbs.Contains(args[0], StringComparer.Ordinal);
 
@@ -39,6 +39,10 @@ public static class AdminCommands
                 ("reports", "show") when args.Length > 2 => await ReportsShowAsync(services, args[2], output),
                 ("demo", "sms") => await DemoSmsAsync(services, string.Join(' ', args[2..]), output),
                 ("demo", "gateway") => await DemoGatewayAsync(services, string.Join(' ', args[2..]), output),
+                ("demo", "messenger") => await ChatDemo.RunAsync(services, ChannelTypes.Messenger, output),
+                ("demo", "zalo") => await ChatDemo.RunAsync(services, ChannelTypes.Zalo, output),
+                ("conversations", "handoff") => await HandedOffAsync(services, output),
+                ("conversations", "release") when args.Length > 2 => await ReleaseAsync(services, args[2], output),
                 _ => Usage(output),
             };
         }
@@ -59,6 +63,9 @@ public static class AdminCommands
               reports show CODE               one case by the reference code the reporter was given
               demo sms [TEXT]                 sign and post a sample Twilio SMS to the running hub, then show its case
               demo gateway [TEXT]             the same through the Vietnamese SMS-gateway contract
+              demo messenger | demo zalo      play a child's chatbot conversation against the running hub (simulated provider), then show its case
+              conversations handoff           conversations an operator holds (the bot is silent in them)
+              conversations release KEY       hand a conversation back to the bot (what the child wrote meanwhile becomes a report)
             """);
         return 2;
     }
@@ -201,7 +208,40 @@ public static class AdminCommands
         return (match.Key, match.Value, hub);
     }
 
-    private static async Task<int> ShowCaseAsync(IServiceProvider sp, string instance, string messageId, TextWriter output)
+    private static async Task<int> HandedOffAsync(IServiceProvider sp, TextWriter output)
+    {
+        var list = await sp.GetRequiredService<Bots.ConversationStore>().ListHandedOffAsync(CancellationToken.None);
+        foreach (var (key, type, instance, last) in list)
+        {
+            output.WriteLine($"{key}  {type}/{instance}  last message {last:u}");
+        }
+
+        output.WriteLine($"{list.Count} conversation(s) held by operators");
+        return 0;
+    }
+
+    private static async Task<int> ReleaseAsync(IServiceProvider sp, string key, TextWriter output)
+    {
+        var storage = sp.GetRequiredService<HubStorage>();
+        await storage.EnsureCreatedAsync(CancellationToken.None);
+        var row = await storage.Conversations.GetEntityIfExistsAsync<TableEntity>(key, "state");
+        if (!row.HasValue || row.Value is not { } e)
+        {
+            output.WriteLine($"No conversation {key}.");
+            return 1;
+        }
+
+        // The release runs as a bot turn, so it takes the same ETag-guarded path as every message.
+        var inbox = sp.GetRequiredService<Bots.BotInbox>();
+        await inbox.EnqueueAsync(
+            new Bots.BotTurnMessage { Kind = Bots.BotTurnMessage.ReleaseKind, ChannelType = e.GetString("ChannelType"), Instance = e.GetString("Instance"), ConversationKey = key, EnqueuedAt = sp.GetRequiredService<TimeProvider>().GetUtcNow() },
+            TimeSpan.Zero,
+            CancellationToken.None);
+        output.WriteLine($"Release of {key} queued; the bot answers again from the next message.");
+        return 0;
+    }
+
+    internal static async Task<int> ShowCaseAsync(IServiceProvider sp, string instance, string messageId, TextWriter output)
     {
         var storage = sp.GetRequiredService<HubStorage>();
         for (var i = 0; i < 60; i++)

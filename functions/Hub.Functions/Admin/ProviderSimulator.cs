@@ -31,6 +31,9 @@ public sealed class ProviderSimulator : IAsyncDisposable
 
     public string PageAccessToken { get; set; } = "demo-page-token";
 
+    /// <summary>Demo mode: accept whatever tokens the hub holds (its store outlives one simulator run).</summary>
+    public bool Lenient { get; set; }
+
     /// <summary>The Zalo access token the simulator currently honours.</summary>
     public string ZaloAccessToken { get; private set; } = "zalo-at-0";
 
@@ -137,7 +140,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
             return fault;
         }
 
-        if (http.Request.Query["access_token"] != PageAccessToken)
+        if (!Lenient && http.Request.Query["access_token"] != PageAccessToken)
         {
             return Results.Text("""{"error":{"message":"Invalid OAuth access token.","type":"OAuthException","code":190}}""", "application/json", statusCode: 400);
         }
@@ -165,7 +168,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
             current = ZaloAccessToken;
         }
 
-        if (http.Request.Headers["access_token"] != current)
+        if (!Lenient && http.Request.Headers["access_token"] != current)
         {
             return Results.Text("""{"error":-216,"message":"Access token is invalid"}""", "application/json");
         }
@@ -192,7 +195,7 @@ public sealed class ProviderSimulator : IAsyncDisposable
 
         lock (_tokenLock)
         {
-            if (form["refresh_token"] != ZaloRefreshToken)
+            if (!Lenient && form["refresh_token"] != ZaloRefreshToken)
             {
                 return Results.Text("""{"error":-14014,"error_name":"Invalid refresh token"}""", "application/json");
             }
