@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts the hub exactly as the README says (scripts/run.sh), posts a signed demo SMS and a gateway SMS,
-# and checks each became a stored case. Stops the hub (and its Azurite) afterwards.
+# Starts the hub exactly as the README says (scripts/run.sh), posts a signed demo SMS and a gateway SMS, plays
+# a Messenger and a Zalo conversation, and checks each became a stored case. Stops the hub (and its Azurite) afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
@@ -16,4 +16,8 @@ curl -fsS http://localhost:7071/api/health || { echo "hub did not become healthy
 echo
 dotnet run --project functions/Hub.Functions --no-build -- demo sms | tee /dev/stderr | grep -q '"schema": "hub.report/v1"'
 dotnet run --project functions/Hub.Functions --no-build -- demo gateway | grep -q '"schema": "hub.report/v1"'
+for bot in messenger zalo; do
+  dotnet run --project functions/Hub.Functions --no-build -- demo "$bot" >"$log.$bot" 2>&1 || { cat "$log.$bot"; exit 1; }
+  grep -q 'Mã báo cáo của bạn là' "$log.$bot" && grep -q '"channel": "'"$bot"'"' "$log.$bot" || { cat "$log.$bot"; exit 1; }
+done
 echo "smoke: OK"

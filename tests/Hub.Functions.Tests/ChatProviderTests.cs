@@ -48,7 +48,12 @@ public sealed class ChatProviderTests(ChatFixture hub) : IClassFixture<ChatFixtu
         var c = await hub.Services.GetRequiredService<ConversationStore>().LoadAsync(hub.ConversationKey("messenger", ChatFixture.PageId, psid), CancellationToken.None);
         c.State.Outbox.Count.ShouldBe(3);
         c.State.Transcript.ShouldContain(l => l.From == "child" && l.Text == "chào");
-        hub.Logs.AllText.ShouldContain("failed after retries");
+        hub.Logs.AllText.ShouldContain("Messenger Send API answered 503"); // logged before the move to poison
+
+        // Once the provider is healthy, an operator replays the turn: the replies go out, once.
+        (await hub.Services.GetRequiredService<Processing.PoisonMessages>().ReplayAsync([], botTurns: true, CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(1);
+        var replies = await hub.Provider.WaitForRepliesAsync(psid, 3, Wait);
+        replies.Select(r => r.Text).ShouldBe([BotTexts.Greeting, BotTexts.Privacy, BotTexts.AskDanger]);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public static class AdminCommands
         {
             return (args[0], args.ElementAtOrDefault(1)) switch
             {
-                ("poison", "list") => await PoisonListAsync(services, output),
+                ("poison", "list") => await PoisonListAsync(services, args.Contains("--bot-turns", StringComparer.Ordinal), output),
                 ("poison", "replay") => await PoisonReplayAsync(services, args[2..], output),
                 ("reports", "list") => await ReportsListAsync(services, args.ElementAtOrDefault(2), output),
                 ("reports", "show") when args.Length > 2 => await ReportsShowAsync(services, args[2], output),
@@ -57,8 +57,9 @@ public static class AdminCommands
     {
         output.WriteLine("""
             usage:
-              poison list                     list failed messages in reports-poison with their errors
-              poison replay --all | ID...     send them back to the reports queue (safe: processing is idempotent)
+              poison list [--bot-turns]       list failed messages in reports-poison (or bot-turns-poison) with their errors
+              poison replay [--bot-turns] --all | ID...
+                                              send them back to their queue (safe: processing is idempotent)
               reports list [N]                the N most recent cases (default 20)
               reports show CODE               one case by the reference code the reporter was given
               demo sms [TEXT]                 sign and post a sample Twilio SMS to the running hub, then show its case
@@ -70,9 +71,9 @@ public static class AdminCommands
         return 2;
     }
 
-    private static async Task<int> PoisonListAsync(IServiceProvider sp, TextWriter output)
+    private static async Task<int> PoisonListAsync(IServiceProvider sp, bool botTurns, TextWriter output)
     {
-        var entries = await sp.GetRequiredService<PoisonMessages>().ListAsync(CancellationToken.None);
+        var entries = await sp.GetRequiredService<PoisonMessages>().ListAsync(botTurns, CancellationToken.None);
         output.WriteLine($"{entries.Count} message(s) in poison (showing at most 32)");
         foreach (var e in entries)
         {
@@ -91,9 +92,11 @@ public static class AdminCommands
             return 2;
         }
 
+        var botTurns = ids.Contains("--bot-turns", StringComparer.Ordinal);
+        ids = ids.Where(i => i != "--bot-turns").ToArray();
         var selection = ids.Contains("--all", StringComparer.Ordinal) ? [] : ids.ToHashSet(StringComparer.Ordinal);
-        var n = await sp.GetRequiredService<PoisonMessages>().ReplayAsync(selection, CancellationToken.None);
-        output.WriteLine($"Replayed {n} message(s) to the reports queue.");
+        var n = await sp.GetRequiredService<PoisonMessages>().ReplayAsync(selection, botTurns, CancellationToken.None);
+        output.WriteLine($"Replayed {n} message(s) to the {(botTurns ? "bot-turns" : "reports")} queue.");
         return 0;
     }
 

@@ -37,22 +37,28 @@ public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
     }
 
     /// <summary>Peeks up to 32 entries (the service's peek limit) without hiding them from others.</summary>
-    public async Task<IReadOnlyList<PoisonEntry>> ListAsync(CancellationToken ct)
+    public Task<IReadOnlyList<PoisonEntry>> ListAsync(CancellationToken ct) => ListAsync(false, ct);
+
+    /// <summary>The poison queue of <c>reports</c>, or of <c>bot-turns</c> when <paramref name="botTurns"/>.</summary>
+    public async Task<IReadOnlyList<PoisonEntry>> ListAsync(bool botTurns, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync(ct);
-        PeekedMessage[] peeked = (await storage.ReportsPoison.PeekMessagesAsync(32, ct)).Value;
+        PeekedMessage[] peeked = (await (botTurns ? storage.BotTurnsPoison : storage.ReportsPoison).PeekMessagesAsync(32, ct)).Value;
         return peeked.Select(m => Describe(m.MessageId, m.InsertedOn, m.DequeueCount, m.Body.ToString())).ToList();
     }
 
     /// <summary>Replays the named entries (or all when <paramref name="messageIds"/> is empty); returns how many.</summary>
-    public async Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, CancellationToken ct)
+    public Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, CancellationToken ct) => ReplayAsync(messageIds, false, ct);
+
+    public async Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, bool botTurns, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync(ct);
+        var (source, poisonQueue) = botTurns ? (storage.BotTurns, storage.BotTurnsPoison) : (storage.Reports, storage.ReportsPoison);
         var replayed = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
-            QueueMessage[] batch = (await storage.ReportsPoison.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(2), ct)).Value;
+            QueueMessage[] batch = (await poisonQueue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(2), ct)).Value;
             if (batch.Length == 0)
             {
                 return replayed;
@@ -70,13 +76,13 @@ public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
                 if (messageIds.Count > 0 && !messageIds.Contains(m.MessageId))
                 {
                     // Not selected: make it visible again at once.
-                    await storage.ReportsPoison.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: ct);
+                    await poisonQueue.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: ct);
                     continue;
                 }
 
                 var entry = Describe(m.MessageId, m.InsertedOn, m.DequeueCount, m.Body.ToString());
-                await storage.Reports.SendMessageAsync(entry.Message, ct);
-                await storage.ReportsPoison.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+                await source.SendMessageAsync(entry.Message, ct);
+                await poisonQueue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
                 replayed++;
             }
 
