@@ -27,10 +27,9 @@ public sealed class MessengerSender(IHttpClientFactory http, IOptions<HubOptions
     public async Task SendAsync(ChatRecipient recipient, BotReply reply, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(recipient);
-        var to = recipient;
         ArgumentNullException.ThrowIfNull(reply);
-        var url = $"{to.Options.GraphApiBaseUrl.TrimEnd('/')}/me/messages?access_token={Uri.EscapeDataString(to.Options.PageAccessToken!)}";
-        var body = Body(to.UserId, reply);
+        var url = $"{recipient.Options.GraphApiBaseUrl.TrimEnd('/')}/me/messages?access_token={Uri.EscapeDataString(recipient.Options.PageAccessToken!)}";
+        var body = Body(recipient.UserId, reply);
         var client = http.CreateClient(HttpClientName);
         using var response = await _pipeline.ExecuteAsync(
             async token =>

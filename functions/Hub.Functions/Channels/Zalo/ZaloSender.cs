@@ -30,14 +30,13 @@ public sealed class ZaloSender(IHttpClientFactory http, ZaloTokens tokens, IOpti
     public async Task SendAsync(ChatRecipient recipient, BotReply reply, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(recipient);
-        var to = recipient;
         ArgumentNullException.ThrowIfNull(reply);
-        var token = await tokens.GetAccessTokenAsync(to.Instance, to.Options, ct);
-        var code = await SendOnceAsync(to, reply, token, ct);
+        var token = await tokens.GetAccessTokenAsync(recipient.Instance, recipient.Options, ct);
+        var code = await SendOnceAsync(recipient, reply, token, ct);
         if (code is -216 or -220)
         {
-            token = await tokens.RefreshAsync(to.Instance, to.Options, token, ct);
-            code = await SendOnceAsync(to, reply, token, ct);
+            token = await tokens.RefreshAsync(recipient.Instance, recipient.Options, token, ct);
+            code = await SendOnceAsync(recipient, reply, token, ct);
         }
 
         if (code != 0)
