@@ -9,12 +9,16 @@ if [[ ! -x node_modules/.bin/azurite ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-echo "== dotnet build (Release, warnings are errors)"
-dotnet build Hub.sln -c Release -nologo -v quiet
-
 results="artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
+
+echo "== dotnet build (Release, warnings are errors)"
+if ! dotnet build Hub.sln -c Release -nologo -v quiet; then
+  echo "the build failed: no test ran"
+  echo "0 passed, 1 failed, 0 skipped" | tee "$results/summary.txt"
+  exit 1
+fi
 
 echo "== dotnet test"
 status=0
@@ -45,5 +49,5 @@ if (( status != 0 && failed == 0 )); then
   failed=1 # the runner failed without reporting a failed test (a crash, a build error): never report green
 fi
 
-echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+echo "${passed} passed, ${failed} failed, ${skipped} skipped" | tee "$results/summary.txt"
 (( failed == 0 && status == 0 ))
