@@ -114,6 +114,37 @@ public sealed class ChatProviderTests(ChatFixture hub) : IClassFixture<ChatFixtu
         logs.ShouldNotContain(user);
     }
 
+    [Fact]
+    public async Task BotTurnFunction_PayloadMode_RunsATurnAndPoisonsAnUnusableMessage()
+    {
+        // The Functions host's queue trigger, as a custom handler receives it (azure.md §1.5).
+        var psid = ChatFixture.NewUser();
+        var activity = Hub.Bots.Messenger.MessengerParser.Parse(System.Text.Encoding.UTF8.GetBytes(ChatFixture.MessengerText(psid, $"{psid}-f1", "chào")))[0];
+        var turn = hub.Services.GetRequiredService<BotInbox>().Seal("messenger", "fb", activity, TimeProvider.System.GetUtcNow());
+        var message = JsonSerializer.Serialize(turn, BotHostJsonContext.Default.BotTurnMessage);
+        using (var ok = await hub.Client.PostAsync("/BotTurn", Invocation(message)))
+        {
+            ok.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await ok.Content.ReadAsStringAsync()).ShouldContain("3 replies sent");
+        }
+
+        hub.Provider.RepliesTo(psid).Count.ShouldBe(3);
+
+        using (var bad = await hub.Client.PostAsync("/BotTurn", Invocation("""{"kind":"activity","channelType":"messenger","instance":"nope","conversationKey":"k"}""")))
+        {
+            bad.StatusCode.ShouldBe(HttpStatusCode.OK); // poisoned with the error, not retried by the host
+        }
+
+        (await WaitForPoisonAsync("No messenger channel named")).ShouldNotBeNull();
+    }
+
+    private static StringContent Invocation(string message) =>
+        new(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Data"] = new Dictionary<string, string> { [BotTurnFunction.BindingName] = message },
+            ["Metadata"] = new Dictionary<string, object> { ["DequeueCount"] = 1 },
+        }), System.Text.Encoding.UTF8, "application/json");
+
     private async Task<string?> WaitForPoisonAsync(string expected)
     {
         var deadline = DateTimeOffsetClock.Elapsed(Wait);
