@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure.Storage.Blobs.Models;
 using Hub.Bots;
 using Hub.Bots.Activities;
 using Hub.Core.Envelope;
@@ -47,7 +46,7 @@ internal sealed partial class BotHostJsonContext : JsonSerializerContext;
 /// one sealed turn per activity to <c>bot-turns</c>) so the webhook can answer 200 inside Zalo's 2 s and
 /// Meta's 5 s, before any dialog work or outbound call. Storage failures → 503, nothing acknowledged.
 /// </summary>
-public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, TimeProvider time)
+public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake.IntakeService intake, TimeProvider time)
 {
     internal const string ActivityPurpose = "bot-turn";
 
@@ -65,20 +64,10 @@ public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, TimePr
             await storage.WithResourcesAsync(async () =>
             {
                 var now = time.GetUtcNow();
-                var rawName = $"{instance}/{now:yyyy/MM/dd}/{ReportId.New(time)}.json";
-                var sealedRaw = privacy.Cipher.EncryptBlob(rawBody.Span, $"{HubStorage.RawContainer}/{rawName}");
+                var rawName = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{instance}/{now:yyyy/MM/dd}/{ReportId.New(time)}.json");
                 var writes = new List<Task>(activities.Count + 1)
                 {
-                    storage.Raw.GetBlobClient(rawName).UploadAsync(new BinaryData(sealedRaw), new BlobUploadOptions
-                    {
-                        Metadata = new Dictionary<string, string>
-                        {
-                            ["hubEncryption"] = "aes-256-gcm",
-                            ["hubKeyId"] = privacy.Cipher.ActiveKeyId,
-                            ["hubContentType"] = "application/json",
-                            ["hubSha256"] = Intake.IntakeService.Sha256Hex(rawBody.Span),
-                        },
-                    }, ct),
+                    intake.UploadEncryptedAsync(storage.Raw, rawName, rawBody, Intake.IntakeService.Sha256Hex(rawBody.Span), "application/json", ct),
                 };
                 foreach (var a in activities)
                 {

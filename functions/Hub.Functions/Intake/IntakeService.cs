@@ -288,7 +288,8 @@ public sealed partial class IntakeService(
         }
     }
 
-    private async Task UploadEncryptedAsync(Azure.Storage.Blobs.BlobContainerClient container, string name, ReadOnlyMemory<byte> plaintext, string sha256, string? contentType, CancellationToken ct)
+    /// <summary>Uploads AES-GCM ciphertext bound to container/name, with the plaintext's SHA-256 in metadata.</summary>
+    internal async Task UploadEncryptedAsync(Azure.Storage.Blobs.BlobContainerClient container, string name, ReadOnlyMemory<byte> plaintext, string sha256, string? contentType, CancellationToken ct)
     {
         // The purpose (container/name) is bound into the ciphertext: a blob cannot be swapped for another.
         var sealedBytes = privacy.Cipher.EncryptBlob(plaintext.Span, $"{container.Name}/{name}");
