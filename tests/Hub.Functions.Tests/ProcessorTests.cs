@@ -29,6 +29,40 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
     }
 
     [Fact]
+    public async Task CaseWriter_RevisionsOutOfOrderAndRepeated_OneCaseAtTheHighestRevision()
+    {
+        var writer = hub.Services.GetRequiredService<TableCaseWriter>();
+        var mid = "CA" + Guid.NewGuid().ToString("N");
+        var first = TestEnvelopes.For(mid);
+        ReportEnvelope Rev(int n, string urgency) => TestEnvelopes.For(mid) with { Revision = n, Signals = new Signals { Urgency = urgency } };
+
+        (await writer.WriteAsync(Rev(2, Urgencies.Normal), Json(Rev(2, Urgencies.Normal)), CancellationToken.None)).ShouldBe(ProcessOutcome.Created);
+        (await writer.WriteAsync(first, Json(first), CancellationToken.None)).ShouldBe(ProcessOutcome.Duplicate); // older, late
+        (await writer.WriteAsync(Rev(4, Urgencies.High), Json(Rev(4, Urgencies.High)), CancellationToken.None)).ShouldBe(ProcessOutcome.Updated);
+        (await writer.WriteAsync(Rev(3, Urgencies.Low), Json(Rev(3, Urgencies.Low)), CancellationToken.None)).ShouldBe(ProcessOutcome.Duplicate);
+        (await writer.WriteAsync(Rev(4, Urgencies.High), Json(Rev(4, Urgencies.High)), CancellationToken.None)).ShouldBe(ProcessOutcome.Duplicate); // repeated
+
+        var stored = await hub.WaitForCaseAsync("hn-sms", mid);
+        stored.ShouldNotBeNull();
+        stored.GetInt32("Revision").ShouldBe(4);
+        stored.GetString("Urgency").ShouldBe(Urgencies.High);
+        stored.GetString("Status").ShouldBe("new");
+        JsonDocument.Parse(stored.GetString("Envelope")).RootElement.GetProperty("revision").GetInt32().ShouldBe(4);
+    }
+
+    [Fact]
+    public async Task CaseWriter_ConcurrentRevisions_TheHighestWins()
+    {
+        var writer = hub.Services.GetRequiredService<TableCaseWriter>();
+        var mid = "CA" + Guid.NewGuid().ToString("N");
+        var revisions = Enumerable.Range(1, 12).Select(n => TestEnvelopes.For(mid) with { Revision = n }).ToList();
+        var outcomes = await Task.WhenAll(revisions.Select(e => writer.WriteAsync(e, Json(e), CancellationToken.None)));
+        outcomes.Count(o => o == ProcessOutcome.Created).ShouldBe(1);
+        var stored = await hub.WaitForCaseAsync("hn-sms", mid);
+        stored!.GetInt32("Revision").ShouldBe(12);
+    }
+
+    [Fact]
     public async Task Processor_DuplicateEnvelopesForOneMessage_OneCase()
     {
         var mid = "dup-" + Guid.NewGuid().ToString("N");

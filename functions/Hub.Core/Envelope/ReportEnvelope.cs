@@ -43,6 +43,13 @@ public sealed record ReportEnvelope
 
     public TraceContext? Trace { get; init; }
 
+    /// <summary>
+    /// For reports that grow while they happen (a voice call's menu choice, queue result, recording): each
+    /// update is a whole new snapshot with a higher revision, same provider message id and reference code;
+    /// the case keeps the highest revision and ignores older or repeated ones. Absent means 1.
+    /// </summary>
+    public int? Revision { get; init; }
+
     /// <summary>The key that makes a report exactly one case: (channel instance, provider message id).</summary>
     [JsonIgnore]
     public string DedupKey => DedupKeyFor(ChannelInstance, Source.ProviderMessageId);

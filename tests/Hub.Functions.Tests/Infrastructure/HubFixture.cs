@@ -171,7 +171,7 @@ public sealed class FaultInjectingCaseWriter(TableCaseWriter inner) : ICaseWrite
 
     public void Heal(string providerMessageId) => _failing.TryRemove(providerMessageId, out _);
 
-    public Task<bool> TryCreateAsync(Hub.Core.Envelope.ReportEnvelope envelope, string envelopeJson, CancellationToken ct)
+    public Task<ProcessOutcome> WriteAsync(Hub.Core.Envelope.ReportEnvelope envelope, string envelopeJson, CancellationToken ct)
     {
         Attempts.AddOrUpdate(envelope.Source.ProviderMessageId, 1, (_, n) => n + 1);
         if (_failing.ContainsKey(envelope.Source.ProviderMessageId))
@@ -179,6 +179,6 @@ public sealed class FaultInjectingCaseWriter(TableCaseWriter inner) : ICaseWrite
             throw new InvalidOperationException("injected case-store failure");
         }
 
-        return inner.TryCreateAsync(envelope, envelopeJson, ct);
+        return inner.WriteAsync(envelope, envelopeJson, ct);
     }
 }
