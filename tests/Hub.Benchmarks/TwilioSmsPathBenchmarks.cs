@@ -43,12 +43,12 @@ public class TwilioSmsPathBenchmarks
     public bool VerifyOnly() => TwilioSignature.IsValid(Token, Url, _form, _signature);
 
     [Benchmark]
-    public async Task<List<KeyValuePair<string, string>>> ParseOnly() => await TwilioSmsChannel.ParseFormAsync(_body);
+    public async Task<List<KeyValuePair<string, string>>> ParseOnly() => await Hub.Functions.Channels.Twilio.TwilioWebhook.ParseFormAsync(_body);
 
     [Benchmark(Baseline = true)]
     public async Task<string> VerifyParseNormalise()
     {
-        var form = await TwilioSmsChannel.ParseFormAsync(_body);
+        var form = await Hub.Functions.Channels.Twilio.TwilioWebhook.ParseFormAsync(_body);
         if (!TwilioSignature.IsValid(Token, Url, form, _signature))
         {
             throw new InvalidOperationException("signature");

@@ -1,15 +1,9 @@
-using System.Net.Http.Headers;
-using System.Text;
 using Hub.Core.Envelope;
 using Hub.Core.Privacy;
-using Hub.Core.Signatures;
 using Hub.Core.Text;
 using Hub.Functions.Channels.Twilio;
 using Hub.Functions.Hosting;
 using Hub.Functions.Intake;
-using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace Hub.Functions.Channels.TwilioSms;
 
@@ -33,35 +27,13 @@ public static class TwilioSmsChannel
     private static async Task<IResult> HandleAsync(ChannelRequest req, CancellationToken ct)
     {
         var services = req.Http.RequestServices;
-        if (!IsForm(req.Http.Request.ContentType))
+        var (form, error) = await TwilioWebhook.ReadVerifiedAsync(req);
+        if (form is null)
         {
-            return Problems.UnsupportedMediaType("application/x-www-form-urlencoded");
+            return error!;
         }
 
-        List<KeyValuePair<string, string>> form;
-        try
-        {
-            form = await ParseFormAsync(req.Body);
-        }
-        catch (InvalidDataException)
-        {
-            return Problems.BadRequest("The form body could not be parsed.");
-        }
-
-        // Signature first: nothing from the form is interpreted or stored before it verifies.
-        var signature = req.Http.Request.Headers["X-Twilio-Signature"].ToString();
-        if (string.IsNullOrEmpty(signature))
-        {
-            return Problems.Unauthorized("X-Twilio-Signature is missing.");
-        }
-
-        var url = req.PublicUrl(services.GetRequiredService<IOptions<HubOptions>>().Value);
-        if (!TwilioSignature.IsValid(req.Options.AuthToken!, url, form, signature))
-        {
-            return Problems.Forbidden("X-Twilio-Signature does not verify.");
-        }
-
-        var fields = form.GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+        var fields = form.Fields;
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var messageSid = Required(fields, "MessageSid", errors);
         var from = Required(fields, "From", errors);
@@ -104,7 +76,7 @@ public static class TwilioSmsChannel
                 MediaPolicy = new MediaPolicy(
                     req.Options.MediaHosts.Count > 0 ? req.Options.MediaHosts : DefaultMediaHosts,
                     req.Options.MaxMediaBytes,
-                    BasicAuth(req.Options),
+                    TwilioWebhook.BasicAuth(req.Options),
                     req.Options.AllowPrivateMediaHosts),
                 ProvinceCode = req.Options.Province,
             },
@@ -113,29 +85,7 @@ public static class TwilioSmsChannel
         return Twiml.Result(Twiml.Message(SmsReplies.For(req.Options, result.ReferenceCode, result.Urgency)));
     }
 
-    internal static async Task<List<KeyValuePair<string, string>>> ParseFormAsync(byte[] body)
-    {
-        // FormReader keeps values untrimmed and decodes + and %XX exactly as Twilio's signer expects.
-        using var reader = new FormReader(new MemoryStream(body, writable: false), Encoding.UTF8)
-        {
-            ValueCountLimit = 1024,
-            KeyLengthLimit = 256,
-            ValueLengthLimit = 64 * 1024,
-        };
-        var result = new List<KeyValuePair<string, string>>();
-        Dictionary<string, StringValues> parsed = await reader.ReadFormAsync();
-        foreach (var (key, values) in parsed)
-        {
-            foreach (var v in values)
-            {
-                result.Add(new(key, v ?? string.Empty));
-            }
-        }
-
-        return result;
-    }
-
-    private static List<MediaReference> ParseMedia(Dictionary<string, string> fields, ChannelOptions options, Dictionary<string, string[]> errors)
+    private static List<MediaReference> ParseMedia(IReadOnlyDictionary<string, string> fields, ChannelOptions options, Dictionary<string, string[]> errors)
     {
         var media = new List<MediaReference>();
         if (!fields.TryGetValue("NumMedia", out var numText) || string.IsNullOrEmpty(numText))
@@ -164,11 +114,7 @@ public static class TwilioSmsChannel
         return media;
     }
 
-    private static AuthenticationHeaderValue? BasicAuth(ChannelOptions o) =>
-        string.IsNullOrEmpty(o.AccountSid) ? null
-            : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{o.AccountSid}:{o.AuthToken}")));
-
-    private static string? Required(Dictionary<string, string> fields, string name, Dictionary<string, string[]> errors)
+    private static string? Required(IReadOnlyDictionary<string, string> fields, string name, Dictionary<string, string[]> errors)
     {
         if (fields.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v))
         {
@@ -178,8 +124,4 @@ public static class TwilioSmsChannel
         errors[name] = ["is required"];
         return null;
     }
-
-    private static bool IsForm(string? contentType) =>
-        contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var mt)
-        && string.Equals(mt.MediaType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 }
