@@ -82,6 +82,9 @@ public sealed class ChannelOptions
 
     public string ZaloOAuthBaseUrl { get; set; } = "https://oauth.zaloapp.com";
 
+    /// <summary>Twilio Voice (the 111 line): voices, texts, hours, queue limits.</summary>
+    public TwilioVoice.VoiceOptions Voice { get; set; } = new();
+
     public IEnumerable<string> Secrets()
     {
         foreach (var s in new[] { AuthToken, Secret, SecondarySecret, AppSecret, VerifyToken, PageAccessToken, OaSecretKey, AppSecretKey, AccessToken, RefreshToken })
@@ -101,8 +104,9 @@ public static class ChannelTypes
     public const string SmsGateway = "sms-gateway";
     public const string Messenger = "messenger";
     public const string Zalo = "zalo";
+    public const string TwilioVoice = "twilio-voice";
 
-    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { TwilioSms, SmsGateway, Messenger, Zalo };
+    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { TwilioSms, SmsGateway, Messenger, Zalo, TwilioVoice };
 }
 
 public sealed class ChannelsOptions
@@ -135,9 +139,14 @@ internal sealed class ChannelsOptionsSetup(IConfiguration configuration) : IConf
                 errors.Add($"{at}:Type '{o.Type}' is not one of {string.Join(", ", ChannelTypes.Known)}.");
             }
 
-            if (o.Type == ChannelTypes.TwilioSms && string.IsNullOrWhiteSpace(o.AuthToken))
+            if (o.Type is ChannelTypes.TwilioSms or ChannelTypes.TwilioVoice && string.IsNullOrWhiteSpace(o.AuthToken))
             {
-                errors.Add($"{at}:AuthToken is required for {ChannelTypes.TwilioSms}.");
+                errors.Add($"{at}:AuthToken is required for {o.Type}.");
+            }
+
+            if (o.Type == ChannelTypes.TwilioVoice)
+            {
+                errors.AddRange(o.Voice.Validate($"{at}:Voice"));
             }
 
             if (o.Type == ChannelTypes.SmsGateway && string.IsNullOrWhiteSpace(o.Secret))

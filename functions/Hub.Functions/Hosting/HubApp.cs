@@ -2,6 +2,7 @@ using Hub.Core.Text;
 using Hub.Functions.Bots;
 using Hub.Functions.Channels;
 using Hub.Functions.Channels.Messenger;
+using Hub.Functions.Channels.TwilioVoice;
 using Hub.Functions.Channels.Zalo;
 using Hub.Functions.Channels.SmsGateway;
 using Hub.Functions.Channels.TwilioSms;
@@ -85,6 +86,9 @@ public static class HubApp
             services.AddHttpClient(name, c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
         }
 
+        services.AddSingleton<CallStore>();
+        services.AddHttpClient(TwilioVoiceChannel.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
+
         services.AddSingleton<BotTurnPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<BotTurnPoller>());
         services.AddProblemDetails();
@@ -100,6 +104,7 @@ public static class HubApp
         app.MapHealth();
         app.MapTwilioSms();
         app.MapSmsGateway();
+        app.MapTwilioVoice();
         app.MapMessenger();
         app.MapZalo();
         app.MapProcessReport();

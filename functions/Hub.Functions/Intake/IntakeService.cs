@@ -83,6 +83,14 @@ public sealed record IntakeSubmission
 
     /// <summary>The raw body is a conversation transcript: it is also listed as <c>transcript</c> evidence.</summary>
     public bool RawIsTranscript { get; init; }
+
+    /// <summary>
+    /// A snapshot of a report that grows while it happens (a call): same provider message id, same report id,
+    /// higher revision each time; the case keeps the highest. Null for one-shot reports.
+    /// </summary>
+    public int? Revision { get; init; }
+
+    public string? ReportId { get; init; }
 }
 
 public sealed record IntakeResult(string ReportId, string ReferenceCode, string Urgency, bool Duplicate);
@@ -120,7 +128,8 @@ public sealed partial class IntakeService(
     private async Task<IntakeResult> AcceptCoreAsync(IntakeSubmission s, CancellationToken ct)
     {
         var partition = TableKeys.Escape(s.ChannelInstance);
-        var row = TableKeys.Escape(s.ProviderMessageId);
+        var revisionSuffix = s.Revision is > 1 ? $"#r{s.Revision.Value.ToString(CultureInfo.InvariantCulture)}" : string.Empty;
+        var row = TableKeys.Escape(s.ProviderMessageId + revisionSuffix);
 
         var existing = await storage.Intake.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: ct);
         if (existing.HasValue && existing.Value is { } seen)
@@ -130,11 +139,11 @@ public sealed partial class IntakeService(
         }
 
         var receivedAt = time.GetUtcNow();
-        var id = ReportId.New(time);
+        var id = s.ReportId ?? ReportId.New(time);
         var referenceCode = privacy.Pseudonymizer.ReferenceCodeFor(ReportEnvelope.DedupKeyFor(s.ChannelInstance, s.ProviderMessageId));
         var datePath = receivedAt.ToString("yyyy/MM/dd", CultureInfo.InvariantCulture);
 
-        var rawName = $"{s.ChannelInstance}/{datePath}/{id}.bin";
+        var rawName = $"{s.ChannelInstance}/{datePath}/{id}{revisionSuffix.Replace('#', '-')}.bin";
         var rawSha = Sha256Hex(s.RawBody.Span);
         await UploadEncryptedAsync(storage.Raw, rawName, s.RawBody, rawSha, s.RawContentType, ct);
 
@@ -195,6 +204,7 @@ public sealed partial class IntakeService(
             Signals = new Signals { Urgency = urgency, Reasons = reasons, Handoff = s.Handoff },
             Raw = new RawReference { Blob = $"{HubStorage.RawContainer}/{rawName}", Sha256 = rawSha, ContentType = s.RawContentType, KeyId = privacy.Cipher.ActiveKeyId },
             Trace = Activity.Current?.Id is { } traceId ? new TraceContext { Traceparent = traceId } : null,
+            Revision = s.Revision,
         };
 
         var json = JsonSerializer.Serialize(envelope, HubJsonContext.Default.ReportEnvelope);

@@ -20,6 +20,7 @@ public sealed class HubStorage
     public const string OptOutsTable = "optouts";
     public const string ConversationsTable = "conversations";
     public const string ZaloTokensTable = "zalotokens";
+    public const string CallsTable = "calls";
     public const string BotTurnsQueue = "bot-turns";
     public const string RawContainer = "raw";
     public const string EvidenceContainer = "evidence";
@@ -46,6 +47,7 @@ public sealed class HubStorage
         OptOuts = tables.GetTableClient(OptOutsTable);
         Conversations = tables.GetTableClient(ConversationsTable);
         ZaloTokens = tables.GetTableClient(ZaloTokensTable);
+        Calls = tables.GetTableClient(CallsTable);
 
         var blobs = new BlobServiceClient(cs, Configure(new BlobClientOptions(), o.Storage));
         Raw = blobs.GetBlobContainerClient(RawContainer);
@@ -70,6 +72,9 @@ public sealed class HubStorage
     public TableClient Conversations { get; }
 
     public TableClient ZaloTokens { get; }
+
+    /// <summary>One row per voice call (CallSid): the call's state, from which each report revision is built.</summary>
+    public TableClient Calls { get; }
 
     public BlobContainerClient Raw { get; }
 
@@ -108,6 +113,7 @@ public sealed class HubStorage
             BotTurnsPoison.CreateIfNotExistsAsync(cancellationToken: ct),
             Conversations.CreateIfNotExistsAsync(ct),
             ZaloTokens.CreateIfNotExistsAsync(ct),
+            Calls.CreateIfNotExistsAsync(ct),
             Raw.CreateIfNotExistsAsync(cancellationToken: ct),
             Evidence.CreateIfNotExistsAsync(cancellationToken: ct));
         _ensured = true;

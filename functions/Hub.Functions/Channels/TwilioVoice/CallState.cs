@@ -1,0 +1,118 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Azure.Data.Tables;
+using Hub.Core.Envelope;
+using Hub.Functions.Privacy;
+using Hub.Functions.Storage;
+
+namespace Hub.Functions.Channels.TwilioVoice;
+
+/// <summary>
+/// What the hub knows about one call, merged from every Twilio callback in whatever order they arrive.
+/// Each change bumps <see cref="Revision"/>; the report is rebuilt from the whole state each time, so a
+/// late or repeated callback can only add what it knows, never create a second case or undo an earlier one.
+/// </summary>
+public sealed class CallState
+{
+    public int Revision { get; set; }
+
+    public string ReportId { get; set; } = string.Empty;
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public string? To { get; set; }
+
+    public bool AfterHours { get; set; }
+
+    /// <summary><c>counsellor</c>, <c>report</c> or <c>danger</c>.</summary>
+    public string? Choice { get; set; }
+
+    public int MenuAttempts { get; set; }
+
+    /// <summary>Twilio's <c>QueueResult</c>: <c>bridged</c>, <c>hangup</c>, <c>leave</c>, …</summary>
+    public string? QueueResult { get; set; }
+
+    public int? QueueSeconds { get; set; }
+
+    public bool Bridged { get; set; }
+
+    public string? CallStatus { get; set; }
+
+    public int? DurationSeconds { get; set; }
+
+    public bool VoicemailOffered { get; set; }
+
+    public List<Evidence> Recordings { get; set; } = [];
+
+    /// <summary>Callbacks already applied (kind and key): a repeated callback changes nothing.</summary>
+    public List<string> Applied { get; set; } = [];
+
+    public static readonly string[] FinalStatuses = ["completed", "busy", "failed", "no-answer", "canceled"];
+
+    public bool Ended => CallStatus is not null && FinalStatuses.Contains(CallStatus);
+
+    /// <summary>Nobody answered and nothing was recorded: someone must call back.</summary>
+    public bool Missed => !Bridged && Recordings.Count == 0 && (QueueResult is "hangup" or "system-error" or "queue-full" || Ended);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CallState))]
+internal sealed partial class CallJsonContext : JsonSerializerContext;
+
+/// <summary>Calls in the <c>calls</c> table (PK instance, RK CallSid), changed with ETag concurrency; the caller's number sealed.</summary>
+public sealed class CallStore(HubStorage storage, PrivacyServices privacy, TimeProvider time)
+{
+    private const string Purpose = "calls/caller";
+
+    /// <summary>
+    /// Applies <paramref name="change"/> (skipped when <paramref name="eventKey"/> was applied before) and returns
+    /// the state, the caller's number and whether anything changed. Concurrent callbacks re-run on the newer state.
+    /// </summary>
+    public async Task<(CallState State, string? Caller, bool Changed)> ApplyAsync(string instance, string callSid, string? from, string eventKey, Func<CallState, bool> change, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var pk = TableKeys.Escape(instance);
+        var rk = TableKeys.Escape(callSid);
+        for (var attempt = 0; ; attempt++)
+        {
+            var found = await storage.Calls.GetEntityIfExistsAsync<TableEntity>(pk, rk, cancellationToken: ct);
+            var existing = found.HasValue ? found.Value : null;
+            var state = existing?.GetString("State") is { } json
+                ? JsonSerializer.Deserialize(json, CallJsonContext.Default.CallState) ?? new CallState()
+                : new CallState { ReportId = Core.Envelope.ReportId.New(time), StartedAt = time.GetUtcNow() };
+            var caller = existing?.GetString("Caller") is { } sealedCaller ? privacy.Cipher.Unprotect(sealedCaller, Purpose) : from;
+            if (state.Applied.Contains(eventKey) || !change(state))
+            {
+                return (state, caller, false);
+            }
+
+            state.Applied.Add(eventKey);
+            state.Revision++;
+            var entity = new TableEntity(pk, rk)
+            {
+                ["State"] = JsonSerializer.Serialize(state, CallJsonContext.Default.CallState),
+                ["Caller"] = caller is null ? null : privacy.Cipher.Protect(caller, Purpose),
+                ["Revision"] = state.Revision,
+                ["Missed"] = state.Missed,
+            };
+            try
+            {
+                if (existing is null)
+                {
+                    await storage.Calls.AddEntityAsync(entity, ct);
+                }
+                else
+                {
+                    await storage.Calls.UpdateEntityAsync(entity, existing.ETag, TableUpdateMode.Replace, ct);
+                }
+
+                return (state, caller, true);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
+            {
+                // Another callback of this call got there first: apply ours to its state.
+            }
+        }
+    }
+}
