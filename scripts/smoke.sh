@@ -29,4 +29,5 @@ demo sms '"schema": "hub.report/v1"'
 demo gateway '"schema": "hub.report/v1"'
 demo messenger '"channel": "messenger"'
 demo zalo '"channel": "zalo"'
+demo voice '"channel": "voice-111"'
 echo "smoke: OK"

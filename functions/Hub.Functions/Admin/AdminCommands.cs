@@ -41,6 +41,7 @@ public static class AdminCommands
                 ("demo", "gateway") => await DemoGatewayAsync(services, string.Join(' ', args[2..]), output),
                 ("demo", "messenger") => await ChatDemo.RunAsync(services, ChannelTypes.Messenger, output),
                 ("demo", "zalo") => await ChatDemo.RunAsync(services, ChannelTypes.Zalo, output),
+                ("demo", "voice") => await VoiceDemo.RunAsync(services, output),
                 ("conversations", "handoff") => await HandedOffAsync(services, output),
                 ("conversations", "release") when args.Length > 2 => await ReleaseAsync(services, args[2], output),
                 _ => Usage(output),
@@ -65,6 +66,7 @@ public static class AdminCommands
               demo sms [TEXT]                 sign and post a sample Twilio SMS to the running hub, then show its case
               demo gateway [TEXT]             the same through the Vietnamese SMS-gateway contract
               demo messenger | demo zalo      play a child's chatbot conversation against the running hub (simulated provider), then show its case
+              demo voice                      replay a whole 111 call (menu, hold, hang-up in the queue), then show its one case: a missed call
               conversations handoff           conversations an operator holds (the bot is silent in them)
               conversations release KEY       hand a conversation back to the bot (what the child wrote meanwhile becomes a report)
             """);
