@@ -76,6 +76,9 @@ public sealed class StartupTests
     [InlineData("Hub:Channels:x:Type", "carrier-pigeon", "is not one of")]
     [InlineData("Hub:Channels:x:Type", "twilio-sms", "AuthToken is required")]
     [InlineData("Hub:Channels:x:Type", "sms-gateway", "Secret is required")]
+    [InlineData("Hub:Channels:x:Type", "twilio-voice", "AuthToken is required for twilio-voice")]
+    [InlineData("Hub:Channels:x:Type", "zalo", "OaSecretKey is required")]
+    [InlineData("Hub:Channels:x:Type", "messenger", "AppSecret is required")]
     public async Task Channel_Misconfigured_RefusesToStart(string key, string value, string expected)
     {
         var ex = await StartFailure("Development", new Dictionary<string, string?> { [key] = value });
@@ -92,6 +95,18 @@ public sealed class StartupTests
             ["Hub:Channels:x:ReplyText"] = "Cảm ơn bạn rất nhiều vì đã tin tưởng và báo cho chúng tôi. Mã báo cáo của bạn: {code}",
         });
         ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain("one SMS segment");
+    }
+
+    [Fact]
+    public async Task VoiceLine_WithBadOpeningHours_RefusesToStart()
+    {
+        var ex = await StartFailure("Development", new Dictionary<string, string?>
+        {
+            ["Hub:Channels:x:Type"] = "twilio-voice",
+            ["Hub:Channels:x:AuthToken"] = "t",
+            ["Hub:Channels:x:Voice:OpenFrom"] = "7h sáng",
+        });
+        ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain("OpenFrom/OpenUntil must be HH:mm");
     }
 
     [Fact]

@@ -154,6 +154,7 @@ public sealed class VoiceTests(VoiceFixture hub) : IClassFixture<VoiceFixture>
         }
 
         count.ShouldBe(1);
+        hub.Logs.AllText.ShouldNotContain("912345678"); // the caller's number never reaches a log
     }
 
     [Fact]
