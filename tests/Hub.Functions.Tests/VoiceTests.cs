@@ -173,6 +173,11 @@ public sealed class VoiceTests(VoiceFixture hub) : IClassFixture<VoiceFixture>
             r.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         }
 
+        using (var again = await hub.Client.SendAsync(Voice("hn-111", "recording", callSid, $"RecordingSid={recordingSid}&RecordingUrl={Uri.EscapeDataString(url)}&RecordingStatus=completed&RecordingDuration=14")))
+        {
+            again.StatusCode.ShouldBe(HttpStatusCode.NoContent); // Twilio repeated the callback
+        }
+
         await Send("status", callSid, "CallStatus=completed&CallDuration=70");
         var envelope = await WaitForRevisionAsync("hn-111", callSid, 4);
         var audio = envelope.RootElement.GetProperty("evidence").EnumerateArray().Single(x => x.GetProperty("kind").GetString() == "audio");
@@ -180,7 +185,7 @@ public sealed class VoiceTests(VoiceFixture hub) : IClassFixture<VoiceFixture>
         audio.GetProperty("size").GetInt64().ShouldBe(VoiceFixture.Mp3.Length);
         envelope.RootElement.GetProperty("signals").GetProperty("reasons").EnumerateArray().Select(x => x.GetString()).ShouldContain("call:voice-message");
         envelope.RootElement.GetProperty("signals").GetProperty("urgency").GetString().ShouldBe("normal"); // a message was left: not a missed call
-        hub.TwilioRequests.ShouldContain($"GET {recordingSid}.mp3 auth=ok");
+        hub.TwilioRequests.Count(r => r == $"GET {recordingSid}.mp3 auth=ok").ShouldBe(1); // downloaded once
         hub.TwilioRequests.ShouldContain($"DELETE {recordingSid}.json auth=ok");
     }
 

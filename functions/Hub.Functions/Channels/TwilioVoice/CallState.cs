@@ -65,6 +65,14 @@ public sealed class CallStore(HubStorage storage, PrivacyServices privacy, TimeP
 {
     private const string Purpose = "calls/caller";
 
+    /// <summary>Whether a callback was already merged into the call (so its work, e.g. a download, can be skipped).</summary>
+    public async Task<bool> HasAppliedAsync(string instance, string callSid, string eventKey, CancellationToken ct)
+    {
+        var found = await storage.Calls.GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(instance), TableKeys.Escape(callSid), select: ["State"], cancellationToken: ct);
+        return found.HasValue && found.Value?.GetString("State") is { } json
+            && (JsonSerializer.Deserialize(json, CallJsonContext.Default.CallState)?.Applied.Contains(eventKey) ?? false);
+    }
+
     /// <summary>
     /// Applies <paramref name="change"/> (skipped when <paramref name="eventKey"/> was applied before) and returns
     /// the state, the caller's number and whether anything changed. Concurrent callbacks re-run on the newer state.

@@ -164,6 +164,12 @@ public static partial class TwilioVoiceChannel
                 return Problems.BadRequest("RecordingSid and an absolute RecordingUrl are required.");
             }
 
+            // A repeated status callback for a recording already copied: nothing to download again.
+            if (await _services.GetRequiredService<CallStore>().HasAppliedAsync(req.Instance, callSid, $"recording:{sid}", ct))
+            {
+                return Results.NoContent();
+            }
+
             Evidence evidence;
             if (form["RecordingStatus"] is "completed")
             {
