@@ -135,6 +135,26 @@ public sealed record Incident
 
     /// <summary>Who it happened to, as the reporter said: <c>self</c>, <c>friend</c>, <c>other</c> (chat channels ask).</summary>
     public string? Victim { get; init; }
+
+    /// <summary>The victim's age band when someone estimated it (a platform's estimate); same bands as the reporter's.</summary>
+    public string? VictimAgeBand { get; init; }
+
+    /// <summary>What a platform's report said in CyberTipline terms (channel <c>platform</c> only).</summary>
+    public PlatformSummary? Platform { get; init; }
+}
+
+/// <summary>The CyberTipline-level facts of a platform report that routing needs; everything else is in the raw request.</summary>
+public sealed record PlatformSummary
+{
+    public required string IncidentType { get; init; }
+
+    public IReadOnlyList<string> Annotations { get; init; } = [];
+
+    /// <summary>The platform's reason when it says a child may be in imminent danger.</summary>
+    public string? EscalationReason { get; init; }
+
+    /// <summary>What the platform already did (<c>content-removed</c>, <c>account-suspended</c>…).</summary>
+    public IReadOnlyList<string> ActionsTaken { get; init; } = [];
 }
 
 public sealed record Evidence
@@ -150,6 +170,8 @@ public sealed record Evidence
 
     public string? Md5 { get; init; }
 
+    public string? Sha1 { get; init; }
+
     public string? Pdq { get; init; }
 
     public string? ContentType { get; init; }
@@ -160,6 +182,18 @@ public sealed record Evidence
 
     /// <summary>Why the content is missing (refused host, too large, fetch failed). Never silently dropped.</summary>
     public string? Error { get; init; }
+
+    /// <summary>
+    /// Who holds the content when the hub does not (a platform preserves its own files; the hub keeps their
+    /// hashes and never downloads the material).
+    /// </summary>
+    public string? HeldBy { get; init; }
+
+    /// <summary>Annotations on the file (<c>possible-self-production</c>, <c>generative-ai</c>…).</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    /// <summary>Whether a person at the provider viewed the file.</summary>
+    public bool? ViewedByProvider { get; init; }
 }
 
 public sealed record Location
@@ -167,7 +201,7 @@ public sealed record Location
     /// <summary>Province code of the 34 units since 1 July 2025 (Decision 19/2025/QĐ-TTg).</summary>
     public string? ProvinceCode { get; init; }
 
-    /// <summary>Where the province came from: <c>channel-instance</c>, <c>text</c>, <c>reporter</c>.</summary>
+    /// <summary>Where the province came from: <c>channel-instance</c>, <c>text</c>, <c>reporter</c>, <c>platform</c>.</summary>
     public string? Basis { get; init; }
 }
 

@@ -33,7 +33,7 @@ public static class AdminCommands
         {
             return (args[0], args.ElementAtOrDefault(1)) switch
             {
-                ("poison", "list") => await PoisonListAsync(services, args.Contains("--bot-turns", StringComparer.Ordinal), output),
+                ("poison", "list") => await PoisonListAsync(services, QueueOf(args), output),
                 ("poison", "replay") => await PoisonReplayAsync(services, args[2..], output),
                 ("reports", "list") => await ReportsListAsync(services, args.ElementAtOrDefault(2), output),
                 ("reports", "show") when args.Length > 2 => await ReportsShowAsync(services, args[2], output),
@@ -58,8 +58,9 @@ public static class AdminCommands
     {
         output.WriteLine("""
             usage:
-              poison list [--bot-turns]       list failed messages in reports-poison (or bot-turns-poison) with their errors
-              poison replay [--bot-turns] --all | ID...
+              poison list [--bot-turns | --takedowns]
+                                              list failed messages in reports-poison (or bot-turns-poison, takedowns-poison) with their errors
+              poison replay [--bot-turns | --takedowns] --all | ID...
                                               send them back to their queue (safe: processing is idempotent)
               reports list [N]                the N most recent cases (default 20)
               reports show CODE               one case by the reference code the reporter was given
@@ -73,9 +74,14 @@ public static class AdminCommands
         return 2;
     }
 
-    private static async Task<int> PoisonListAsync(IServiceProvider sp, bool botTurns, TextWriter output)
+    private static PoisonSource QueueOf(string[] args) =>
+        args.Contains("--bot-turns", StringComparer.Ordinal) ? PoisonSource.BotTurns
+        : args.Contains("--takedowns", StringComparer.Ordinal) ? PoisonSource.Takedowns
+        : PoisonSource.Reports;
+
+    private static async Task<int> PoisonListAsync(IServiceProvider sp, PoisonSource queue, TextWriter output)
     {
-        var entries = await sp.GetRequiredService<PoisonMessages>().ListAsync(botTurns, CancellationToken.None);
+        var entries = await sp.GetRequiredService<PoisonMessages>().ListAsync(queue, CancellationToken.None);
         output.WriteLine($"{entries.Count} message(s) in poison (showing at most 32)");
         foreach (var e in entries)
         {
@@ -94,11 +100,11 @@ public static class AdminCommands
             return 2;
         }
 
-        var botTurns = ids.Contains("--bot-turns", StringComparer.Ordinal);
-        ids = ids.Where(i => i != "--bot-turns").ToArray();
+        var queue = QueueOf(ids);
+        ids = ids.Where(i => i is not "--bot-turns" and not "--takedowns").ToArray();
         var selection = ids.Contains("--all", StringComparer.Ordinal) ? [] : ids.ToHashSet(StringComparer.Ordinal);
-        var n = await sp.GetRequiredService<PoisonMessages>().ReplayAsync(selection, botTurns, CancellationToken.None);
-        output.WriteLine($"Replayed {n} message(s) to the {(botTurns ? "bot-turns" : "reports")} queue.");
+        var n = await sp.GetRequiredService<PoisonMessages>().ReplayAsync(selection, queue, CancellationToken.None);
+        output.WriteLine($"Replayed {n} message(s) to the {queue switch { PoisonSource.BotTurns => "bot-turns", PoisonSource.Takedowns => "takedowns", _ => "reports" }} queue.");
         return 0;
     }
 

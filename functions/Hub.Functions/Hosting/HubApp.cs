@@ -2,6 +2,7 @@ using Hub.Core.Text;
 using Hub.Functions.Bots;
 using Hub.Functions.Channels;
 using Hub.Functions.Channels.Messenger;
+using Hub.Functions.Channels.Platform;
 using Hub.Functions.Channels.TwilioVoice;
 using Hub.Functions.Channels.Zalo;
 using Hub.Functions.Channels.SmsGateway;
@@ -89,6 +90,23 @@ public static class HubApp
         services.AddSingleton<CallStore>();
         services.AddHttpClient(TwilioVoiceChannel.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
 
+        // Platform auto-report API and the takedown loop.
+        services.AddOptions<PlatformsOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<PlatformsOptions>, PlatformsOptionsSetup>();
+        services.AddSingleton<IValidateOptions<PlatformsOptions>, PlatformsOptionsSetup>();
+        services.AddOptions<PlatformApiOptions>().BindConfiguration(PlatformApiOptions.Section);
+        services.AddOptions<SigningOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<SigningOptions>, SigningOptionsSetup>();
+        services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsSetup>();
+        services.AddSingleton<HubSigningKeys>();
+        services.AddSingleton<PlatformRegistry>();
+        services.AddSingleton<PlatformRateLimiter>();
+        services.AddSingleton<PlatformReports>();
+        services.AddSingleton<Takedowns>();
+        services.AddHttpClient(Takedowns.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
+        services.AddSingleton<TakedownPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<TakedownPoller>());
+
         services.AddSingleton<BotTurnPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<BotTurnPoller>());
         services.AddProblemDetails();
@@ -107,8 +125,10 @@ public static class HubApp
         app.MapTwilioVoice();
         app.MapMessenger();
         app.MapZalo();
+        app.MapPlatformApi();
         app.MapProcessReport();
         app.MapBotTurn();
+        app.MapDeliverTakedown();
         return app;
     }
 }

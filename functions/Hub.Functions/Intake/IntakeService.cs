@@ -91,6 +91,19 @@ public sealed record IntakeSubmission
     public int? Revision { get; init; }
 
     public string? ReportId { get; init; }
+
+    public IReadOnlyList<string> ReportedAccounts { get; init; } = [];
+
+    public string? VictimAgeBand { get; init; }
+
+    /// <summary>CyberTipline-level facts of a platform report.</summary>
+    public PlatformSummary? Platform { get; init; }
+}
+
+/// <summary>The report cannot be carried in one queue message even with its text moved to a blob: the caller refuses it (413), nothing was queued.</summary>
+public sealed class EnvelopeTooLargeException(int bytes) : Exception($"The report's envelope would be {bytes} bytes; at most {IntakeService.MaxEnvelopeBytes} fit a queue message.")
+{
+    public int Bytes { get; } = bytes;
 }
 
 public sealed record IntakeResult(string ReportId, string ReferenceCode, string Urgency, bool Duplicate);
@@ -196,8 +209,11 @@ public sealed partial class IntakeService(
                 Categories = categories,
                 Description = s.Text,
                 Urls = s.Urls.Concat(ExtractUrls(s.Text)).Distinct(StringComparer.Ordinal).Take(20).ToList(),
+                ReportedAccounts = s.ReportedAccounts,
                 OccurredAt = s.OccurredAt,
                 Victim = s.Victim,
+                VictimAgeBand = s.VictimAgeBand,
+                Platform = s.Platform,
             },
             Evidence = evidence,
             Location = province,
@@ -208,7 +224,7 @@ public sealed partial class IntakeService(
         };
 
         var json = JsonSerializer.Serialize(envelope, HubJsonContext.Default.ReportEnvelope);
-        if (Encoding.UTF8.GetByteCount(json) > MaxEnvelopeBytes)
+        if (Encoding.UTF8.GetByteCount(json) > MaxEnvelopeBytes && s.Text is { Length: > 4000 })
         {
             // Only a pathological text gets here (SMS bodies are at most 1,600 characters): keep it whole in
             // an evidence blob and carry a prefix in the envelope, rather than fail or lose the report.
@@ -222,6 +238,14 @@ public sealed partial class IntakeService(
                 Evidence = [.. evidence, new Evidence { Kind = "text", Blob = $"{HubStorage.EvidenceContainer}/{textName}", Sha256 = fullSha, ContentType = "text/plain; charset=utf-8", Size = full.Length }],
             };
             json = JsonSerializer.Serialize(envelope, HubJsonContext.Default.ReportEnvelope);
+        }
+
+        if (Encoding.UTF8.GetByteCount(json) is var size && size > MaxEnvelopeBytes)
+        {
+            // Lists (URLs, files, accounts) at the schemas' limits cannot get here; refuse rather than queue a
+            // message the queue would reject, and take back the raw blob so nothing is left half-written.
+            await storage.Raw.GetBlobClient(rawName).DeleteIfExistsAsync(cancellationToken: ct);
+            throw new EnvelopeTooLargeException(size);
         }
 
         await storage.Reports.SendMessageAsync(json, cancellationToken: ct);

@@ -5,6 +5,14 @@ using Hub.Functions.Storage;
 
 namespace Hub.Functions.Processing;
 
+/// <summary>The hub's work queues, each with its <c>-poison</c> queue.</summary>
+public enum PoisonSource
+{
+    Reports,
+    BotTurns,
+    Takedowns,
+}
+
 public sealed record PoisonEntry(string MessageId, DateTimeOffset? InsertedOn, long DequeueCount, string? Error, string? ReportId, string Message);
 
 /// <summary>
@@ -37,23 +45,28 @@ public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
     }
 
     /// <summary>Peeks up to 32 entries (the service's peek limit) without hiding them from others.</summary>
-    public Task<IReadOnlyList<PoisonEntry>> ListAsync(CancellationToken ct) => ListAsync(false, ct);
+    public Task<IReadOnlyList<PoisonEntry>> ListAsync(CancellationToken ct) => ListAsync(PoisonSource.Reports, ct);
 
-    /// <summary>The poison queue of <c>reports</c>, or of <c>bot-turns</c> when <paramref name="botTurns"/>.</summary>
-    public async Task<IReadOnlyList<PoisonEntry>> ListAsync(bool botTurns, CancellationToken ct)
+    public Task<IReadOnlyList<PoisonEntry>> ListAsync(bool botTurns, CancellationToken ct) => ListAsync(botTurns ? PoisonSource.BotTurns : PoisonSource.Reports, ct);
+
+    /// <summary>The poison queue of one of the hub's work queues.</summary>
+    public async Task<IReadOnlyList<PoisonEntry>> ListAsync(PoisonSource queue, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync(ct);
-        PeekedMessage[] peeked = (await (botTurns ? storage.BotTurnsPoison : storage.ReportsPoison).PeekMessagesAsync(32, ct)).Value;
+        PeekedMessage[] peeked = (await Queues(queue).Poison.PeekMessagesAsync(32, ct)).Value;
         return peeked.Select(m => Describe(m.MessageId, m.InsertedOn, m.DequeueCount, m.Body.ToString())).ToList();
     }
 
     /// <summary>Replays the named entries (or all when <paramref name="messageIds"/> is empty); returns how many.</summary>
-    public Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, CancellationToken ct) => ReplayAsync(messageIds, false, ct);
+    public Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, CancellationToken ct) => ReplayAsync(messageIds, PoisonSource.Reports, ct);
 
-    public async Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, bool botTurns, CancellationToken ct)
+    public Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, bool botTurns, CancellationToken ct) =>
+        ReplayAsync(messageIds, botTurns ? PoisonSource.BotTurns : PoisonSource.Reports, ct);
+
+    public async Task<int> ReplayAsync(IReadOnlyCollection<string> messageIds, PoisonSource queue, CancellationToken ct)
     {
         await storage.EnsureCreatedAsync(ct);
-        var (source, poisonQueue) = botTurns ? (storage.BotTurns, storage.BotTurnsPoison) : (storage.Reports, storage.ReportsPoison);
+        var (source, poisonQueue) = Queues(queue);
         var replayed = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (true)
@@ -92,6 +105,13 @@ public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
             }
         }
     }
+
+    private (Azure.Storage.Queues.QueueClient Source, Azure.Storage.Queues.QueueClient Poison) Queues(PoisonSource queue) => queue switch
+    {
+        PoisonSource.BotTurns => (storage.BotTurns, storage.BotTurnsPoison),
+        PoisonSource.Takedowns => (storage.Takedowns, storage.TakedownsPoison),
+        _ => (storage.Reports, storage.ReportsPoison),
+    };
 
     internal static PoisonEntry Describe(string id, DateTimeOffset? inserted, long dequeueCount, string body)
     {

@@ -21,6 +21,9 @@ public sealed class HubStorage
     public const string ConversationsTable = "conversations";
     public const string ZaloTokensTable = "zalotokens";
     public const string CallsTable = "calls";
+    public const string PlatformsTable = "platforms";
+    public const string PlatformReportsTable = "platformreports";
+    public const string TakedownsQueue = "takedowns";
     public const string BotTurnsQueue = "bot-turns";
     public const string RawContainer = "raw";
     public const string EvidenceContainer = "evidence";
@@ -40,6 +43,8 @@ public sealed class HubStorage
         ReportsPoison = queues.GetQueueClient(o.Queues.ReportsPoison);
         BotTurns = queues.GetQueueClient(BotTurnsQueue);
         BotTurnsPoison = queues.GetQueueClient(BotTurnsQueue + "-poison");
+        Takedowns = queues.GetQueueClient(TakedownsQueue);
+        TakedownsPoison = queues.GetQueueClient(TakedownsQueue + "-poison");
 
         var tables = new TableServiceClient(cs, Configure(new TableClientOptions(), o.Storage));
         Cases = tables.GetTableClient(CasesTable);
@@ -48,6 +53,8 @@ public sealed class HubStorage
         Conversations = tables.GetTableClient(ConversationsTable);
         ZaloTokens = tables.GetTableClient(ZaloTokensTable);
         Calls = tables.GetTableClient(CallsTable);
+        Platforms = tables.GetTableClient(PlatformsTable);
+        PlatformReports = tables.GetTableClient(PlatformReportsTable);
 
         var blobs = new BlobServiceClient(cs, Configure(new BlobClientOptions(), o.Storage));
         Raw = blobs.GetBlobContainerClient(RawContainer);
@@ -75,6 +82,17 @@ public sealed class HubStorage
 
     /// <summary>One row per voice call (CallSid): the call's state, from which each report revision is built.</summary>
     public TableClient Calls { get; }
+
+    /// <summary>Platforms registered by the admin command (secrets sealed), beside those in configuration.</summary>
+    public TableClient Platforms { get; }
+
+    /// <summary>One row per platform report (PartitionKey = platform, RowKey = hub report id): status and takedowns.</summary>
+    public TableClient PlatformReports { get; }
+
+    /// <summary>Takedown requests waiting to be delivered to a platform's callback URL.</summary>
+    public QueueClient Takedowns { get; }
+
+    public QueueClient TakedownsPoison { get; }
 
     public BlobContainerClient Raw { get; }
 
@@ -114,6 +132,10 @@ public sealed class HubStorage
             Conversations.CreateIfNotExistsAsync(ct),
             ZaloTokens.CreateIfNotExistsAsync(ct),
             Calls.CreateIfNotExistsAsync(ct),
+            Platforms.CreateIfNotExistsAsync(ct),
+            PlatformReports.CreateIfNotExistsAsync(ct),
+            Takedowns.CreateIfNotExistsAsync(cancellationToken: ct),
+            TakedownsPoison.CreateIfNotExistsAsync(cancellationToken: ct),
             Raw.CreateIfNotExistsAsync(cancellationToken: ct),
             Evidence.CreateIfNotExistsAsync(cancellationToken: ct));
         _ensured = true;

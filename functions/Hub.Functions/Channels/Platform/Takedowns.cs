@@ -1,0 +1,509 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Azure.Data.Tables;
+using Hub.Core.Envelope;
+using Hub.Core.Platform;
+using Hub.Core.Signatures;
+using Hub.Functions.Hosting;
+using Hub.Functions.Processing;
+using Hub.Functions.Storage;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace Hub.Functions.Channels.Platform;
+
+/// <summary>A takedown waiting on the <c>takedowns</c> queue: everything needed to deliver it, so the queue is the source of truth.</summary>
+public sealed record TakedownMessage
+{
+    public required string PlatformId { get; init; }
+
+    public required string HubReportId { get; init; }
+
+    public required string TakedownId { get; init; }
+
+    public IReadOnlyList<string> Urls { get; init; } = [];
+
+    public string? Reason { get; init; }
+
+    public required DateTimeOffset RequestedAt { get; init; }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(TakedownMessage))]
+internal sealed partial class TakedownJsonContext : JsonSerializerContext;
+
+public enum ConfirmOutcome
+{
+    Confirmed,
+    AlreadyConfirmed,
+    Conflict,
+    NotFound,
+}
+
+/// <summary>A delivery that failed after its in-call retries; the queue tries again later, then poisons it.</summary>
+public sealed class TakedownDeliveryException(string message) : Exception(message);
+
+/// <summary>
+/// The takedown loop: the hub asks a platform to remove reported content (a signed POST to the platform's
+/// callback URL, retried with backoff), the platform confirms at <c>POST /api/platform/v1/takedowns/{id}/confirm</c>.
+/// Request, delivery, confirmation and removal times are kept on the report's <c>platformreports</c> row,
+/// so the status endpoint shows them and time-to-removal can be reported.
+/// </summary>
+public sealed partial class Takedowns(
+    HubStorage storage,
+    PlatformRegistry registry,
+    HubSigningKeys keys,
+    IHttpClientFactory http,
+    IOptions<PlatformApiOptions> api,
+    IOptions<HubOptions> hub,
+    TimeProvider time,
+    ILogger<Takedowns> logger)
+{
+    public const string HttpClientName = "platform-callbacks";
+    public const string TakedownIdHeader = "X-Hub-Takedown-Id";
+    private const int MaxPerReport = 50;
+    private const int MaxConflictRetries = 8;
+
+    /// <summary>Queues a takedown request for one report; returns the record, or why it cannot be made.</summary>
+    public async Task<(TakedownRecord? Record, string? Error)> RequestAsync(string platformId, string hubReportId, IReadOnlyList<string> urls, string? reason, CancellationToken ct)
+    {
+        var platform = await registry.FindAsync(platformId, ct);
+        if (platform is null)
+        {
+            return (null, $"No platform '{platformId}' is registered.");
+        }
+
+        if (string.IsNullOrEmpty(platform.Options.CallbackUrl))
+        {
+            return (null, $"Platform '{platformId}' has no CallbackUrl to send takedown requests to.");
+        }
+
+        if (!keys.CanSign)
+        {
+            return (null, "The hub has no signing key (Hub:Signing:Keys, Hub:Signing:ActiveKeyId); takedown requests must be signed.");
+        }
+
+        var found = ReportId.TimeOf(hubReportId) is null
+            ? null
+            : await storage.WithResourcesAsync(() => storage.PlatformReports.GetEntityIfExistsAsync<TableEntity>(platformId, hubReportId, cancellationToken: ct), ct);
+        if (found is not { HasValue: true } || found.Value is not { } row)
+        {
+            return (null, $"Platform '{platformId}' has no report '{hubReportId}'.");
+        }
+
+        if (RecordsOf(row).Count >= MaxPerReport)
+        {
+            return (null, $"Report '{hubReportId}' already has {MaxPerReport} takedown requests.");
+        }
+
+        if (urls.Count == 0)
+        {
+            urls = await ReportedUrlsAsync(platformId, row.GetString("PlatformReportId"), ct);
+            if (urls.Count == 0)
+            {
+                return (null, "The report names no URL; give the URLs to take down.");
+            }
+        }
+
+        var message = new TakedownMessage
+        {
+            PlatformId = platformId,
+            HubReportId = hubReportId,
+            TakedownId = NewTakedownId(hubReportId),
+            Urls = urls,
+            Reason = reason,
+            RequestedAt = time.GetUtcNow(),
+        };
+
+        // Queue first: the message alone is enough to deliver (and record) the request, so a failure between the
+        // two writes can delay the status row, never lose the request.
+        await storage.Takedowns.SendMessageAsync(JsonSerializer.Serialize(message, TakedownJsonContext.Default.TakedownMessage), ct);
+        var record = Pending(message);
+        await UpdateAsync(platformId, hubReportId, list =>
+        {
+            if (list.All(t => t.TakedownId != record.TakedownId))
+            {
+                list.Add(record);
+            }
+
+            return true;
+        }, ct);
+        LogRequested(logger, platformId, record.TakedownId, urls.Count);
+        return (record, null);
+    }
+
+    /// <summary>Delivers one queued request (the <c>takedowns</c> worker and the <c>DeliverTakedown</c> function).</summary>
+    public async Task<string> DeliverAsync(string text, CancellationToken ct)
+    {
+        var m = Parse(text);
+        TakedownRecord? current = null;
+        var exists = await UpdateAsync(m.PlatformId, m.HubReportId, list =>
+        {
+            current = list.FirstOrDefault(t => t.TakedownId == m.TakedownId);
+            if (current is null)
+            {
+                list.Add(current = Pending(m));
+                return true;
+            }
+
+            return false;
+        }, ct);
+        if (!exists || current is null)
+        {
+            throw new PoisonMessageException($"takedown {m.TakedownId} names no report of platform {m.PlatformId}");
+        }
+
+        if (current.Status != "pending")
+        {
+            return $"already {current.Status}";
+        }
+
+        var platform = await registry.FindAsync(m.PlatformId, ct);
+        if (platform?.Options.CallbackUrl is not { Length: > 0 } callback)
+        {
+            await RecordAsync(m, 0, "failed", "the platform has no CallbackUrl", null, ct);
+            return "failed: no callback URL";
+        }
+
+        var o = api.Value;
+        var body = JsonSerializer.SerializeToUtf8Bytes(
+            new TakedownRequest
+            {
+                TakedownId = m.TakedownId,
+                HubReportId = m.HubReportId,
+                PlatformReportId = (await PlatformReportIdAsync(m, ct)) ?? string.Empty,
+                Urls = m.Urls,
+                Reason = m.Reason,
+                RequestedAt = m.RequestedAt,
+                ConfirmUrl = $"{hub.Value.PublicBaseUrl.TrimEnd('/')}{PlatformApi.BasePath}/takedowns/{m.TakedownId}/confirm",
+            },
+            PlatformJsonContext.Default.TakedownRequest);
+
+        var attempts = 0;
+        string? lastError = null;
+        HttpStatusCode? finalStatus = null;
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = Math.Max(1, o.CallbackRetries),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = o.CallbackRetryBaseDelay,
+                MaxDelay = TimeSpan.FromSeconds(60),
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TaskCanceledException>(_ => !ct.IsCancellationRequested)
+                    .HandleResult(r => IsRetryable(r.StatusCode)),
+                DelayGenerator = a => ValueTask.FromResult(
+                    a.Outcome.Result?.Headers.RetryAfter?.Delta is { } d ? (TimeSpan?)TimeSpan.FromTicks(Math.Min(d.Ticks, TimeSpan.FromSeconds(60).Ticks)) : null),
+                OnRetry = a =>
+                {
+                    a.Outcome.Result?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+        if (o.CallbackRetries == 0)
+        {
+            pipeline = ResiliencePipeline<HttpResponseMessage>.Empty;
+        }
+
+        var client = http.CreateClient(HttpClientName);
+        try
+        {
+            using var response = await pipeline.ExecuteAsync(
+                async token =>
+                {
+                    attempts++;
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    cts.CancelAfter(o.CallbackTimeout);
+                    try
+                    {
+                        var r = await client.SendAsync(Signed(callback, body, m.TakedownId), cts.Token);
+                        lastError = r.IsSuccessStatusCode ? null : $"HTTP {(int)r.StatusCode}";
+                        return r;
+                    }
+                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !token.IsCancellationRequested)
+                    {
+                        lastError = ex is TaskCanceledException ? $"no answer within {o.CallbackTimeout.TotalSeconds:F0} s" : $"{ex.GetType().Name} ({(ex as HttpRequestException)?.HttpRequestError})";
+                        throw;
+                    }
+                },
+                ct);
+            finalStatus = response.StatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            // Transport failure after every in-call retry: recorded below, then the queue tries again later.
+        }
+
+        if (finalStatus is { } s && (int)s is >= 200 and < 300)
+        {
+            await RecordAsync(m, attempts, "delivered", null, time.GetUtcNow(), ct);
+            LogDelivered(logger, m.PlatformId, m.TakedownId, attempts);
+            return "delivered";
+        }
+
+        if (finalStatus is { } refused && !IsRetryable(refused))
+        {
+            // The platform answered and refused (e.g. 400, 401, 404): retrying the same request cannot help.
+            await RecordAsync(m, attempts, "failed", lastError, null, ct);
+            LogRefused(logger, m.PlatformId, m.TakedownId, (int)refused);
+            return "failed: " + lastError;
+        }
+
+        await RecordAsync(m, attempts, "pending", lastError, null, ct);
+        throw new TakedownDeliveryException($"takedown {m.TakedownId} not delivered after {attempts} attempt(s): {lastError}");
+    }
+
+    public Dictionary<string, string[]> Validate(TakedownConfirmation? c)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (c is null)
+        {
+            errors["$"] = ["a JSON object is required"];
+            return errors;
+        }
+
+        if (c.Outcome is null || !TakedownOutcomes.All.Contains(c.Outcome))
+        {
+            errors["$.outcome"] = ["is required and must be one of: " + string.Join(", ", TakedownOutcomes.All)];
+        }
+
+        if (c.RemovedAt > time.GetUtcNow() + TimeSpan.FromMinutes(10))
+        {
+            errors["$.removedAt"] = ["is in the future"];
+        }
+
+        if (c.Note is { Length: > 1000 })
+        {
+            errors["$.note"] = ["must be at most 1000 characters"];
+        }
+
+        return errors;
+    }
+
+    public async Task<(ConfirmOutcome Outcome, TakedownRecord? Record)> ConfirmAsync(string platformId, string takedownId, TakedownConfirmation c, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        if (takedownId.Length < 28 || ReportId.TimeOf(takedownId[..26]) is null || takedownId[26] != '-')
+        {
+            return (ConfirmOutcome.NotFound, null);
+        }
+
+        var outcome = ConfirmOutcome.NotFound;
+        TakedownRecord? result = null;
+        var found = await UpdateAsync(platformId, takedownId[..26], list =>
+        {
+            var i = list.FindIndex(t => t.TakedownId == takedownId);
+            if (i < 0)
+            {
+                outcome = ConfirmOutcome.NotFound;
+                return false;
+            }
+
+            var t = list[i];
+            if (t.Status == "confirmed")
+            {
+                outcome = t.Outcome == c.Outcome ? ConfirmOutcome.AlreadyConfirmed : ConfirmOutcome.Conflict;
+                result = t;
+                return false;
+            }
+
+            var now = time.GetUtcNow();
+            var removed = TakedownOutcomes.IsRemoval(c.Outcome!) ? c.RemovedAt ?? now : (DateTimeOffset?)null;
+            result = list[i] = t with
+            {
+                Status = "confirmed",
+                ConfirmedAt = now,
+                Outcome = c.Outcome,
+                RemovedAt = removed,
+                Note = c.Note,
+                TimeToRemovalSeconds = removed is { } r ? Math.Max(0, (r - t.RequestedAt).TotalSeconds) : null,
+            };
+            outcome = ConfirmOutcome.Confirmed;
+            return true;
+        }, ct);
+        if (!found)
+        {
+            return (ConfirmOutcome.NotFound, null);
+        }
+
+        if (outcome == ConfirmOutcome.Confirmed)
+        {
+            LogConfirmed(logger, platformId, takedownId, c.Outcome!, result!.TimeToRemovalSeconds ?? -1);
+        }
+
+        return (outcome, result);
+    }
+
+    internal static IReadOnlyList<TakedownRecord> RecordsOf(TableEntity row) =>
+        row.GetString("Takedowns") is { Length: > 0 } json
+            ? JsonSerializer.Deserialize(json, PlatformJsonContext.Default.ListTakedownRecord) ?? []
+            : [];
+
+    internal static bool IsRetryable(HttpStatusCode status) =>
+        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+
+    private HttpRequestMessage Signed(string url, byte[] body, string takedownId)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Add(HubCallbackSignature.KeyIdHeader, keys.ActiveKeyId);
+        request.Headers.Add(HubSignature.TimestampHeader, timestamp);
+        request.Headers.Add(HubSignature.SignatureHeader, keys.Sign(timestamp, body));
+        request.Headers.Add(TakedownIdHeader, takedownId);
+        return request;
+    }
+
+    private async Task RecordAsync(TakedownMessage m, int attempts, string status, string? error, DateTimeOffset? deliveredAt, CancellationToken ct) =>
+        await UpdateAsync(m.PlatformId, m.HubReportId, list =>
+        {
+            var i = list.FindIndex(t => t.TakedownId == m.TakedownId);
+            if (i < 0 || list[i].Status == "confirmed")
+            {
+                return false; // confirmed meanwhile: the platform's word is final
+            }
+
+            list[i] = list[i] with
+            {
+                Status = status,
+                DeliveryAttempts = list[i].DeliveryAttempts + attempts,
+                LastDeliveryError = error,
+                DeliveredAt = deliveredAt ?? list[i].DeliveredAt,
+            };
+            return true;
+        }, ct);
+
+    /// <summary>Read-modify-write of a report's takedown list with the row's ETag; false when the row does not exist.</summary>
+    private async Task<bool> UpdateAsync(string platformId, string hubReportId, Func<List<TakedownRecord>, bool> change, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var found = await storage.WithResourcesAsync(() => storage.PlatformReports.GetEntityIfExistsAsync<TableEntity>(platformId, hubReportId, cancellationToken: ct), ct);
+            if (!found.HasValue || found.Value is not { } row)
+            {
+                return false;
+            }
+
+            var list = RecordsOf(row).ToList();
+            if (!change(list))
+            {
+                return true;
+            }
+
+            var update = new TableEntity(platformId, hubReportId) { ["Takedowns"] = JsonSerializer.Serialize(list, PlatformJsonContext.Default.ListTakedownRecord) };
+            try
+            {
+                await storage.PlatformReports.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, ct);
+                return true;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxConflictRetries)
+            {
+                // A delivery and a confirmation raced: apply the change again to the newer list.
+            }
+        }
+    }
+
+    private async Task<string?> PlatformReportIdAsync(TakedownMessage m, CancellationToken ct)
+    {
+        var found = await storage.PlatformReports.GetEntityIfExistsAsync<TableEntity>(m.PlatformId, m.HubReportId, select: ["PlatformReportId"], cancellationToken: ct);
+        return found.HasValue ? found.Value!.GetString("PlatformReportId") : null;
+    }
+
+    /// <summary>The content URLs the report named, from its case (or none while it is still queued).</summary>
+    private async Task<IReadOnlyList<string>> ReportedUrlsAsync(string platformId, string platformReportId, CancellationToken ct)
+    {
+        var kase = await storage.Cases.GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(platformId), TableKeys.Escape(platformReportId), select: ["Envelope"], cancellationToken: ct);
+        if (!kase.HasValue || kase.Value!.GetString("Envelope") is not { } json)
+        {
+            return [];
+        }
+
+        var envelope = JsonSerializer.Deserialize(json, HubJsonContext.Default.ReportEnvelope)!;
+        return envelope.Incident.Urls
+            .Concat(envelope.Evidence.Where(e => e.HeldBy == platformId && e.SourceUrl is not null).Select(e => e.SourceUrl!))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static TakedownRecord Pending(TakedownMessage m) => new()
+    {
+        TakedownId = m.TakedownId,
+        Urls = m.Urls,
+        Reason = m.Reason,
+        RequestedAt = m.RequestedAt,
+        Status = "pending",
+    };
+
+    private static string NewTakedownId(string hubReportId)
+    {
+        const string alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        Span<char> suffix = stackalloc char[8];
+        for (var i = 0; i < suffix.Length; i++)
+        {
+            suffix[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+        }
+
+        return $"{hubReportId}-{suffix}";
+    }
+
+    private static TakedownMessage Parse(string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(text, TakedownJsonContext.Default.TakedownMessage) is { PlatformId.Length: > 0, TakedownId.Length: > 0 } m
+                ? m
+                : throw new PoisonMessageException("not a takedown message");
+        }
+        catch (JsonException ex)
+        {
+            throw new PoisonMessageException($"not a takedown message: invalid JSON at {ex.Path ?? "$"}");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Takedown {TakedownId} requested from {PlatformId} for {UrlCount} URL(s)")]
+    private static partial void LogRequested(ILogger logger, string platformId, string takedownId, int urlCount);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Takedown {TakedownId} delivered to {PlatformId} after {Attempts} attempt(s)")]
+    private static partial void LogDelivered(ILogger logger, string platformId, string takedownId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Takedown {TakedownId} refused by {PlatformId} with HTTP {Status}; not retried")]
+    private static partial void LogRefused(ILogger logger, string platformId, string takedownId, int status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Takedown {TakedownId} confirmed by {PlatformId}: {Outcome} (time to removal {Seconds:F0} s)")]
+    private static partial void LogConfirmed(ILogger logger, string platformId, string takedownId, string outcome, double seconds);
+}
+
+/// <summary>Standalone mode's <c>takedowns</c> worker (the Functions host's queue trigger calls <c>DeliverTakedown</c> instead).</summary>
+public sealed class TakedownPoller(
+    HubStorage storage,
+    Takedowns takedowns,
+    PoisonMessages poison,
+    IOptions<HubOptions> options,
+    IConfiguration configuration,
+    TimeProvider time,
+    ILogger<TakedownPoller> logger) : QueueWorker(storage, storage.Takedowns, storage.TakedownsPoison, poison, options, configuration, time, logger)
+{
+    protected override Task HandleMessageAsync(string text, CancellationToken ct) => takedowns.DeliverAsync(text, ct);
+}
+
+/// <summary>The custom-handler queue trigger for <c>takedowns</c>, <c>POST /DeliverTakedown</c>.</summary>
+public static class DeliverTakedownFunction
+{
+    public const string FunctionName = "DeliverTakedown";
+    public const string BindingName = "takedown";
+
+    public static IEndpointRouteBuilder MapDeliverTakedown(this IEndpointRouteBuilder app) =>
+        app.MapQueueFunction(
+            FunctionName,
+            BindingName,
+            (sp, message, ct) => sp.GetRequiredService<Takedowns>().DeliverAsync(message, ct),
+            storage => (storage.Takedowns, storage.TakedownsPoison));
+}
