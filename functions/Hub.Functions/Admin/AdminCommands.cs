@@ -18,7 +18,7 @@ namespace Hub.Functions.Admin;
 /// </summary>
 public static class AdminCommands
 {
-    private static readonly string[] Verbs = ["poison", "reports", "demo", "conversations"];
+    private static readonly string[] Verbs = ["poison", "reports", "demo", "conversations", "platform"];
 
     public static bool IsCommand(string[] args) => args is { Length: > 0 } && Verbs.Contains(args[0], StringComparer.Ordinal);
 
@@ -42,6 +42,8 @@ public static class AdminCommands
                 ("demo", "messenger") => await ChatDemo.RunAsync(services, ChannelTypes.Messenger, output),
                 ("demo", "zalo") => await ChatDemo.RunAsync(services, ChannelTypes.Zalo, output),
                 ("demo", "voice") => await VoiceDemo.RunAsync(services, output),
+                ("demo", "platform") => await PlatformCommands.DemoAsync(services, output),
+                ("platform", _) => await PlatformCommands.RunAsync(services, args, output),
                 ("conversations", "handoff") => await HandedOffAsync(services, output),
                 ("conversations", "release") when args.Length > 2 => await ReleaseAsync(services, args[2], output),
                 _ => Usage(output),
@@ -68,9 +70,11 @@ public static class AdminCommands
               demo gateway [TEXT]             the same through the Vietnamese SMS-gateway contract
               demo messenger | demo zalo      play a child's chatbot conversation against the running hub (simulated provider), then show its case
               demo voice                      replay a whole 111 call (menu, hold, hang-up in the queue), then show its one case: a missed call
+              demo platform                   act as a platform: send a signed report, request a takedown, confirm it, show time-to-removal
               conversations handoff           conversations an operator holds (the bot is silent in them)
               conversations release KEY       hand a conversation back to the bot (what the child wrote meanwhile becomes a report)
             """);
+        output.Write(PlatformCommands.Usage);
         return 2;
     }
 
