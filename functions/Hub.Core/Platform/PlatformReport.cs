@@ -7,6 +7,10 @@ namespace Hub.Core.Platform;
 /// schemas/platform.report.v1.schema.json (which is what validates it) and documented in docs/platform-api.md.
 /// Modelled on NCMEC's CyberTipline report (domain.md §8.1; report.cybertip.org/ispws/documentation).
 /// </summary>
+/// <remarks>
+/// Lists normalise null to empty in their setters: the source-generated deserializer assigns every init-only
+/// property, so an absent array would otherwise arrive as null despite its initializer.
+/// </remarks>
 public sealed record PlatformReport
 {
     /// <summary>The platform's own id: the idempotency key.</summary>
@@ -14,17 +18,17 @@ public sealed record PlatformReport
 
     public required PlatformIncident Incident { get; init; }
 
-    public IReadOnlyList<string> ContentUrls { get; init; } = [];
+    public IReadOnlyList<string> ContentUrls { get; init => field = value ?? []; } = [];
 
-    public IReadOnlyList<PlatformFile> Files { get; init; } = [];
+    public IReadOnlyList<PlatformFile> Files { get; init => field = value ?? []; } = [];
 
-    public IReadOnlyList<PlatformAccount> ReportedAccounts { get; init; } = [];
+    public IReadOnlyList<PlatformAccount> ReportedAccounts { get; init => field = value ?? []; } = [];
 
     public PlatformVictim? Victim { get; init; }
 
     public PlatformLocation? Location { get; init; }
 
-    public IReadOnlyList<PlatformAction> ActionsTaken { get; init; } = [];
+    public IReadOnlyList<PlatformAction> ActionsTaken { get; init => field = value ?? []; } = [];
 
     public PlatformContact? Contact { get; init; }
 }
@@ -35,7 +39,7 @@ public sealed record PlatformIncident
 
     public DateTimeOffset? OccurredAt { get; init; }
 
-    public IReadOnlyList<string> Annotations { get; init; } = [];
+    public IReadOnlyList<string> Annotations { get; init => field = value ?? []; } = [];
 
     public string? EscalateToHighPriority { get; init; }
 
@@ -60,7 +64,7 @@ public sealed record PlatformFile
 
     public bool? PubliclyAvailable { get; init; }
 
-    public IReadOnlyList<string> Tags { get; init; } = [];
+    public IReadOnlyList<string> Tags { get; init => field = value ?? []; } = [];
 }
 
 public sealed record PlatformHashes
@@ -85,7 +89,7 @@ public sealed record PlatformAccount
     public string? ProfileUrl { get; init; }
 
     /// <summary>The reported person's IP events: personal data kept only in the encrypted raw request.</summary>
-    public IReadOnlyList<IpCaptureEvent> IpCaptureEvents { get; init; } = [];
+    public IReadOnlyList<IpCaptureEvent> IpCaptureEvents { get; init => field = value ?? []; } = [];
 }
 
 public sealed record IpCaptureEvent
@@ -136,7 +140,7 @@ public sealed record PlatformBatch
 {
     public const int MaxItems = 100;
 
-    public IReadOnlyList<PlatformReport> Reports { get; init; } = [];
+    public IReadOnlyList<PlatformReport> Reports { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>What the hub answers for one accepted (or already accepted) report.</summary>
@@ -192,7 +196,7 @@ public sealed record PlatformReportStatus
     /// <summary><c>queued</c> until the case processor has made the case, then the case's status (<c>new</c>, …).</summary>
     public required string Status { get; init; }
 
-    public IReadOnlyList<TakedownRecord> Takedowns { get; init; } = [];
+    public IReadOnlyList<TakedownRecord> Takedowns { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>One takedown request the hub sent about a report, with its delivery and outcome.</summary>
@@ -200,7 +204,7 @@ public sealed record TakedownRecord
 {
     public required string TakedownId { get; init; }
 
-    public IReadOnlyList<string> Urls { get; init; } = [];
+    public IReadOnlyList<string> Urls { get; init => field = value ?? []; } = [];
 
     public string? Reason { get; init; }
 
@@ -252,7 +256,7 @@ public sealed record TakedownRequest
 
     public required string PlatformReportId { get; init; }
 
-    public IReadOnlyList<string> Urls { get; init; } = [];
+    public IReadOnlyList<string> Urls { get; init => field = value ?? []; } = [];
 
     public string? Reason { get; init; }
 
