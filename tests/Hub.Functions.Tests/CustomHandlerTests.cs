@@ -67,6 +67,7 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
                     {
                         Hub.Functions.Processing.ProcessReportFunction.FunctionName => ("reports", Hub.Functions.Processing.ProcessReportFunction.BindingName),
                         Hub.Functions.Bots.BotTurnFunction.FunctionName => (Hub.Functions.Storage.HubStorage.BotTurnsQueue, Hub.Functions.Bots.BotTurnFunction.BindingName),
+                        Hub.Functions.Channels.Platform.DeliverTakedownFunction.FunctionName => (Hub.Functions.Storage.HubStorage.TakedownsQueue, Hub.Functions.Channels.Platform.DeliverTakedownFunction.BindingName),
                         _ => throw new ShouldAssertException($"{name}: no queue expected"),
                     };
                     ((string)binding["queueName"]!).ShouldBe(queue, name);
