@@ -20,7 +20,7 @@ public static class LoadRun
 {
     private const string Token = "load-auth-token-0123456789";
 
-    public static async Task<int> RunAsync(string[] args, bool chat = false)
+    public static async Task<int> RunAsync(string[] args, bool chat = false, bool platform = false)
     {
         var seconds = Arg(args, "--seconds", 20);
         var concurrency = Arg(args, "--concurrency", 16);
@@ -59,6 +59,8 @@ public static class LoadRun
             ["Hub:Channels:load-zl:RefreshToken"] = Token,
             ["Hub:Channels:load-zl:ZaloApiBaseUrl"] = simulator.BaseUrl,
             ["Hub:Channels:load-zl:ZaloOAuthBaseUrl"] = simulator.BaseUrl,
+            ["Hub:Platforms:load-platform:Secret"] = PlatformSecret,
+            ["Hub:Platforms:load-platform:RatePerMinute"] = "1000000",
             ["Hub:Processor:Enabled"] = processor ? "true" : "false",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Hub"] = "Warning",
@@ -77,6 +79,23 @@ public static class LoadRun
         {
             BaseAddress = new Uri(baseUrl),
         };
+
+        if (platform)
+        {
+            var batchConcurrency = Arg(args, "--batch-concurrency", 2);
+            Console.WriteLine($"platform API run: single reports with {concurrency} workers, batches of {Hub.Core.Platform.PlatformBatch.MaxItems} with {batchConcurrency} workers, {seconds} s per phase, case processor {(processor ? "on" : "off")}, {Environment.ProcessorCount} cores");
+            await Phase("warm-up", 3, concurrency, _ => PostPlatformReport(http));
+            await Phase("warm-up", 3, batchConcurrency, _ => PostPlatformBatch(http), Hub.Core.Platform.PlatformBatch.MaxItems);
+            var single = await Phase("platform: one report -> 202", seconds, concurrency, _ => PostPlatformReport(http));
+            var batch = await Phase("platform: batch of 100 -> 202", seconds, batchConcurrency, _ => PostPlatformBatch(http), Hub.Core.Platform.PlatformBatch.MaxItems);
+            Console.WriteLine();
+            Console.WriteLine("| path | accepted reports/s | requests/s | p50 ms | p95 ms | p99 ms | errors |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine(single.PlatformRow);
+            Console.WriteLine(batch.PlatformRow);
+            await app.StopAsync();
+            return single.Errors + batch.Errors == 0 ? 0 : 1;
+        }
 
         if (chat)
         {
@@ -139,6 +158,50 @@ public static class LoadRun
     }
 
     private const string ZaloAppId = "360846524940903967";
+    private const string PlatformSecret = "load-platform-secret-0123456789abcdef0123";
+    private static readonly Lazy<System.Text.Json.Nodes.JsonNode> PlatformExample = new(() =>
+        System.Text.Json.Nodes.JsonNode.Parse(Hub.Functions.Channels.Platform.PlatformSchema.ReadResource(Hub.Functions.Channels.Platform.PlatformSchema.ReportExampleResource))!);
+
+    private static string PlatformReportJson()
+    {
+        var node = PlatformExample.Value.DeepClone();
+        node["platformReportId"] = "load-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
+        return node.ToJsonString();
+    }
+
+    private static HttpRequestMessage PlatformRequest(string path, string json)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(json);
+        var ts = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("X-Hub-Platform", "load-platform");
+        request.Headers.Add(HubSignature.TimestampHeader, ts);
+        request.Headers.Add(HubSignature.SignatureHeader, HubSignature.Compute(PlatformSecret, ts, body));
+        return request;
+    }
+
+    /// <summary>The published example report with a unique id: 2.3 KB, one file, one account, schema-validated by the hub.</summary>
+    private static async Task<bool> PostPlatformReport(HttpClient http)
+    {
+        using var request = PlatformRequest("/api/platform/v1/reports", PlatformReportJson());
+        using var response = await http.SendAsync(request);
+        return response.StatusCode == System.Net.HttpStatusCode.Accepted;
+    }
+
+    private static async Task<bool> PostPlatformBatch(HttpClient http)
+    {
+        var json = "{\"reports\":[" + string.Join(',', Enumerable.Range(0, Hub.Core.Platform.PlatformBatch.MaxItems).Select(_ => PlatformReportJson())) + "]}";
+        using var request = PlatformRequest("/api/platform/v1/reports/batch", json);
+        using var response = await http.SendAsync(request);
+        if (response.StatusCode != System.Net.HttpStatusCode.Accepted)
+        {
+            return false;
+        }
+
+        using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return doc.RootElement.GetProperty("accepted").GetInt32() == Hub.Core.Platform.PlatformBatch.MaxItems;
+    }
 
     private static async Task<bool> PostMessenger(HttpClient http, int worker)
     {
@@ -166,12 +229,14 @@ public static class LoadRun
         return response.IsSuccessStatusCode;
     }
 
-    private sealed record Result(string Name, int Count, int Errors, double PerSecond, double P50, double P95, double P99)
+    private sealed record Result(string Name, int Count, int Errors, double PerSecond, double P50, double P95, double P99, int ItemsPerOperation = 1)
     {
         public string Row => string.Create(CultureInfo.InvariantCulture, $"| {Name} | {PerSecond:F0} | {P50:F1} | {P95:F1} | {P99:F1} | {Errors} |");
+
+        public string PlatformRow => string.Create(CultureInfo.InvariantCulture, $"| {Name} | {PerSecond * ItemsPerOperation:F0} | {PerSecond:F1} | {P50:F1} | {P95:F1} | {P99:F1} | {Errors} |");
     }
 
-    private static async Task<Result> Phase(string name, int seconds, int concurrency, Func<int, Task<bool>> operation)
+    private static async Task<Result> Phase(string name, int seconds, int concurrency, Func<int, Task<bool>> operation, int itemsPerOperation = 1)
     {
         var stop = Stopwatch.StartNew();
         var limit = TimeSpan.FromSeconds(seconds);
@@ -207,8 +272,8 @@ public static class LoadRun
         var elapsed = stop.Elapsed.TotalSeconds;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double P(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(q * all.Length) - 1)];
-        var result = new Result(name, all.Length, errors, all.Length / elapsed, P(0.50), P(0.95), P(0.99));
-        Console.WriteLine($"  {result.Row}");
+        var result = new Result(name, all.Length, errors, all.Length / elapsed, P(0.50), P(0.95), P(0.99), itemsPerOperation);
+        Console.WriteLine($"  {(itemsPerOperation == 1 ? result.Row : result.PlatformRow)}");
         return result;
     }
 

@@ -4,11 +4,13 @@ using Hub.Benchmarks;
 // dotnet run -c Release --project tests/Hub.Benchmarks -- micro [BenchmarkDotNet args]
 // dotnet run -c Release --project tests/Hub.Benchmarks -- load [--seconds N] [--concurrency N] [--processor on|off]
 // dotnet run -c Release --project tests/Hub.Benchmarks -- chat [--seconds N] [--concurrency N]   (Messenger/Zalo webhook -> 200)
+// dotnet run -c Release --project tests/Hub.Benchmarks -- platform [--seconds N] [--concurrency N] [--batch-concurrency N] [--processor on|off]
 return args.FirstOrDefault() switch
 {
     "micro" => RunMicro(args[1..]),
     "load" => await LoadRun.RunAsync(args[1..]),
     "chat" => await LoadRun.RunAsync(args[1..], chat: true),
+    "platform" => await LoadRun.RunAsync(args[1..], platform: true),
     _ => Usage(),
 };
 
@@ -20,6 +22,6 @@ static int RunMicro(string[] rest)
 
 static int Usage()
 {
-    Console.WriteLine("usage: micro [BenchmarkDotNet args] | load|chat [--seconds N] [--concurrency N] [--processor on|off]");
+    Console.WriteLine("usage: micro [BenchmarkDotNet args] | load|chat|platform [--seconds N] [--concurrency N] [--processor on|off]");
     return 2;
 }
