@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the hub exactly as the README says (scripts/run.sh), posts a signed demo SMS and a gateway SMS, plays
-# a Messenger and a Zalo conversation, and checks each became a stored case. Stops the hub (and its Azurite) afterwards.
+# a Messenger and a Zalo conversation, replays a 111 call, runs the platform API with a takedown round trip,
+# and checks each became a stored case. Stops the hub (and its Azurite) afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
@@ -30,4 +31,5 @@ demo gateway '"schema": "hub.report/v1"'
 demo messenger '"channel": "messenger"'
 demo zalo '"channel": "zalo"'
 demo voice '"channel": "voice-111"'
+demo platform 'Time to removal:'
 echo "smoke: OK"

@@ -43,7 +43,7 @@ public sealed class PlatformApiOptions
     public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>In-call retries of one takedown delivery (429, 5xx, transport errors) before the queue's own backoff takes over.</summary>
-    public int CallbackRetries { get; set; } = 3;
+    public int CallbackRetries { get; set; } = 2;
 
     public TimeSpan CallbackRetryBaseDelay { get; set; } = TimeSpan.FromSeconds(2);
 
