@@ -85,6 +85,25 @@ public sealed class StartupTests
         ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain(expected);
     }
 
+    public static TheoryData<Dictionary<string, string?>, string> PlatformMisconfigurations => new()
+    {
+        { new() { ["Hub:Platforms:tt:RatePerMinute"] = "10" }, "Secret is required" },
+        { new() { ["Hub:Platforms:tt:Secret"] = "short-secret" }, "at least 32 characters" },
+        { new() { ["Hub:Platforms:tt:Secret"] = new string('s', 40), ["Hub:Platforms:tt:CallbackUrl"] = "http://platform.example.com/takedowns" }, "CallbackUrl must be an absolute https URL" },
+        { new() { ["Hub:Platforms:tt:Secret"] = new string('s', 40), ["Hub:Platforms:tt:RatePerMinute"] = "0" }, "RatePerMinute" },
+        { new() { ["Hub:Platforms:TT_Upper:Secret"] = new string('s', 40) }, "a platform id is" },
+        { new() { ["Hub:Signing:Keys:k1"] = "not a pem", ["Hub:Signing:ActiveKeyId"] = "k1" }, "is not a P-256 private key" },
+        { new() { ["Hub:Signing:Keys:k1"] = Infrastructure.TestSecrets.SigningKeyPem, ["Hub:Signing:ActiveKeyId"] = "k2" }, "ActiveKeyId must name one of the configured keys" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PlatformMisconfigurations))]
+    public async Task Platform_Misconfigured_RefusesToStart(Dictionary<string, string?> settings, string expected)
+    {
+        var ex = await StartFailure("Development", settings);
+        ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain(expected);
+    }
+
     [Fact]
     public async Task Channel_ReplyTextTooLongForOneSms_RefusesToStart()
     {
