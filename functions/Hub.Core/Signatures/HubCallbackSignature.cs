@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
@@ -50,23 +49,12 @@ public static class HubCallbackSignature
         TimeSpan window)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
-        if (string.IsNullOrWhiteSpace(timestampHeader) || string.IsNullOrWhiteSpace(signatureHeader))
+        if (HubSignature.CheckHeaders(timestampHeader, signatureHeader, now, window, out var timestamp) is { } early)
         {
-            return HubSignatureResult.Missing;
+            return early;
         }
 
-        var timestamp = timestampHeader.Trim();
-        if (timestamp.Length > 12 || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-        {
-            return HubSignatureResult.Malformed;
-        }
-
-        if (Math.Abs(now.ToUnixTimeSeconds() - seconds) > (long)window.TotalSeconds)
-        {
-            return HubSignatureResult.Stale;
-        }
-
-        var value = signatureHeader.Trim();
+        var value = signatureHeader!.Trim();
         if (!value.StartsWith(Scheme, StringComparison.Ordinal) || !TryFromBase64Url(value[Scheme.Length..], out var signature) || signature.Length != 64)
         {
             return HubSignatureResult.Malformed;

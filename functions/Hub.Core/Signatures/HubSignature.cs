@@ -43,24 +43,13 @@ public static class HubSignature
         TimeSpan window)
     {
         ArgumentNullException.ThrowIfNull(secrets);
-        if (string.IsNullOrWhiteSpace(timestampHeader) || string.IsNullOrWhiteSpace(signatureHeader))
+        if (CheckHeaders(timestampHeader, signatureHeader, now, window, out var timestamp) is { } early)
         {
-            return HubSignatureResult.Missing;
-        }
-
-        var timestamp = timestampHeader.Trim();
-        if (timestamp.Length > 12 || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-        {
-            return HubSignatureResult.Malformed;
-        }
-
-        if (Math.Abs(now.ToUnixTimeSeconds() - seconds) > (long)window.TotalSeconds)
-        {
-            return HubSignatureResult.Stale;
+            return early;
         }
 
         var provided = new List<byte[]>(2);
-        foreach (var part in signatureHeader.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var part in signatureHeader!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             if (part.StartsWith("v1=", StringComparison.Ordinal) && part.Length == 67)
             {
@@ -98,6 +87,27 @@ public static class HubSignature
         }
 
         return match ? HubSignatureResult.Valid : HubSignatureResult.Invalid;
+    }
+
+    /// <summary>
+    /// The checks both hub schemes (HMAC in, ES256 out) make before any cryptography: both headers present, the
+    /// timestamp unix seconds and inside the window. Null when they pass (with the trimmed timestamp).
+    /// </summary>
+    internal static HubSignatureResult? CheckHeaders(string? timestampHeader, string? signatureHeader, DateTimeOffset now, TimeSpan window, out string timestamp)
+    {
+        timestamp = string.Empty;
+        if (string.IsNullOrWhiteSpace(timestampHeader) || string.IsNullOrWhiteSpace(signatureHeader))
+        {
+            return HubSignatureResult.Missing;
+        }
+
+        timestamp = timestampHeader.Trim();
+        if (timestamp.Length > 12 || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return HubSignatureResult.Malformed;
+        }
+
+        return Math.Abs(now.ToUnixTimeSeconds() - seconds) > (long)window.TotalSeconds ? HubSignatureResult.Stale : null;
     }
 
     private static void Mac(byte[] key, string timestamp, ReadOnlySpan<byte> body, Span<byte> destination)

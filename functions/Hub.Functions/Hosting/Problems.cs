@@ -17,6 +17,12 @@ public static class Problems
     public static IResult Forbidden(string detail) =>
         Results.Problem(title: "Forbidden", detail: detail, statusCode: StatusCodes.Status403Forbidden);
 
+    /// <summary>True when the request says its body is <c>application/json</c> (any parameters, any case).</summary>
+    public static bool IsJson(HttpRequest request) =>
+        request?.ContentType is { } header
+        && System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(header, out var mt)
+        && string.Equals(mt.MediaType, "application/json", StringComparison.OrdinalIgnoreCase);
+
     public static IResult UnsupportedMediaType(string expected) =>
         Results.Problem(title: "Unsupported media type", detail: $"Expected {expected}.", statusCode: StatusCodes.Status415UnsupportedMediaType);
 

@@ -355,7 +355,7 @@ public sealed partial class IntakeService(
             ? []
             : UrlPattern().Matches(text).Select(m => m.Value.TrimEnd('.', ',', ')', ';', '!', '?')).Distinct(StringComparer.Ordinal).Take(20).ToList();
 
-    private static string KindOf(string? contentType) => contentType switch
+    internal static string KindOf(string? contentType) => contentType switch
     {
         null => "file",
         _ when contentType.StartsWith("image/", StringComparison.OrdinalIgnoreCase) => "image",

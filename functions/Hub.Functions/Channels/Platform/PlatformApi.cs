@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Hub.Core.Platform;
@@ -150,10 +149,6 @@ public static partial class PlatformApi
         return buffer.ToArray();
     }
 
-    private static bool IsJson(HttpContext http) =>
-        http.Request.ContentType is { } header && MediaTypeHeaderValue.TryParse(header, out var mt)
-        && string.Equals(mt.MediaType, "application/json", StringComparison.OrdinalIgnoreCase);
-
     private static IResult? RateLimited(PlatformRequest r, int permits)
     {
         var limiter = r.Http.RequestServices.GetRequiredService<PlatformRateLimiter>();
@@ -172,7 +167,7 @@ public static partial class PlatformApi
 
     private static async Task<IResult> SubmitAsync(PlatformRequest r, CancellationToken ct)
     {
-        if (!IsJson(r.Http))
+        if (!Problems.IsJson(r.Http.Request))
         {
             return Problems.UnsupportedMediaType("application/json");
         }
@@ -202,7 +197,7 @@ public static partial class PlatformApi
 
     private static async Task<IResult> SubmitBatchAsync(PlatformRequest r, CancellationToken ct)
     {
-        if (!IsJson(r.Http))
+        if (!Problems.IsJson(r.Http.Request))
         {
             return Problems.UnsupportedMediaType("application/json");
         }
@@ -268,7 +263,7 @@ public static partial class PlatformApi
 
     private static async Task<IResult> ConfirmAsync(PlatformRequest r, string id, CancellationToken ct)
     {
-        if (!IsJson(r.Http))
+        if (!Problems.IsJson(r.Http.Request))
         {
             return Problems.UnsupportedMediaType("application/json");
         }

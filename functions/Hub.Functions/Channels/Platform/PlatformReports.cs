@@ -221,14 +221,7 @@ public sealed class PlatformReports(
 
     private static Evidence ToEvidence(string platformId, PlatformFile f) => new()
     {
-        Kind = f.ContentType switch
-        {
-            null => "file",
-            var t when t.StartsWith("image/", StringComparison.OrdinalIgnoreCase) => "image",
-            var t when t.StartsWith("video/", StringComparison.OrdinalIgnoreCase) => "video",
-            var t when t.StartsWith("audio/", StringComparison.OrdinalIgnoreCase) => "audio",
-            _ => "file",
-        },
+        Kind = IntakeService.KindOf(f.ContentType),
         HeldBy = platformId,
         Sha256 = f.Hashes.Sha256?.ToLowerInvariant(),
         Md5 = f.Hashes.Md5?.ToLowerInvariant(),

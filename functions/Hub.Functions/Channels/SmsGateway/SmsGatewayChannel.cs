@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Hub.Core.Envelope;
 using Hub.Core.Privacy;
@@ -46,8 +45,7 @@ public static class SmsGatewayChannel
                 return Problems.Unauthorized("X-Hub-Signature does not verify.");
         }
 
-        if (req.Http.Request.ContentType is not { } ctHeader || !MediaTypeHeaderValue.TryParse(ctHeader, out var mt)
-            || !string.Equals(mt.MediaType, "application/json", StringComparison.OrdinalIgnoreCase))
+        if (!Problems.IsJson(req.Http.Request))
         {
             return Problems.UnsupportedMediaType("application/json");
         }
