@@ -15,6 +15,7 @@ internal sealed partial class AzuriteLauncher(IHostEnvironment env, IOptions<Hub
     {
         var storage = options.Value.Storage;
         if (!env.IsDevelopment() || !storage.AutoStartAzurite
+            || storage.UsesIdentity
             || !string.Equals(storage.ConnectionString, StorageOptions.DevelopmentConnectionString, StringComparison.OrdinalIgnoreCase))
         {
             return;

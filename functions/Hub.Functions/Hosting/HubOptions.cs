@@ -44,6 +44,34 @@ public sealed class StorageOptions
 
     public string ConnectionString { get; set; } = DevelopmentConnectionString;
 
+    /// <summary>
+    /// On Azure, the storage account's name: the hub then reaches <c>https://{name}.{queue|table|blob}.core.windows.net</c>
+    /// with a managed identity (Azure.Identity) and ignores <see cref="ConnectionString"/>, so no account key exists in
+    /// configuration at all (the account has shared-key access off).
+    /// </summary>
+    public string? AccountName { get; set; }
+
+    /// <summary>Service URIs, when not the public cloud's defaults for <see cref="AccountName"/> (sovereign clouds, private endpoints).</summary>
+    public Uri? QueueServiceUri { get; set; }
+
+    public Uri? TableServiceUri { get; set; }
+
+    public Uri? BlobServiceUri { get; set; }
+
+    /// <summary>The user-assigned identity's client id; without it, DefaultAzureCredential's chain is used.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    public bool UsesIdentity => !string.IsNullOrWhiteSpace(AccountName) || QueueServiceUri is not null || TableServiceUri is not null || BlobServiceUri is not null;
+
+    public Uri ServiceUri(string service) => service switch
+    {
+        "queue" when QueueServiceUri is not null => QueueServiceUri,
+        "table" when TableServiceUri is not null => TableServiceUri,
+        "blob" when BlobServiceUri is not null => BlobServiceUri,
+        _ when !string.IsNullOrWhiteSpace(AccountName) => new Uri($"https://{AccountName}.{service}.core.windows.net"),
+        _ => throw new InvalidOperationException($"Hub:Storage: set AccountName or {char.ToUpperInvariant(service[0])}{service[1..]}ServiceUri for identity-based access."),
+    };
+
     /// <summary>In Development, start Azurite when nothing listens on its ports (README "Run").</summary>
     public bool AutoStartAzurite { get; set; } = true;
 

@@ -38,7 +38,9 @@ public sealed class HubStorage
         var cs = o.Storage.ConnectionString;
 
         var queueOptions = Configure(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, o.Storage);
-        var queues = new QueueServiceClient(cs, queueOptions);
+        // Identity-based access on Azure (no key anywhere); a connection string for Azurite and development.
+        var credential = o.Storage.UsesIdentity ? Credential(o.Storage) : null;
+        var queues = credential is null ? new QueueServiceClient(cs, queueOptions) : new QueueServiceClient(o.Storage.ServiceUri("queue"), credential, queueOptions);
         Reports = queues.GetQueueClient(o.Queues.Reports);
         ReportsPoison = queues.GetQueueClient(o.Queues.ReportsPoison);
         BotTurns = queues.GetQueueClient(BotTurnsQueue);
@@ -46,7 +48,9 @@ public sealed class HubStorage
         Takedowns = queues.GetQueueClient(TakedownsQueue);
         TakedownsPoison = queues.GetQueueClient(TakedownsQueue + "-poison");
 
-        var tables = new TableServiceClient(cs, Configure(new TableClientOptions(), o.Storage));
+        var tables = credential is null
+            ? new TableServiceClient(cs, Configure(new TableClientOptions(), o.Storage))
+            : new TableServiceClient(o.Storage.ServiceUri("table"), credential, Configure(new TableClientOptions(), o.Storage));
         Cases = tables.GetTableClient(CasesTable);
         Intake = tables.GetTableClient(IntakeTable);
         OptOuts = tables.GetTableClient(OptOutsTable);
@@ -56,7 +60,9 @@ public sealed class HubStorage
         Platforms = tables.GetTableClient(PlatformsTable);
         PlatformReports = tables.GetTableClient(PlatformReportsTable);
 
-        var blobs = new BlobServiceClient(cs, Configure(new BlobClientOptions(), o.Storage));
+        var blobs = credential is null
+            ? new BlobServiceClient(cs, Configure(new BlobClientOptions(), o.Storage))
+            : new BlobServiceClient(o.Storage.ServiceUri("blob"), credential, Configure(new BlobClientOptions(), o.Storage));
         Raw = blobs.GetBlobContainerClient(RawContainer);
         Evidence = blobs.GetBlobContainerClient(EvidenceContainer);
     }
@@ -174,6 +180,12 @@ public sealed class HubStorage
         AggregateException a => a.InnerExceptions.Any(IsUnavailable),
         _ => ex.InnerException is not null && IsUnavailable(ex.InnerException),
     };
+
+    /// <summary>The user-assigned identity when its client id is configured; otherwise the default chain (system identity, developer sign-in).</summary>
+    internal static TokenCredential Credential(StorageOptions storage) =>
+        storage.ManagedIdentityClientId is { Length: > 0 } clientId
+            ? new Azure.Identity.ManagedIdentityCredential(Azure.Identity.ManagedIdentityId.FromUserAssignedClientId(clientId))
+            : new Azure.Identity.DefaultAzureCredential();
 
     private static T Configure<T>(T options, StorageOptions storage)
         where T : ClientOptions
