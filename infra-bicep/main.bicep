@@ -116,7 +116,7 @@ var secretsByType = {
   'twilio-voice': ['AuthToken']
   'sms-gateway': ['Secret']
   messenger: ['AppSecret', 'VerifyToken', 'PageAccessToken']
-  zalo: ['OaSecretKey', 'AppSecretKey', 'RefreshToken']
+  zalo: ['AppId', 'OaSecretKey', 'AppSecretKey', 'RefreshToken'] // AppId is not secret, but kept beside its keys
 }
 
 func keyVaultReference(vault string, secret string) string => '@Microsoft.KeyVault(VaultName=${vault};SecretName=${secret})'
