@@ -4,6 +4,27 @@ namespace Hub.Core.Tests;
 
 public class TextTests
 {
+    // Found by the fuzz suite: a lone surrogate (JSON "\ud800") or a noncharacter made normalisation throw, and the
+    // webhook answer 500. (A Fact, not InlineData: xunit's serialisation of theory data mangles lone surrogates.)
+    [Fact]
+    public void Normalize_InvalidCodePoints_BecomeReplacementCharacter()
+    {
+        var cases = new (string Input, string Expected)[]
+        {
+            ("a\ud800b", "a\uFFFDb"),
+            ("\udfff", "\uFFFD"),
+            ("cứu em \ud83d", "cứu em \uFFFD"),
+            ("\uFFFF\uFFFE\uFDD0", "\uFFFD\uFFFD\uFFFD"),
+            ("x\U0001FFFF", "x\uFFFD\uFFFD"),
+            ("ok \ud83d\ude00", "ok \ud83d\ude00"),
+        };
+        foreach (var (input, expected) in cases)
+        {
+            VietnameseText.Normalize(input).ShouldBe(expected);
+            Should.NotThrow(() => VietnameseText.Fold(input));
+        }
+    }
+
     [Fact]
     public void NormalizationWorks_OnThisRuntime() => VietnameseText.NormalizationWorks().ShouldBeTrue();
 

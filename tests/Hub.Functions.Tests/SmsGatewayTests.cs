@@ -31,6 +31,19 @@ public sealed class SmsGatewayTests(HubFixture hub) : IClassFixture<HubFixture>
     }
 
     [Fact]
+    public async Task Webhook_TextWithNoncharacter_AcceptedNot500()
+    {
+        // Fuzz finding kept as a test: "\uffff" in the JSON text made normalisation throw (500, retried forever).
+        var id = "vt-" + Guid.NewGuid().ToString("N");
+        using var response = await hub.Client.SendAsync(ProviderRequests.Gateway("vt-gw", ProviderRequests.GatewayJson(id, "cứu em \\uffff"), Now));
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var stored = await hub.WaitForCaseAsync("vt-gw", id);
+        stored.ShouldNotBeNull();
+        using var env = JsonDocument.Parse(stored.GetString("Envelope"));
+        env.RootElement.GetProperty("incident").GetProperty("description").GetString().ShouldBe("cứu em \uFFFD");
+    }
+
+    [Fact]
     public async Task Webhook_SignedWithSecondarySecret_Accepted()
     {
         var id = "vt-" + Guid.NewGuid().ToString("N");

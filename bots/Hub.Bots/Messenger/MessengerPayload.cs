@@ -80,9 +80,10 @@ public static class MessengerParser
         }
 
         var activities = new List<Activity>();
-        foreach (var entry in hook.Entry)
+        // JSON arrays may hold nulls ("entry":[null]): skipped, never dereferenced (found by the fuzz suite).
+        foreach (var entry in hook.Entry.OfType<MessengerEntry>())
         {
-            foreach (var e in entry.Messaging ?? [])
+            foreach (var e in (entry.Messaging ?? []).OfType<MessengerEvent>())
             {
                 if (ToActivity(e, entry.Id) is { } a)
                 {
@@ -109,7 +110,7 @@ public static class MessengerParser
         {
             var attachments = new List<Attachment>();
             var text = m.Text;
-            foreach (var a in m.Attachments ?? [])
+            foreach (var a in (m.Attachments ?? []).Where(a => a is not null))
             {
                 var url = a.Payload?.Url ?? a.Url;
                 if (string.IsNullOrEmpty(url))

@@ -102,7 +102,7 @@ public static class ZaloParser
 
         var text = hook.Message!.Text;
         var attachments = new List<Attachment>();
-        foreach (var a in hook.Message.Attachments ?? [])
+        foreach (var a in (hook.Message.Attachments ?? []).Where(a => a is not null))
         {
             var url = a.Payload?.Url;
             if (string.IsNullOrEmpty(url))

@@ -45,7 +45,8 @@ public static class ReportId
             ms = (ms << 5) | (uint)v;
         }
 
-        return DateTimeOffset.FromUnixTimeMilliseconds((long)ms);
+        // 48 bits can exceed year 9999 (a hostile id, found by the fuzz suite): not a ULID this hub made.
+        return ms <= (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds((long)ms) : null;
     }
 
     private static string Encode(ReadOnlySpan<byte> b)

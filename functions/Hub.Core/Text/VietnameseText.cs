@@ -17,6 +17,7 @@ public static class VietnameseText
             return string.Empty;
         }
 
+        text = ReplaceInvalidCodePoints(text);
         var nfc = text.IsNormalized(NormalizationForm.FormC) ? text : text.Normalize(NormalizationForm.FormC);
         if (!nfc.AsSpan().ContainsAnyInRange('\0', '\u001F') && !nfc.Contains('\u007F', StringComparison.Ordinal))
         {
@@ -43,7 +44,7 @@ public static class VietnameseText
             return string.Empty;
         }
 
-        var nfd = text.Normalize(NormalizationForm.FormD);
+        var nfd = ReplaceInvalidCodePoints(text).Normalize(NormalizationForm.FormD);
         var sb = new StringBuilder(nfd.Length);
         foreach (var c in nfd)
         {
@@ -60,6 +61,43 @@ public static class VietnameseText
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Code points that are not text make .NET's normalisation throw: a lone UTF-16 surrogate (a JSON
+    /// <c>"\ud800"</c>, an emoji cut in half) and the noncharacters (U+FFFE, U+FFFF, U+FDD0–U+FDEF, and the last
+    /// two of every plane). They become U+FFFD, as invalid UTF-8 already does, so a child's broken emoji can never
+    /// turn a report into a 500 that the provider retries forever (found by the fuzz suite).
+    /// </summary>
+    public static string ReplaceInvalidCodePoints(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') && !text.AsSpan().ContainsAnyInRange('\uFDD0', '\uFDEF')
+            && !text.Contains('\uFFFE', StringComparison.Ordinal) && !text.Contains('\uFFFF', StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        var chars = text.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                if ((char.ConvertToUtf32(chars[i], chars[i + 1]) & 0xFFFE) == 0xFFFE)
+                {
+                    chars[i] = '\uFFFD';
+                    chars[i + 1] = '\uFFFD';
+                }
+
+                i++;
+            }
+            else if (char.IsSurrogate(chars[i]) || chars[i] is '\uFFFE' or '\uFFFF' or (>= '\uFDD0' and <= '\uFDEF'))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+
+        return new string(chars);
     }
 
     /// <summary>

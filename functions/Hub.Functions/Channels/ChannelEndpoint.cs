@@ -77,6 +77,17 @@ public static partial class ChannelEndpoint
             LogUnavailable(logger, instance, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
             return Problems.Unavailable(hub.Intake.RetryAfterSeconds);
         }
+        catch (Intake.EnvelopeTooLargeException ex)
+        {
+            LogTooLarge(logger, instance, $"envelope of {ex.Bytes} bytes");
+            return Problems.TooLargeToStore();
+        }
+        catch (Azure.RequestFailedException ex) when (HubStorage.IsTooLarge(ex))
+        {
+            // The request carried more than one stored value can hold; nothing was acknowledged (a 4xx, never a 500).
+            LogTooLarge(logger, instance, ex.ErrorCode ?? "size");
+            return Problems.TooLargeToStore();
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return Results.StatusCode(StatusCodes.Status499ClientClosedRequest);
@@ -123,6 +134,9 @@ public static partial class ChannelEndpoint
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable on {Instance} ({Cause}); answered 503, nothing acknowledged")]
     private static partial void LogUnavailable(ILogger logger, string instance, string cause);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request on {Instance} too large to store ({ErrorCode}); answered 413, nothing acknowledged")]
+    private static partial void LogTooLarge(ILogger logger, string instance, string errorCode);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled {ExceptionType} on {Instance}; answered 500, nothing acknowledged")]
     private static partial void LogFailed(ILogger logger, string instance, string exceptionType, Exception exception);

@@ -29,6 +29,9 @@ public static class Problems
     public static IResult TooLarge(long maxBytes) =>
         Results.Problem(title: "Payload too large", detail: $"The body exceeds {maxBytes} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge);
 
+    public static IResult TooLargeToStore() =>
+        Results.Problem(title: "Payload too large", detail: "A value in the request is too large to store; nothing was accepted.", statusCode: StatusCodes.Status413PayloadTooLarge);
+
     public static IResult Unavailable(int retryAfterSeconds) => new RetryAfterResult(
         Results.Problem(
             title: "Storage unavailable",

@@ -15,6 +15,9 @@ public sealed record FetchedMedia(byte[] Content, string? ContentType);
 /// <summary>A fetch that was refused or failed; recorded on the evidence entry, never silently dropped.</summary>
 public sealed class MediaFetchException(string message) : Exception(message);
 
+/// <summary>The connect-time check refused every address of a host: final, never retried.</summary>
+public sealed class ForbiddenAddressException(string message) : Exception(message);
+
 /// <summary>
 /// Outbound fetches of provider media (DESIGN non-negotiable): only to the hosts allowed for the channel,
 /// only to public addresses (private, loopback, link-local and metadata addresses are refused at connect
@@ -44,7 +47,7 @@ public sealed class MediaFetcher
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(300),
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
+                    .Handle<HttpRequestException>(e => e.InnerException is not ForbiddenAddressException) // a refusal is final
                     .Handle<TimeoutRejectedException>()
                     .HandleResult(r => r.StatusCode is HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
                 DelayGenerator = args => ValueTask.FromResult(
@@ -66,7 +69,7 @@ public sealed class MediaFetcher
             var allowed = addresses.Where(a => allowPrivateNetworks || IsPublic(a)).ToArray();
             if (allowed.Length == 0)
             {
-                throw new HttpRequestException($"Refused to connect to a non-public address for host '{context.DnsEndPoint.Host}'.");
+                throw new ForbiddenAddressException($"refused to connect to a non-public address for host '{context.DnsEndPoint.Host}'");
             }
 
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -101,18 +104,7 @@ public sealed class MediaFetcher
             }
 
             var current = uri;
-            using var response = await _pipeline.ExecuteAsync(
-                async token =>
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Get, current);
-                    if (string.Equals(current.Host, firstHost, StringComparison.OrdinalIgnoreCase) && policy.Authorization is not null)
-                    {
-                        request.Headers.Authorization = policy.Authorization;
-                    }
-
-                    return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
-                },
-                ct);
+            using var response = await SendAsync(client, current, string.Equals(current.Host, firstHost, StringComparison.OrdinalIgnoreCase) ? policy.Authorization : null, ct);
 
             if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
             {
@@ -134,6 +126,25 @@ public sealed class MediaFetcher
         }
 
         throw new MediaFetchException("too many redirects");
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpClient client, Uri url, AuthenticationHeaderValue? authorization, CancellationToken ct)
+    {
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                async token =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                    request.Headers.Authorization = authorization;
+                    return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+                },
+                ct);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is ForbiddenAddressException refused)
+        {
+            throw new MediaFetchException(refused.Message);
+        }
     }
 
     internal static bool IsAllowedHost(string host, IReadOnlyList<string> allowed)

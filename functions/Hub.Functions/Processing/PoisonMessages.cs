@@ -39,10 +39,23 @@ public sealed class PoisonMessages(HubStorage storage, TimeProvider time)
             DequeueCount = dequeueCount,
             FailedAt = time.GetUtcNow(),
         };
+        var json = JsonSerializer.Serialize(entry, HubJsonContext.Default.PoisonMessage);
+        if (System.Text.Encoding.UTF8.GetByteCount(json) > MaxPoisonBytes)
+        {
+            // Wrapping (with escaping) can push a message near the 64 KiB limit over it (found by the fuzz suite).
+            // Envelopes are at most 40 KB, so only foreign or hostile messages get here: keep their head and say so,
+            // rather than fail to poison them and retry them for ever.
+            var cut = message[..Math.Min(message.Length, 8 * 1024)];
+            json = JsonSerializer.Serialize(entry with { Message = cut, Error = $"{entry.Error} (message truncated from {message.Length} characters to fit the poison queue)" }, HubJsonContext.Default.PoisonMessage);
+        }
+
         await storage.WithResourcesAsync(
-            async () => await poisonQueue.SendMessageAsync(JsonSerializer.Serialize(entry, HubJsonContext.Default.PoisonMessage), timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct),
+            async () => await poisonQueue.SendMessageAsync(json, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct),
             ct);
     }
+
+    /// <summary>Base64 turns 48 KB into the queue's 64 KiB limit.</summary>
+    private const int MaxPoisonBytes = 46 * 1024;
 
     /// <summary>Peeks up to 32 entries (the service's peek limit) without hiding them from others.</summary>
     public Task<IReadOnlyList<PoisonEntry>> ListAsync(CancellationToken ct) => ListAsync(PoisonSource.Reports, ct);

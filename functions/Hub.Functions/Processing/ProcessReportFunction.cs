@@ -59,12 +59,22 @@ public static class ProcessReportFunction
             return Problems.BadRequest("Expected a Functions custom-handler invocation {Data, Metadata}.");
         }
 
-        if (request?.Data is null || !request.Data.TryGetValue(bindingName, out var data) || ExtractMessage(data) is not { } message)
+        string? message;
+        try
+        {
+            message = request?.Data is not null && request.Data.TryGetValue(bindingName, out var data) ? ExtractMessage(data) : null;
+        }
+        catch (InvalidOperationException)
+        {
+            message = null; // a string the JSON reader cannot turn into UTF-16 (invalid UTF-8): not a queue message
+        }
+
+        if (message is null)
         {
             return Problems.BadRequest($"Data.{bindingName} is missing.");
         }
 
-        var dequeueCount = request.Metadata is { } md && md.TryGetValue("DequeueCount", out var dc) && dc.TryGetInt64(out var n) ? n : 1;
+        var dequeueCount = request!.Metadata is { } md && md.TryGetValue("DequeueCount", out var dc) && dc.ValueKind == JsonValueKind.Number && dc.TryGetInt64(out var n) ? n : 1;
         var logs = new List<string>();
         try
         {

@@ -171,6 +171,10 @@ public sealed class HubStorage
     internal static bool IsMissingResource(RequestFailedException ex) =>
         ex.Status == 404 && ex.ErrorCode is "ContainerNotFound" or "QueueNotFound" or "TableNotFound" or "ResourceNotFound";
 
+    /// <summary>Storage refused a value or entity as too large (a property over 64 KiB, an entity over 1 MiB): the request's fault.</summary>
+    public static bool IsTooLarge(RequestFailedException ex) =>
+        ex.Status is 400 or 413 && ex.ErrorCode is "PropertyValueTooLarge" or "EntityTooLarge" or "RequestBodyTooLarge" or "MessageTooLarge";
+
     /// <summary>True when a failure means "storage is unreachable or overloaded": answer 503, the provider retries.</summary>
     public static bool IsUnavailable(Exception ex) => ex switch
     {

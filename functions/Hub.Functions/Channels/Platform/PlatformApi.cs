@@ -97,6 +97,10 @@ public static partial class PlatformApi
             LogUnavailable(logger, ex.InnerException?.GetType().Name ?? ex.GetType().Name);
             return Problems.Unavailable(services.GetRequiredService<IOptions<HubOptions>>().Value.Intake.RetryAfterSeconds);
         }
+        catch (Azure.RequestFailedException ex) when (HubStorage.IsTooLarge(ex))
+        {
+            return Problems.TooLargeToStore();
+        }
         catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)
         {
             LogUnavailable(logger, ex.GetType().Name);
@@ -202,6 +206,11 @@ public static partial class PlatformApi
             return Problems.UnsupportedMediaType("application/json");
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(r.Body))
+        {
+            return Problems.BadRequest("The body is not UTF-8."); // JsonDocument checks names and strings only when read
+        }
+
         JsonDocument doc;
         try
         {
@@ -237,7 +246,8 @@ public static partial class PlatformApi
                 return limited;
             }
 
-            var raws = items.EnumerateArray().Select(e => Encoding.UTF8.GetBytes(e.GetRawText())).ToArray();
+            // The items' exact bytes (GetRawText would transcode, and throw on invalid UTF-8: found by the fuzz suite).
+            var raws = items.EnumerateArray().Select(e => System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(e).ToArray()).ToArray();
             var result = await r.Http.RequestServices.GetRequiredService<PlatformReports>().AcceptBatchAsync(r.Platform, raws, ct);
             if (result.Accepted > 0)
             {

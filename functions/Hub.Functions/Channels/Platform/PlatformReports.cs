@@ -246,9 +246,9 @@ public sealed class PlatformReports(
                 ? id.GetString()
                 : null;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return null;
+            return null; // not JSON, or a string that is not UTF-8
         }
     }
 }

@@ -72,6 +72,12 @@ public static partial class TwilioVoiceChannel
         private readonly VoiceOptions _v = req.Options.Voice;
         private readonly IServiceProvider _services = req.Http.RequestServices;
 
+        /// <summary>
+        /// A Twilio field, or null when absent or longer than any real value: the call's state is one table row,
+        /// and absurd values (found by the fuzz suite) must not grow it past the storage limits.
+        /// </summary>
+        private string? Field(string name, int maxLength) => form[name] is { } v && v.Length <= maxLength ? v : null;
+
         private string Url(string action, string? query = null) =>
             $"{_services.GetRequiredService<IOptions<HubOptions>>().Value.PublicBaseUrl.TrimEnd('/')}{ChannelEndpoint.Route}/{ChannelTypes.TwilioVoice}/{Uri.EscapeDataString(req.Instance)}/{action}{(query is null ? string.Empty : "?" + query)}";
 
@@ -80,7 +86,7 @@ public static partial class TwilioVoiceChannel
             var open = _v.IsOpen(_services.GetRequiredService<TimeProvider>().GetUtcNow());
             await UpdateAsync("incoming", s =>
             {
-                s.To = form["To"];
+                s.To = Field("To", 32);
                 s.AfterHours = !open;
                 s.VoicemailOffered |= !open;
                 return true;
@@ -97,7 +103,7 @@ public static partial class TwilioVoiceChannel
         public async Task<IResult> MenuAsync(CancellationToken ct)
         {
             var attempt = int.TryParse(req.Http.Request.Query["attempt"], NumberStyles.None, CultureInfo.InvariantCulture, out var a) ? Math.Clamp(a, 1, 3) : 1;
-            var digits = form["Digits"] ?? string.Empty;
+            var digits = Field("Digits", 32) ?? string.Empty;
             var choice = digits switch { "1" => "counsellor", "2" => "report", "9" => "danger", _ => null };
             if (choice is null && attempt < 2)
             {
@@ -132,7 +138,7 @@ public static partial class TwilioVoiceChannel
 
         public async Task<IResult> QueueResultAsync(CancellationToken ct)
         {
-            var result = form["QueueResult"] ?? "unknown";
+            var result = Field("QueueResult", 32) ?? "unknown";
             var seconds = int.TryParse(form["QueueTime"], NumberStyles.None, CultureInfo.InvariantCulture, out var q) ? q : (int?)null;
             var voicemail = result is "leave" or "queue-full" or "system-error" or "error";
             await UpdateAsync($"queue:{result}", s =>
@@ -157,8 +163,8 @@ public static partial class TwilioVoiceChannel
 
         public async Task<IResult> RecordingAsync(CancellationToken ct)
         {
-            var sid = form["RecordingSid"];
-            var url = form["RecordingUrl"];
+            var sid = Field("RecordingSid", 64);
+            var url = Field("RecordingUrl", 2048);
             if (string.IsNullOrEmpty(sid) || string.IsNullOrEmpty(url) || !Uri.TryCreate(url, UriKind.Absolute, out _))
             {
                 return Problems.BadRequest("RecordingSid and an absolute RecordingUrl are required.");
@@ -180,7 +186,7 @@ public static partial class TwilioVoiceChannel
             }
             else
             {
-                evidence = new Evidence { Kind = "audio", SourceUrl = url, Error = $"Twilio reported the recording {form["RecordingStatus"] ?? "unknown"}" };
+                evidence = new Evidence { Kind = "audio", SourceUrl = url, Error = $"Twilio reported the recording {Field("RecordingStatus", 32) ?? "unknown"}" };
             }
 
             var (_, _, changed) = await UpdateAsync($"recording:{sid}", s => { s.Recordings.Add(evidence); return true; }, callerFacing: false, ct);
@@ -194,7 +200,7 @@ public static partial class TwilioVoiceChannel
 
         public async Task<IResult> StatusAsync(CancellationToken ct)
         {
-            var status = form["CallStatus"] ?? "unknown";
+            var status = Field("CallStatus", 32) ?? "unknown";
             var duration = int.TryParse(form["CallDuration"], NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : (int?)null;
             await UpdateAsync($"status:{status}", s =>
             {
@@ -224,7 +230,7 @@ public static partial class TwilioVoiceChannel
         {
             try
             {
-                var (state, caller, changed) = await _services.GetRequiredService<CallStore>().ApplyAsync(req.Instance, callSid, Msisdn.Normalize(form["From"]), eventKey, change, ct);
+                var (state, caller, changed) = await _services.GetRequiredService<CallStore>().ApplyAsync(req.Instance, callSid, Msisdn.Normalize(Field("From", 64)), eventKey, change, ct);
                 if (changed)
                 {
                     await EmitAsync(state, caller, ct);
