@@ -14,6 +14,7 @@ namespace Hub.Functions.Tests;
 /// the app must log no unhandled exception, and the canary on loopback must see no connection from the hub.
 /// Seeds are fixed: a failure names the endpoint and case index, and the case reproduces exactly.
 /// </summary>
+[Collection(FuzzCollection.Name)]
 public sealed class FuzzTests(FuzzFixture hub) : IClassFixture<FuzzFixture>
 {
     private const int Cases = 10_000;
@@ -255,6 +256,13 @@ public sealed class FuzzTests(FuzzFixture hub) : IClassFixture<FuzzFixture>
         var json = h.MutateJson(new JsonObject { ["Data"] = new JsonObject { [binding] = inner }, ["Metadata"] = new JsonObject { ["DequeueCount"] = h.Next(10) } }.ToJsonString());
         return new HttpRequestMessage(HttpMethod.Post, "/" + function) { Content = Bytes(h.Chance(0.2) ? h.Corrupt(Encoding.UTF8.GetBytes(json)) : Encoding.UTF8.GetBytes(json), "application/json") };
     });
+}
+
+/// <summary>The fuzz run saturates both cores for two minutes: alone, so storage-timed tests never compete with it.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FuzzCollection
+{
+    public const string Name = "fuzz";
 }
 
 /// <summary>
