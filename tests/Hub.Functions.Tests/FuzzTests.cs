@@ -14,7 +14,7 @@ namespace Hub.Functions.Tests;
 /// the app must log no unhandled exception, and the canary on loopback must see no connection from the hub.
 /// Seeds are fixed: a failure names the endpoint and case index, and the case reproduces exactly.
 /// </summary>
-[Collection(FuzzCollection.Name)]
+[Collection(FuzzRunsAlone.Name)]
 public sealed class FuzzTests(FuzzFixture hub) : IClassFixture<FuzzFixture>
 {
     private const int Cases = 10_000;
@@ -260,7 +260,7 @@ public sealed class FuzzTests(FuzzFixture hub) : IClassFixture<FuzzFixture>
 
 /// <summary>The fuzz run saturates both cores for two minutes: alone, so storage-timed tests never compete with it.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class FuzzCollection
+public sealed class FuzzRunsAlone
 {
     public const string Name = "fuzz";
 }
