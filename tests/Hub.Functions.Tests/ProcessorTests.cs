@@ -67,8 +67,9 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
     {
         var mid = "dup-" + Guid.NewGuid().ToString("N");
         var first = TestEnvelopes.For(mid);
+        var second = TestEnvelopes.For(mid);
         await hub.Storage.Reports.SendMessageAsync(Json(first));
-        await hub.Storage.Reports.SendMessageAsync(Json(TestEnvelopes.For(mid)));
+        await hub.Storage.Reports.SendMessageAsync(Json(second));
         await hub.Storage.Reports.SendMessageAsync(Json(first)); // the same envelope redelivered
 
         var stored = await hub.WaitForCaseAsync("hn-sms", mid);
@@ -80,7 +81,9 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
         }
 
         hub.Faults.Attempts[mid].ShouldBe(3);
-        stored.GetString("ReportId").ShouldBe(first.Id);
+        // One case; which envelope made it is a race (the poller handles a batch in parallel, and queues do not
+        // promise order), so either id is right, never a third case.
+        stored.GetString("ReportId").ShouldBeOneOf(first.Id, second.Id);
         (await hub.PeekReportsAsync()).ShouldNotContain(m => m.Contains(mid, StringComparison.Ordinal), "every copy is deleted once handled");
     }
 
