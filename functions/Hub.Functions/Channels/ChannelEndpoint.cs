@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Hub.Functions.Hosting;
 using Hub.Functions.Storage;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Functions.Channels;
@@ -58,12 +57,7 @@ public static partial class ChannelEndpoint
     private static async Task<IResult> ReadAndHandleAsync(HttpContext http, string instance, ChannelOptions options, HubOptions hub, ILogger logger, ChannelHandler handler)
     {
         var ct = http.RequestAborted;
-        byte[] body;
-        try
-        {
-            body = await ReadBodyAsync(http, options.MaxBodyBytes, ct);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        if (await RequestBody.ReadCappedAsync(http, options.MaxBodyBytes, ct) is not { } body)
         {
             return Problems.TooLarge(options.MaxBodyBytes);
         }
@@ -99,34 +93,6 @@ public static partial class ChannelEndpoint
             LogFailed(logger, instance, ex.GetType().FullName ?? "exception", ex);
             return Problems.Internal();
         }
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpContext http, int maxBytes, CancellationToken ct)
-    {
-        if (http.Request.ContentLength > maxBytes)
-        {
-            throw new BadHttpRequestException("too large", StatusCodes.Status413PayloadTooLarge);
-        }
-
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = maxBytes;
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                throw new BadHttpRequestException("too large", StatusCodes.Status413PayloadTooLarge);
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{ChannelType}/{Instance} answered {Status} in {ElapsedMs:F1} ms")]

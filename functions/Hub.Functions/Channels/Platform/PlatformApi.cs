@@ -7,7 +7,6 @@ using Hub.Core.Signatures;
 using Hub.Functions.Hosting;
 using Hub.Functions.Intake;
 using Hub.Functions.Storage;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Functions.Channels.Platform;
@@ -61,7 +60,7 @@ public static partial class PlatformApi
         var ct = http.RequestAborted;
         try
         {
-            var body = await ReadBodyAsync(http, maxBytes, ct);
+            var body = await RequestBody.ReadCappedAsync(http, maxBytes, ct);
             if (body is null)
             {
                 return Problems.TooLarge(maxBytes);
@@ -115,42 +114,6 @@ public static partial class PlatformApi
             LogFailed(logger, ex.GetType().FullName ?? "exception", ex);
             return Problems.Internal();
         }
-    }
-
-    /// <summary>The body, or null when it exceeds <paramref name="maxBytes"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpContext http, int maxBytes, CancellationToken ct)
-    {
-        if (http.Request.ContentLength > maxBytes)
-        {
-            return null;
-        }
-
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = maxBytes + 1L;
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        try
-        {
-            while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
-            {
-                if (buffer.Length + read > maxBytes)
-                {
-                    return null;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return null;
-        }
-
-        return buffer.ToArray();
     }
 
     private static IResult? RateLimited(PlatformRequest r, int permits)

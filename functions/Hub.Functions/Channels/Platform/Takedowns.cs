@@ -142,7 +142,7 @@ public sealed partial class Takedowns(
     {
         var m = Parse(text);
         TakedownRecord? current = null;
-        var exists = await UpdateAsync(m.PlatformId, m.HubReportId, list =>
+        var row = await UpdateAsync(m.PlatformId, m.HubReportId, list =>
         {
             current = list.FirstOrDefault(t => t.TakedownId == m.TakedownId);
             if (current is null)
@@ -153,7 +153,7 @@ public sealed partial class Takedowns(
 
             return false;
         }, ct);
-        if (!exists || current is null)
+        if (row is null || current is null)
         {
             throw new PoisonMessageException($"takedown {m.TakedownId} names no report of platform {m.PlatformId}");
         }
@@ -176,7 +176,7 @@ public sealed partial class Takedowns(
             {
                 TakedownId = m.TakedownId,
                 HubReportId = m.HubReportId,
-                PlatformReportId = (await PlatformReportIdAsync(m, ct)) ?? string.Empty,
+                PlatformReportId = row.GetString("PlatformReportId") ?? string.Empty,
                 Urls = m.Urls,
                 Reason = m.Reason,
                 RequestedAt = m.RequestedAt,
@@ -298,7 +298,7 @@ public sealed partial class Takedowns(
 
         var outcome = ConfirmOutcome.NotFound;
         TakedownRecord? result = null;
-        var found = await UpdateAsync(platformId, takedownId[..26], list =>
+        var row = await UpdateAsync(platformId, takedownId[..26], list =>
         {
             var i = list.FindIndex(t => t.TakedownId == takedownId);
             if (i < 0)
@@ -329,7 +329,7 @@ public sealed partial class Takedowns(
             outcome = ConfirmOutcome.Confirmed;
             return true;
         }, ct);
-        if (!found)
+        if (row is null)
         {
             return (ConfirmOutcome.NotFound, null);
         }
@@ -381,40 +381,34 @@ public sealed partial class Takedowns(
             return true;
         }, ct);
 
-    /// <summary>Read-modify-write of a report's takedown list with the row's ETag; false when the row does not exist.</summary>
-    private async Task<bool> UpdateAsync(string platformId, string hubReportId, Func<List<TakedownRecord>, bool> change, CancellationToken ct)
+    /// <summary>Read-modify-write of a report's takedown list with the row's ETag; the row as read, or null when it does not exist.</summary>
+    private async Task<TableEntity?> UpdateAsync(string platformId, string hubReportId, Func<List<TakedownRecord>, bool> change, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             var found = await storage.WithResourcesAsync(() => storage.PlatformReports.GetEntityIfExistsAsync<TableEntity>(platformId, hubReportId, cancellationToken: ct), ct);
             if (!found.HasValue || found.Value is not { } row)
             {
-                return false;
+                return null;
             }
 
             var list = RecordsOf(row).ToList();
             if (!change(list))
             {
-                return true;
+                return row;
             }
 
             var update = new TableEntity(platformId, hubReportId) { ["Takedowns"] = JsonSerializer.Serialize(list, PlatformJsonContext.Default.ListTakedownRecord) };
             try
             {
                 await storage.PlatformReports.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, ct);
-                return true;
+                return row;
             }
             catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxConflictRetries)
             {
                 // A delivery and a confirmation raced: apply the change again to the newer list.
             }
         }
-    }
-
-    private async Task<string?> PlatformReportIdAsync(TakedownMessage m, CancellationToken ct)
-    {
-        var found = await storage.PlatformReports.GetEntityIfExistsAsync<TableEntity>(m.PlatformId, m.HubReportId, select: ["PlatformReportId"], cancellationToken: ct);
-        return found.HasValue ? found.Value!.GetString("PlatformReportId") : null;
     }
 
     /// <summary>The content URLs the report named, from its case (or none while it is still queued).</summary>
