@@ -4,6 +4,7 @@ using Hub.Bots;
 using Hub.Bots.Activities;
 using Hub.Core.Envelope;
 using Hub.Functions.Privacy;
+using Hub.Functions.Spool;
 using Hub.Functions.Storage;
 
 namespace Hub.Functions.Bots;
@@ -37,16 +38,31 @@ public sealed record BotTurnMessage
     public DateTimeOffset EnqueuedAt { get; init; }
 }
 
+/// <summary>A chat webhook's delivery as the local spool keeps it: the raw body and the already sealed turns.</summary>
+internal sealed record SpooledChat
+{
+    public required string ChannelType { get; init; }
+
+    public required string Instance { get; init; }
+
+    public required string RawName { get; init; }
+
+    public required byte[] RawBody { get; init; }
+
+    public required List<BotTurnMessage> Turns { get; init; }
+}
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BotTurnMessage))]
+[JsonSerializable(typeof(SpooledChat))]
 internal sealed partial class BotHostJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// The webhook side of the chat channels: persists what a provider delivered (raw body to an encrypted blob,
 /// one sealed turn per activity to <c>bot-turns</c>) so the webhook can answer 200 inside Zalo's 2 s and
-/// Meta's 5 s, before any dialog work or outbound call. Storage failures → 503, nothing acknowledged.
+/// Meta's 5 s, before any dialog work or outbound call. When storage is down: the standalone hub's local spool, otherwise 503 and nothing acknowledged.
 /// </summary>
-public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake.IntakeService intake, TimeProvider time)
+public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake.IntakeService intake, LocalSpool spool, TimeProvider time)
 {
     internal const string ActivityPurpose = "bot-turn";
 
@@ -57,21 +73,57 @@ public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake
         return privacy.Pseudonymizer.For("conversation", a.Conversation.Id);
     }
 
-    public async Task AcceptAsync(string channelType, string instance, ReadOnlyMemory<byte> rawBody, IReadOnlyList<Activity> activities, CancellationToken ct)
+    public const string SpoolKind = "chat";
+
+    /// <summary>Returns true when storage holds the delivery, false when storage was down and it went to the local spool.</summary>
+    public async Task<bool> AcceptAsync(string channelType, string instance, ReadOnlyMemory<byte> rawBody, IReadOnlyList<Activity> activities, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(activities);
+        var now = time.GetUtcNow();
+        var delivery = new SpooledChat
+        {
+            ChannelType = channelType,
+            Instance = instance,
+            RawName = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{instance}/{now:yyyy/MM/dd}/{ReportId.New(time)}.json"),
+            RawBody = rawBody.ToArray(),
+            Turns = activities.Select(a => Seal(channelType, instance, a, now)).ToList(),
+        };
+        try
+        {
+            await WriteAsync(delivery, ct);
+            return true;
+        }
+        catch (StorageUnavailableException ex) when (spool.Enabled)
+        {
+            try
+            {
+                await spool.AppendAsync(SpoolKind, JsonSerializer.SerializeToUtf8Bytes(delivery, BotHostJsonContext.Default.SpooledChat), ct);
+                return false;
+            }
+            catch (SpoolUnavailableException spoolFailure)
+            {
+                throw new StorageUnavailableException("Storage is unreachable and the local spool refused the message; not acknowledged.", new AggregateException(ex, spoolFailure));
+            }
+        }
+    }
+
+    /// <summary>The relay's replay of a spooled delivery: same blob name, same sealed turns (the turn processor drops a repeated message id).</summary>
+    internal Task ReplayAsync(byte[] payload, CancellationToken ct) =>
+        WriteAsync(JsonSerializer.Deserialize(payload, BotHostJsonContext.Default.SpooledChat) ?? throw new InvalidDataException("empty chat spool record"), ct);
+
+    private async Task WriteAsync(SpooledChat d, CancellationToken ct)
     {
         try
         {
             await storage.WithResourcesAsync(async () =>
             {
-                var now = time.GetUtcNow();
-                var rawName = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{instance}/{now:yyyy/MM/dd}/{ReportId.New(time)}.json");
-                var writes = new List<Task>(activities.Count + 1)
+                var writes = new List<Task>(d.Turns.Count + 1)
                 {
-                    intake.UploadEncryptedAsync(storage.Raw, rawName, rawBody, Intake.IntakeService.Sha256Hex(rawBody.Span), "application/json", ct),
+                    intake.UploadEncryptedAsync(storage.Raw, d.RawName, d.RawBody, Intake.IntakeService.Sha256Hex(d.RawBody), "application/json", ct),
                 };
-                foreach (var a in activities)
+                foreach (var turn in d.Turns)
                 {
-                    writes.Add(EnqueueAsync(Seal(channelType, instance, a, now), TimeSpan.Zero, ct));
+                    writes.Add(EnqueueAsync(turn, TimeSpan.Zero, ct));
                 }
 
                 await Task.WhenAll(writes);

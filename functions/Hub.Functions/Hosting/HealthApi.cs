@@ -13,8 +13,10 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<IResult> CheckAsync(HubStorage storage, CancellationToken ct)
+    private static async Task<IResult> CheckAsync(HubStorage storage, Spool.LocalSpool spool, CancellationToken ct)
     {
+        // What an operator needs during an outage: is anything waiting in the local spool, or held for them?
+        var spooled = spool.Enabled ? new SpoolHealth(spool.HasPending(), spool.PendingBytes, spool.HeldCount()) : null;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -24,17 +26,20 @@ public static class HealthApi
                 storage.Reports.GetPropertiesAsync(timeout.Token),
                 storage.Cases.QueryAsync<Azure.Data.Tables.TableEntity>(maxPerPage: 1, cancellationToken: timeout.Token).AsPages().GetAsyncEnumerator(timeout.Token).MoveNextAsync().AsTask(),
                 storage.Raw.GetPropertiesAsync(cancellationToken: timeout.Token));
-            return Results.Json(new HealthReport("ok", "ok"), HealthJsonContext.Default.HealthReport);
+            return Results.Json(new HealthReport("ok", "ok", spooled), HealthJsonContext.Default.HealthReport);
         }
         catch (Exception ex) when (HubStorage.IsUnavailable(ex) || ex is OperationCanceledException)
         {
-            return Results.Json(new HealthReport("degraded", "unavailable"), HealthJsonContext.Default.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Results.Json(new HealthReport("degraded", "unavailable", spooled), HealthJsonContext.Default.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 }
 
-public sealed record HealthReport(string Status, string Storage);
+public sealed record HealthReport(string Status, string Storage, SpoolHealth? Spool);
+
+/// <summary>The standalone spool: records waiting for the relay (<c>pending</c>, bytes) and records held for an operator.</summary>
+public sealed record SpoolHealth(bool Pending, long PendingBytes, int Held);
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(HealthReport))]
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
 internal sealed partial class HealthJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -61,6 +61,9 @@ public static class HubApp
         services.AddSingleton<PrivacyServices>();
         services.AddSingleton<HubStorage>();
         services.AddSingleton<IntakeService>();
+        services.AddSingleton<Spool.LocalSpool>();
+        services.AddSingleton<Spool.SpoolRelay>();
+        services.AddHostedService(sp => sp.GetRequiredService<Spool.SpoolRelay>());
         services.AddSingleton<MediaFetcher>();
         services.AddHttpClient(MediaFetcher.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => MediaFetcher.CreateHandler(allowPrivateNetworks: false))

@@ -20,6 +20,9 @@ public sealed class HubOptions
     public IntakeOptions Intake { get; set; } = new();
 
     public BotOptions Bots { get; set; } = new();
+
+    /// <summary><c>Hub:Spool</c>: standalone mode's local spool for storage outages.</summary>
+    public Spool.SpoolOptions Spool { get; set; } = new();
 }
 
 /// <summary><c>Hub:Bots</c>: the chat channels' dialog and outbound calls.</summary>

@@ -11,6 +11,7 @@ using Hub.Core.Envelope;
 using Hub.Core.Privacy;
 using Hub.Core.Taxonomy;
 using Hub.Functions.Privacy;
+using Hub.Functions.Spool;
 using Hub.Functions.Storage;
 
 namespace Hub.Functions.Intake;
@@ -49,6 +50,8 @@ public sealed record IntakeSubmission
 
     public IReadOnlyList<MediaReference> Media { get; init; } = [];
 
+    /// <summary>Never spooled (it can carry the provider's credentials): the relay rebuilds it from the channel's configuration.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public MediaPolicy? MediaPolicy { get; init; }
 
     /// <summary>A province the channel instance stands for (a provincial number or OA).</summary>
@@ -98,6 +101,9 @@ public sealed record IntakeSubmission
 
     /// <summary>CyberTipline-level facts of a platform report.</summary>
     public PlatformSummary? Platform { get; init; }
+
+    /// <summary>When the hub acknowledged the report; set for a spooled report so its replay keeps the original time.</summary>
+    public DateTimeOffset? ReceivedAt { get; init; }
 }
 
 /// <summary>The report cannot be carried in one queue message even with its text moved to a blob: the caller refuses it (413), nothing was queued.</summary>
@@ -106,7 +112,8 @@ public sealed class EnvelopeTooLargeException(int bytes) : Exception($"The repor
     public int Bytes { get; } = bytes;
 }
 
-public sealed record IntakeResult(string ReportId, string ReferenceCode, string Urgency, bool Duplicate);
+/// <summary>What the caller tells the reporter. <paramref name="Spooled"/>: storage was down and the report is in the local spool.</summary>
+public sealed record IntakeResult(string ReportId, string ReferenceCode, string Urgency, bool Duplicate, bool Spooled = false);
 
 /// <summary>
 /// The one write path every channel shares (DESIGN "The flow"): raw body and media to blobs with SHA-256,
@@ -119,9 +126,12 @@ public sealed partial class IntakeService(
     HubStorage storage,
     PrivacyServices privacy,
     MediaFetcher media,
+    LocalSpool spool,
     TimeProvider time,
     ILogger<IntakeService> logger)
 {
+    public const string SpoolKind = "intake";
+
     /// <summary>The Functions trigger's Base64 leaves ~48 KB of a 64 KiB message; stay well inside it.</summary>
     internal const int MaxEnvelopeBytes = 40 * 1024;
 
@@ -138,6 +148,42 @@ public sealed partial class IntakeService(
         }
     }
 
+    /// <summary>
+    /// A webhook's intake (SMS): storage first; when storage is unreachable and the standalone spool is on, the
+    /// submission is appended to the fsynced local spool instead and the caller may acknowledge it. The report id
+    /// and reference code are fixed here, so the reporter's reference code is the one the case gets after the relay.
+    /// </summary>
+    public async Task<IntakeResult> AcceptOrSpoolAsync(IntakeSubmission s, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        s = s.ReportId is null ? s with { ReportId = ReportId.New(time), ReceivedAt = time.GetUtcNow() } : s with { ReceivedAt = s.ReceivedAt ?? time.GetUtcNow() };
+        try
+        {
+            return await AcceptAsync(s, ct);
+        }
+        catch (StorageUnavailableException ex) when (spool.Enabled)
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(s, SpoolPayloadJsonContext.Default.IntakeSubmission);
+            try
+            {
+                await spool.AppendAsync(SpoolKind, bytes, ct);
+            }
+            catch (SpoolUnavailableException spoolFailure)
+            {
+                throw new StorageUnavailableException("Storage is unreachable and the local spool refused the report; not acknowledged.", new AggregateException(ex, spoolFailure));
+            }
+
+            var urgency = UrgencyOf(s, Triage.Assess(s.Text));
+            LogSpooled(logger, s.ChannelInstance, s.ReportId!, urgency);
+            return new IntakeResult(s.ReportId!, ReferenceCodeFor(s.ChannelInstance, s.ProviderMessageId), urgency, Duplicate: false, Spooled: true);
+        }
+    }
+
+    public string ReferenceCodeFor(string channelInstance, string providerMessageId) =>
+        privacy.Pseudonymizer.ReferenceCodeFor(ReportEnvelope.DedupKeyFor(channelInstance, providerMessageId));
+
+    private static string UrgencyOf(IntakeSubmission s, TriageResult triage) => s.Urgency is null ? triage.Urgency : Triage.Max(s.Urgency, triage.Urgency);
+
     private async Task<IntakeResult> AcceptCoreAsync(IntakeSubmission s, CancellationToken ct)
     {
         var partition = TableKeys.Escape(s.ChannelInstance);
@@ -151,9 +197,9 @@ public sealed partial class IntakeService(
             return new IntakeResult(seen.GetString("ReportId"), seen.GetString("ReferenceCode"), seen.GetString("Urgency") ?? Urgencies.Normal, Duplicate: true);
         }
 
-        var receivedAt = time.GetUtcNow();
+        var receivedAt = s.ReceivedAt ?? time.GetUtcNow();
         var id = s.ReportId ?? ReportId.New(time);
-        var referenceCode = privacy.Pseudonymizer.ReferenceCodeFor(ReportEnvelope.DedupKeyFor(s.ChannelInstance, s.ProviderMessageId));
+        var referenceCode = ReferenceCodeFor(s.ChannelInstance, s.ProviderMessageId);
         var datePath = receivedAt.ToString("yyyy/MM/dd", CultureInfo.InvariantCulture);
 
         var rawName = $"{s.ChannelInstance}/{datePath}/{id}{revisionSuffix.Replace('#', '-')}.bin";
@@ -174,7 +220,7 @@ public sealed partial class IntakeService(
 
         var triage = Triage.Assess(s.Text);
         var categories = s.Categories.Concat(triage.Categories).Distinct(StringComparer.Ordinal).ToList();
-        var urgency = s.Urgency is null ? triage.Urgency : Triage.Max(s.Urgency, triage.Urgency);
+        var urgency = UrgencyOf(s, triage);
         var reasons = s.Reasons.Concat(triage.Reasons).Distinct(StringComparer.Ordinal).ToList();
         var province = Provinces.ByCodeOrNull(s.ProvinceCode) is { } p
             ? new Location { ProvinceCode = p.Code, Basis = s.ProvinceBasis }
@@ -370,9 +416,17 @@ public sealed partial class IntakeService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Accepted report {ReportId} on {ChannelInstance} (urgency {Urgency}, {EvidenceCount} evidence items)")]
     private static partial void LogAccepted(ILogger logger, string channelInstance, string reportId, string urgency, int evidenceCount);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unreachable: report {ReportId} on {ChannelInstance} (urgency {Urgency}) written to the local spool; the relay delivers it when storage returns")]
+    private static partial void LogSpooled(ILogger logger, string channelInstance, string reportId, string urgency);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Duplicate delivery on {ChannelInstance}: already accepted as {ReportId}")]
     private static partial void LogDuplicate(ILogger logger, string channelInstance, string? reportId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Media {Index} on {ChannelInstance} not stored: {Reason}")]
     private static partial void LogMediaFailed(ILogger logger, string channelInstance, int index, string reason);
 }
+
+/// <summary>Payloads of the local spool's records (source-generated, like the queue payloads).</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(IntakeSubmission))]
+internal sealed partial class SpoolPayloadJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -44,6 +44,8 @@ public class HubFixture : IAsyncLifetime
             ["Hub:Storage:NetworkTimeout"] = "00:00:02",
             ["Hub:Storage:MaxRetries"] = "1",
             ["Hub:Intake:RetryAfterSeconds"] = "20",
+            // Most suites test the no-spool contract (Functions mode: 503, the provider retries); SpoolTests turn it on.
+            ["Hub:Spool:Enabled"] = "false",
             ["Hub:Processor:RetryBaseDelay"] = "00:00:00.050",
             ["Hub:Processor:MaxPollInterval"] = "00:00:00.100",
             ["Hub:Processor:VisibilityTimeout"] = "00:00:30",

@@ -8,6 +8,7 @@ using Hub.Core.Taxonomy;
 using Hub.Core.Text;
 using Hub.Functions.Hosting;
 using Hub.Functions.Intake;
+using Hub.Functions.Spool;
 using Hub.Functions.Storage;
 using Microsoft.Extensions.Options;
 
@@ -25,9 +26,11 @@ public sealed record ParsedReport(PlatformReport? Report, Dictionary<string, str
 public sealed class PlatformReports(
     IntakeService intake,
     HubStorage storage,
+    LocalSpool spool,
     IOptions<HubOptions> hub,
     TimeProvider time)
 {
+    public const string SpoolKind = "platform";
     private const int BatchParallelism = 8;
 
     public ParsedReport Parse(ReadOnlySpan<byte> body, string basePath)
@@ -65,17 +68,63 @@ public sealed class PlatformReports(
         return semantic.Count > 0 ? new ParsedReport(null, semantic) : new ParsedReport(report, null);
     }
 
+    /// <summary>
+    /// Intake, then the status row. When storage is unreachable and the standalone spool is on, the report is
+    /// appended to the fsynced local spool with its hub id fixed, and the relay does both writes later.
+    /// </summary>
     public async Task<PlatformReceipt> AcceptAsync(RegisteredPlatform platform, PlatformReport report, ReadOnlyMemory<byte> raw, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(report);
-        var result = await intake.AcceptAsync(ToSubmission(platform.Id, report, raw), ct);
+        var spooled = new SpooledPlatformReport { PlatformId = platform.Id, ReportId = ReportId.New(time), ReceivedAt = time.GetUtcNow(), Raw = raw.ToArray() };
+        try
+        {
+            return await AcceptCoreAsync(platform.Id, report, raw, spooled, ct);
+        }
+        catch (StorageUnavailableException ex) when (spool.Enabled)
+        {
+            try
+            {
+                await spool.AppendAsync(SpoolKind, JsonSerializer.SerializeToUtf8Bytes(spooled, PlatformSpoolJsonContext.Default.SpooledPlatformReport), ct);
+            }
+            catch (SpoolUnavailableException spoolFailure)
+            {
+                throw new StorageUnavailableException("Storage is unreachable and the local spool refused the report; not acknowledged.", new AggregateException(ex, spoolFailure));
+            }
 
-        var row = new TableEntity(platform.Id, result.ReportId)
+            return new PlatformReceipt
+            {
+                PlatformReportId = report.PlatformReportId,
+                HubReportId = spooled.ReportId,
+                ReferenceCode = intake.ReferenceCodeFor(platform.Id, report.PlatformReportId),
+                Status = "accepted",
+                StatusUrl = StatusUrl(spooled.ReportId),
+            };
+        }
+    }
+
+    /// <summary>The relay's replay of a spooled report: parsed again from its raw body, same hub id and time.</summary>
+    internal async Task ReplayAsync(byte[] payload, CancellationToken ct)
+    {
+        var spooled = JsonSerializer.Deserialize(payload, PlatformSpoolJsonContext.Default.SpooledPlatformReport) ?? throw new InvalidDataException("empty platform spool record");
+        var parsed = Parse(spooled.Raw, "$");
+        if (parsed.Report is null)
+        {
+            throw new InvalidDataException("A spooled platform report no longer parses: " + string.Join("; ", parsed.Errors!.Keys));
+        }
+
+        await AcceptCoreAsync(spooled.PlatformId, parsed.Report, spooled.Raw, spooled, ct);
+    }
+
+    private async Task<PlatformReceipt> AcceptCoreAsync(string platformId, PlatformReport report, ReadOnlyMemory<byte> raw, SpooledPlatformReport ids, CancellationToken ct)
+    {
+        var result = await intake.AcceptAsync(ToSubmission(platformId, report, raw) with { ReportId = ids.ReportId, ReceivedAt = ids.ReceivedAt }, ct);
+
+        var row = new TableEntity(platformId, result.ReportId)
         {
             ["PlatformReportId"] = report.PlatformReportId,
             ["ReferenceCode"] = result.ReferenceCode,
-            ["ReceivedAt"] = time.GetUtcNow(),
+            ["ReceivedAt"] = ids.ReceivedAt,
         };
         try
         {
@@ -252,3 +301,19 @@ public sealed class PlatformReports(
         }
     }
 }
+
+/// <summary>A platform report as the local spool keeps it: the raw request and the hub id already given out.</summary>
+internal sealed record SpooledPlatformReport
+{
+    public required string PlatformId { get; init; }
+
+    public required string ReportId { get; init; }
+
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    public required byte[] Raw { get; init; }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SpooledPlatformReport))]
+internal sealed partial class PlatformSpoolJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -80,7 +80,7 @@ public static class SmsGatewayChannel
             return Results.Json(new SmsGatewayResponse("keyword", null, null, null), SmsGatewayJsonContext.Default.SmsGatewayResponse);
         }
 
-        var result = await services.GetRequiredService<IntakeService>().AcceptAsync(
+        var result = await services.GetRequiredService<IntakeService>().AcceptOrSpoolAsync(
             new IntakeSubmission
             {
                 Channel = ReportChannels.Sms,

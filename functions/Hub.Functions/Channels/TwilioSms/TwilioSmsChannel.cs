@@ -60,7 +60,7 @@ public static class TwilioSmsChannel
                 return Twiml.Result(Twiml.Empty()); // Twilio's own opt-out handling answers the sender
         }
 
-        var result = await services.GetRequiredService<IntakeService>().AcceptAsync(
+        var result = await services.GetRequiredService<IntakeService>().AcceptOrSpoolAsync(
             new IntakeSubmission
             {
                 Channel = ReportChannels.Sms,
@@ -73,17 +73,20 @@ public static class TwilioSmsChannel
                 RawBody = req.Body,
                 RawContentType = req.Http.Request.ContentType,
                 Media = media,
-                MediaPolicy = new MediaPolicy(
-                    req.Options.MediaHosts.Count > 0 ? req.Options.MediaHosts : DefaultMediaHosts,
-                    req.Options.MaxMediaBytes,
-                    TwilioWebhook.BasicAuth(req.Options),
-                    req.Options.AllowPrivateMediaHosts),
+                MediaPolicy = MediaPolicyFor(req.Options),
                 ProvinceCode = req.Options.Province,
             },
             ct);
 
         return Twiml.Result(Twiml.Message(SmsReplies.For(req.Options, result.ReferenceCode, result.Urgency)));
     }
+
+    /// <summary>Twilio media URLs need the account's Basic auth; the spool relay rebuilds this from configuration too.</summary>
+    internal static MediaPolicy MediaPolicyFor(ChannelOptions options) => new(
+        options.MediaHosts.Count > 0 ? options.MediaHosts : DefaultMediaHosts,
+        options.MaxMediaBytes,
+        TwilioWebhook.BasicAuth(options),
+        options.AllowPrivateMediaHosts);
 
     private static List<MediaReference> ParseMedia(IReadOnlyDictionary<string, string> fields, ChannelOptions options, Dictionary<string, string[]> errors)
     {
