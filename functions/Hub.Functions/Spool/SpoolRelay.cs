@@ -51,8 +51,8 @@ public sealed partial class SpoolRelay(
                 if (spool.HasPending())
                 {
                     var result = await DrainAsync(stoppingToken);
-                    // Storage still down: back off up to 30 s rather than hammer it; reset once it answers.
-                    delay = result.StorageDown ? TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks)) : interval;
+                    // Storage still down: back off up to 10 s rather than hammer it; reset once it answers.
+                    delay = result.StorageDown ? TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks)) : interval;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

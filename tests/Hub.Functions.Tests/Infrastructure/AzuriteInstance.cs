@@ -24,12 +24,24 @@ public sealed class AzuriteInstance : IAsyncDisposable
     {
         var exe = AzuriteProcess.FindExecutable(AppContext.BaseDirectory)
             ?? throw new InvalidOperationException("Azurite is not installed: run 'npm ci' at the repository root (scripts/test.sh does).");
-        var location = Path.Combine(Path.GetTempPath(), "hub-tests-azurite", Guid.NewGuid().ToString("N"));
-        var instance = new AzuriteInstance(
-            new AzuriteProcess(location, AzuriteProcess.FreePort(), AzuriteProcess.FreePort(), AzuriteProcess.FreePort()),
-            exe);
-        await instance.Process.StartAsync(exe);
-        return instance;
+        // Free ports are picked before Azurite binds them; with many fixtures starting at once another process can
+        // take one in between and Azurite exits (EADDRINUSE). Pick again rather than fail the whole class.
+        for (var attempt = 1; ; attempt++)
+        {
+            var location = Path.Combine(Path.GetTempPath(), "hub-tests-azurite", Guid.NewGuid().ToString("N"));
+            var instance = new AzuriteInstance(
+                new AzuriteProcess(location, AzuriteProcess.FreePort(), AzuriteProcess.FreePort(), AzuriteProcess.FreePort()),
+                exe);
+            try
+            {
+                await instance.Process.StartAsync(exe);
+                return instance;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                await instance.DisposeAsync();
+            }
+        }
     }
 
     public Task KillAsync() => Process.KillAsync();
