@@ -20,11 +20,11 @@ public static class LoadRun
 {
     private const string Token = "load-auth-token-0123456789";
 
-    public static async Task<int> RunAsync(string[] args, bool chat = false, bool platform = false)
+    public static async Task<int> RunAsync(string[] args, bool chat = false, bool platform = false, bool all = false)
     {
-        var seconds = Arg(args, "--seconds", 20);
+        var seconds = Arg(args, "--seconds", all ? 10 : 20);
         var concurrency = Arg(args, "--concurrency", 16);
-        var processor = !args.Contains("off", StringComparer.Ordinal);
+        var processor = all ? args.Contains("on", StringComparer.Ordinal) : !args.Contains("off", StringComparer.Ordinal);
         var exe = AzuriteProcess.FindExecutable(AppContext.BaseDirectory) ?? throw new InvalidOperationException("run 'npm ci' first");
         await using var azurite = new AzuriteProcess(
             Path.Combine(Path.GetTempPath(), "hub-load-azurite", Guid.NewGuid().ToString("N")),
@@ -47,6 +47,10 @@ public static class LoadRun
             ["Hub:Privacy:ActiveContactKeyId"] = "b1",
             ["Hub:Channels:load-sms:Type"] = "twilio-sms",
             ["Hub:Channels:load-sms:AuthToken"] = Token,
+            ["Hub:Channels:load-gw:Type"] = "sms-gateway",
+            ["Hub:Channels:load-gw:Secret"] = GatewaySecret,
+            ["Hub:Channels:load-111:Type"] = "twilio-voice",
+            ["Hub:Channels:load-111:AuthToken"] = Token,
             ["Hub:Channels:load-fb:Type"] = "messenger",
             ["Hub:Channels:load-fb:AppSecret"] = Token,
             ["Hub:Channels:load-fb:VerifyToken"] = Token,
@@ -79,6 +83,15 @@ public static class LoadRun
         {
             BaseAddress = new Uri(baseUrl),
         };
+
+        if (all)
+        {
+            var rates = (args.SkipWhile(a => a != "--rates").Skip(1).FirstOrDefault() ?? "25,50,100")
+                .Split(',').Select(r => double.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+            var code = await AllChannelsAsync(http, baseUrl, queue, envelopeSample, seconds, concurrency, rates, processor);
+            await app.StopAsync();
+            return code;
+        }
 
         if (platform)
         {
@@ -158,6 +171,182 @@ public static class LoadRun
     }
 
     private const string ZaloAppId = "360846524940903967";
+    private const string GatewaySecret = "load-gateway-secret-0123456789abcdef";
+
+    /// <summary>
+    /// Every channel's endpoint, each at fixed arrival rates (open loop: requests start on schedule whether or not
+    /// earlier ones finished, and latency counts from the scheduled start, so a stall is not hidden) and then
+    /// saturated by a closed loop of workers, beside the storage floor measured the same two ways in the same run.
+    /// </summary>
+    private static async Task<int> AllChannelsAsync(HttpClient http, string baseUrl, QueueClient queue, string envelope, int seconds, int concurrency, double[] rates, bool processor)
+    {
+        var channels = new (string Name, Func<int, Task<bool>> Op)[]
+        {
+            ("Twilio SMS", w => PostSms(http, baseUrl, w)),
+            ("SMS gateway", w => PostGateway(http, w)),
+            ("Twilio Voice call (incoming + completed)", w => PostVoiceCall(http, baseUrl, w)),
+            ("Messenger", w => PostMessenger(http, w)),
+            ("Zalo", w => PostZalo(http, w)),
+            ("platform report", _ => PostPlatformReport(http)),
+        };
+        Console.WriteLine($"all channels: fixed rates {string.Join(", ", rates)}/s and a closed loop of {concurrency} workers, {seconds} s per phase, case processor {(processor ? "on" : "off")}, {Environment.ProcessorCount} cores");
+        await Phase("warm-up floor", 3, concurrency, _ => SendFloor(queue, envelope));
+        foreach (var (name, op) in channels)
+        {
+            await Phase("warm-up " + name, 2, concurrency, op);
+        }
+
+        var floorAt = new Dictionary<double, Result>();
+        foreach (var rate in rates)
+        {
+            floorAt[rate] = await FixedRate("storage floor", seconds, rate, _ => SendFloor(queue, envelope));
+        }
+
+        var floorSaturated = await Phase("storage floor", seconds, concurrency, _ => SendFloor(queue, envelope));
+        var rows = new List<string>();
+        var saturated = new List<string>();
+        var errors = 0;
+        foreach (var (name, op) in channels)
+        {
+            foreach (var rate in rates)
+            {
+                var r = await FixedRate(name, seconds, rate, op);
+                errors += r.Errors;
+                rows.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {rate:F0} | {r.PerSecond:F1} | {r.P50:F1} | {r.P95:F1} | {r.P99:F1} | {r.Errors} | {r.PerSecond / floorAt[rate].PerSecond:F2} | {r.P99 / floorAt[rate].P99:F2}× |"));
+            }
+
+            var s = await Phase(name, seconds, concurrency, op);
+            errors += s.Errors;
+            saturated.Add(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {s.PerSecond:F0} | {s.P50:F1} | {s.P95:F1} | {s.P99:F1} | {s.Errors} | {s.PerSecond / floorSaturated.PerSecond:F2} | {s.P99 / floorSaturated.P99:F2}× |"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Fixed arrival rates (open loop; latency from each request's scheduled start):");
+        Console.WriteLine("| path | target/s | achieved/s | p50 ms | p95 ms | p99 ms | errors | throughput ÷ floor | p99 ÷ floor p99 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var rate in rates)
+        {
+            var f = floorAt[rate];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| storage floor (SendMessageAsync) | {rate:F0} | {f.PerSecond:F1} | {f.P50:F1} | {f.P95:F1} | {f.P99:F1} | {f.Errors} | 1.00 | 1.00× |"));
+        }
+
+        rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine($"Saturated ({concurrency} workers, closed loop):");
+        Console.WriteLine("| path | accepted/s | p50 ms | p95 ms | p99 ms | errors | throughput ÷ floor | p99 ÷ floor p99 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| storage floor (SendMessageAsync) | {floorSaturated.PerSecond:F0} | {floorSaturated.P50:F1} | {floorSaturated.P95:F1} | {floorSaturated.P99:F1} | {floorSaturated.Errors} | 1.00 | 1.00× |"));
+        saturated.ForEach(Console.WriteLine);
+        return errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>Open loop: request i starts at i/rate seconds; at most 512 in flight (beyond that a request counts as an error, "shed").</summary>
+    private static async Task<Result> FixedRate(string name, int seconds, double rate, Func<int, Task<bool>> operation)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var total = (int)(seconds * rate);
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var errors = 0;
+        var inFlight = 0;
+        var tasks = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / rate);
+            var wait = due - Stopwatch.GetElapsedTime(start);
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait);
+            }
+
+            if (Interlocked.Increment(ref inFlight) > 512)
+            {
+                Interlocked.Decrement(ref inFlight);
+                Interlocked.Increment(ref errors);
+                continue;
+            }
+
+            var worker = i % 64;
+            tasks.Add(Task.Run(async () =>
+            {
+                bool ok;
+                try
+                {
+                    ok = await operation(worker);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or Azure.RequestFailedException or TaskCanceledException)
+                {
+                    ok = false;
+                }
+
+                if (ok)
+                {
+                    latencies.Add((Stopwatch.GetElapsedTime(start) - due).TotalMilliseconds);
+                }
+                else
+                {
+                    Interlocked.Increment(ref errors);
+                }
+
+                Interlocked.Decrement(ref inFlight);
+            }));
+        }
+
+        await Task.WhenAll(tasks);
+        var all = latencies.Order().ToArray();
+        double P(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(q * all.Length) - 1)];
+        var elapsed = Math.Max(seconds, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        var result = new Result(name, all.Length, errors, all.Length / elapsed, P(0.50), P(0.95), P(0.99));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  @{rate:F0}/s {result.Row}"));
+        return result;
+    }
+
+    private static async Task<bool> PostGateway(HttpClient http, int worker)
+    {
+        var n = Interlocked.Increment(ref _sequence);
+        var ts = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
+        var body = System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $$"""{"messageId":"gw-{{n}}","from":"09{{(12345000 + worker).ToString(CultureInfo.InvariantCulture)}}","to":"111","text":"Có người dọa tung ảnh của em lên mạng, em ở Quảng Nam","carrier":"viettel","receivedAt":"{{TimeProvider.System.GetUtcNow():O}}"}"""));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/channels/sms-gateway/load-gw") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        var stamp = ts.ToString(CultureInfo.InvariantCulture);
+        request.Headers.Add(HubSignature.TimestampHeader, stamp);
+        request.Headers.Add(HubSignature.SignatureHeader, HubSignature.Compute(GatewaySecret, stamp, body));
+        using var response = await http.SendAsync(request);
+        return response.IsSuccessStatusCode;
+    }
+
+    /// <summary>A short call to 111: the incoming-call webhook (answered with the menu TwiML), then the completed status that files the report.</summary>
+    private static async Task<bool> PostVoiceCall(HttpClient http, string baseUrl, int worker)
+    {
+        var sid = "CA" + Interlocked.Increment(ref _sequence).ToString("x32", CultureInfo.InvariantCulture);
+        var caller = "+8491" + (2000000 + worker).ToString(CultureInfo.InvariantCulture);
+        foreach (var (action, extra) in new[] { ("incoming", (string?)null), ("status", "completed") })
+        {
+            var form = new List<KeyValuePair<string, string>>
+            {
+                new("AccountSid", "AC0123456789abcdef0123456789abcdef"), new("ApiVersion", "2010-04-01"), new("CallSid", sid),
+                new("CallStatus", extra ?? "ringing"), new("Called", "+842873000111"), new("Caller", caller), new("Direction", "inbound"),
+                new("From", caller), new("FromCountry", "VN"), new("To", "+842873000111"), new("ToCountry", "VN"),
+            };
+            if (extra is not null)
+            {
+                form.Add(new("CallDuration", "42"));
+            }
+
+            var path = "/api/channels/twilio-voice/load-111/" + action;
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+            request.Headers.Add("X-Twilio-Signature", TwilioSignature.Compute(Token, baseUrl + path, form));
+            using var response = await http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
     private const string PlatformSecret = "load-platform-secret-0123456789abcdef0123";
     private static readonly Lazy<System.Text.Json.Nodes.JsonNode> PlatformExample = new(() =>
         System.Text.Json.Nodes.JsonNode.Parse(Hub.Functions.Channels.Platform.PlatformSchema.ReadResource(Hub.Functions.Channels.Platform.PlatformSchema.ReportExampleResource))!);

@@ -4,6 +4,7 @@ using Hub.Benchmarks;
 // dotnet run -c Release --project tests/Hub.Benchmarks -- micro [BenchmarkDotNet args]
 // dotnet run -c Release --project tests/Hub.Benchmarks -- load [--seconds N] [--concurrency N] [--processor on|off]
 // dotnet run -c Release --project tests/Hub.Benchmarks -- chat [--seconds N] [--concurrency N]   (Messenger/Zalo webhook -> 200)
+// dotnet run -c Release --project tests/Hub.Benchmarks -- all [--seconds N] [--rates 25,50,100] [--concurrency N] [--processor on]   (every channel, fixed rates + saturated, beside the storage floor)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- platform [--seconds N] [--concurrency N] [--batch-concurrency N] [--processor on|off]
 return args.FirstOrDefault() switch
 {
@@ -11,6 +12,7 @@ return args.FirstOrDefault() switch
     "load" => await LoadRun.RunAsync(args[1..]),
     "chat" => await LoadRun.RunAsync(args[1..], chat: true),
     "platform" => await LoadRun.RunAsync(args[1..], platform: true),
+    "all" => await LoadRun.RunAsync(args[1..], all: true),
     _ => Usage(),
 };
 
@@ -22,6 +24,6 @@ static int RunMicro(string[] rest)
 
 static int Usage()
 {
-    Console.WriteLine("usage: micro [BenchmarkDotNet args] | load|chat|platform [--seconds N] [--concurrency N] [--processor on|off]");
+    Console.WriteLine("usage: micro [BenchmarkDotNet args] | all [--rates 25,50,100] | load|chat|platform [--seconds N] [--concurrency N] [--processor on|off]");
     return 2;
 }

@@ -21,6 +21,7 @@ public class TwilioSmsPathBenchmarks
     private byte[] _body = [];
     private string _signature = string.Empty;
     private List<KeyValuePair<string, string>> _form = [];
+    private string _nfc = string.Empty;
 
     [GlobalSetup]
     public void Setup()
@@ -37,18 +38,28 @@ public class TwilioSmsPathBenchmarks
         ];
         _body = Encoding.UTF8.GetBytes(string.Join('&', _form.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}")));
         _signature = TwilioSignature.Compute(Token, Url, _form);
+        _nfc = VietnameseText.Normalize(_form[10].Value);
     }
 
     [Benchmark]
     public bool VerifyOnly() => TwilioSignature.IsValid(Token, Url, _form, _signature);
 
     [Benchmark]
-    public async Task<List<KeyValuePair<string, string>>> ParseOnly() => await Hub.Functions.Channels.Twilio.TwilioWebhook.ParseFormAsync(_body);
+    public List<KeyValuePair<string, string>> ParseOnly() => Hub.Functions.Channels.Twilio.TwilioWebhook.ParseForm(_body);
+
+    [Benchmark]
+    public string NormaliseOnly() => VietnameseText.Normalize(_form[10].Value);
+
+    [Benchmark]
+    public string TriageOnly() => Triage.Assess(_nfc).Urgency;
+
+    [Benchmark]
+    public string? ProvinceOnly() => Provinces.Find(_nfc)?.Code;
 
     [Benchmark(Baseline = true)]
-    public async Task<string> VerifyParseNormalise()
+    public string VerifyParseNormalise()
     {
-        var form = await Hub.Functions.Channels.Twilio.TwilioWebhook.ParseFormAsync(_body);
+        var form = Hub.Functions.Channels.Twilio.TwilioWebhook.ParseForm(_body);
         if (!TwilioSignature.IsValid(Token, Url, form, _signature))
         {
             throw new InvalidOperationException("signature");

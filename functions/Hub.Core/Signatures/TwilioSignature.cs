@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -15,32 +16,111 @@ public static class TwilioSignature
         ArgumentNullException.ThrowIfNull(authToken);
         ArgumentNullException.ThrowIfNull(url);
         ArgumentNullException.ThrowIfNull(parameters);
-        var sb = new StringBuilder(url, url.Length + 256);
-        // Repeated keys: key+value once per value, values sorted (twilio-node's rule).
-        foreach (var p in parameters.OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal))
-        {
-            sb.Append(p.Key).Append(p.Value);
-        }
-
-        return Sign(authToken, sb.ToString());
+        Span<byte> mac = stackalloc byte[MacSize];
+        Mac(authToken, url, Sorted(parameters.ToArray()), mac);
+        return Convert.ToBase64String(mac);
     }
 
     /// <summary>True when <paramref name="header"/> signs the form for <paramref name="url"/> or its port variant.</summary>
     public static bool IsValid(string authToken, string url, IReadOnlyList<KeyValuePair<string, string>> parameters, string? header)
     {
         ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(parameters);
         if (string.IsNullOrEmpty(header) || string.IsNullOrEmpty(authToken))
         {
             return false;
         }
 
-        if (Matches(Compute(authToken, url, parameters), header))
+        // Compared as Base64 text, exactly (as Twilio's libraries do: a non-canonical encoding of the same bytes is
+        // refused), in constant time and without allocating.
+        var given = header.AsSpan().Trim();
+        if (given.Length != Base64Size)
+        {
+            return false;
+        }
+
+        var sorted = new KeyValuePair<string, string>[parameters.Count];
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = parameters[i];
+        }
+
+        Sorted(sorted);
+        if (Matches(authToken, url, sorted, given))
         {
             return true;
         }
 
         var variant = PortVariant(url);
-        return variant is not null && Matches(Compute(authToken, variant, parameters), header);
+        return variant is not null && Matches(authToken, variant, sorted, given);
+    }
+
+    private const int MacSize = 20;
+    private const int Base64Size = 28;
+
+    private static bool Matches(string authToken, string url, KeyValuePair<string, string>[] sorted, ReadOnlySpan<char> given)
+    {
+        Span<byte> mac = stackalloc byte[MacSize];
+        Mac(authToken, url, sorted, mac);
+        Span<char> expected = stackalloc char[Base64Size];
+        return Convert.TryToBase64Chars(mac, expected, out var n) && n == Base64Size
+            && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(expected), MemoryMarshal.AsBytes(given));
+    }
+
+    /// <summary>Repeated keys: key+value once per value, values sorted (twilio-node's rule).</summary>
+    private static KeyValuePair<string, string>[] Sorted(KeyValuePair<string, string>[] parameters)
+    {
+        Array.Sort(parameters, static (a, b) =>
+        {
+            var byKey = string.CompareOrdinal(a.Key, b.Key);
+            return byKey != 0 ? byKey : string.CompareOrdinal(a.Value, b.Value);
+        });
+        return parameters;
+    }
+
+    /// <summary>
+    /// HMAC-SHA1 over url + key1 + value1 + … in UTF-8: the pieces are encoded into one pooled buffer and hashed
+    /// one-shot (a fresh incremental HMAC context per request costs more than the hashing itself).
+    /// </summary>
+    private static void Mac(string authToken, string url, KeyValuePair<string, string>[] sorted, Span<byte> destination)
+    {
+        var length = Encoding.UTF8.GetByteCount(url);
+        foreach (var (k, v) in sorted)
+        {
+            length += Encoding.UTF8.GetByteCount(k) + Encoding.UTF8.GetByteCount(v);
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        Span<byte> key = stackalloc byte[256];
+        byte[]? rentedKey = null;
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(url, buffer);
+            foreach (var (k, v) in sorted)
+            {
+                n += Encoding.UTF8.GetBytes(k, buffer.AsSpan(n));
+                n += Encoding.UTF8.GetBytes(v, buffer.AsSpan(n));
+            }
+
+            var keyLength = Encoding.UTF8.GetByteCount(authToken);
+            if (keyLength > key.Length)
+            {
+                key = rentedKey = System.Buffers.ArrayPool<byte>.Shared.Rent(keyLength);
+            }
+
+            keyLength = Encoding.UTF8.GetBytes(authToken, key);
+#pragma warning disable CA5350 // HMAC-SHA1 is what Twilio signs with; we verify, we do not choose.
+            HMACSHA1.HashData(key[..keyLength], buffer.AsSpan(0, n), destination);
+#pragma warning restore CA5350
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            if (rentedKey is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rentedKey);
+            }
+        }
     }
 
     /// <summary>
@@ -111,17 +191,6 @@ public static class TwilioSignature
 
         return string.Concat(url.AsSpan(0, authStart), newAuthority, url.AsSpan(authEnd));
     }
-
-    private static string Sign(string authToken, string data)
-    {
-#pragma warning disable CA5350 // HMAC-SHA1 is what Twilio signs with; we verify, we do not choose.
-        var mac = HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data));
-#pragma warning restore CA5350
-        return Convert.ToBase64String(mac);
-    }
-
-    private static bool Matches(string expected, string header) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.UTF8.GetBytes(header.Trim()));
 
     private static string? QueryValue(string url, string name)
     {

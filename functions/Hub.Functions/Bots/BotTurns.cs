@@ -47,7 +47,7 @@ internal sealed record SpooledChat
 
     public required string RawName { get; init; }
 
-    public required byte[] RawBody { get; init; }
+    public required ReadOnlyMemory<byte> RawBody { get; init; }
 
     public required List<BotTurnMessage> Turns { get; init; }
 }
@@ -85,7 +85,7 @@ public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake
             ChannelType = channelType,
             Instance = instance,
             RawName = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{instance}/{now:yyyy/MM/dd}/{ReportId.New(time)}.json"),
-            RawBody = rawBody.ToArray(),
+            RawBody = rawBody,
             Turns = activities.Select(a => Seal(channelType, instance, a, now)).ToList(),
         };
         try
@@ -119,7 +119,7 @@ public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake
             {
                 var writes = new List<Task>(d.Turns.Count + 1)
                 {
-                    intake.UploadEncryptedAsync(storage.Raw, d.RawName, d.RawBody, Intake.IntakeService.Sha256Hex(d.RawBody), "application/json", ct),
+                    intake.UploadEncryptedAsync(storage.Raw, d.RawName, d.RawBody, Intake.IntakeService.Sha256Hex(d.RawBody.Span), "application/json", ct),
                 };
                 foreach (var turn in d.Turns)
                 {

@@ -190,21 +190,38 @@ public sealed partial class IntakeService(
         var revisionSuffix = s.Revision is > 1 ? $"#r{s.Revision.Value.ToString(CultureInfo.InvariantCulture)}" : string.Empty;
         var row = TableKeys.Escape(s.ProviderMessageId + revisionSuffix);
 
-        var existing = await storage.Intake.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: ct);
-        if (existing.HasValue && existing.Value is { } seen)
-        {
-            LogDuplicate(logger, s.ChannelInstance, seen.GetString("ReportId"));
-            return new IntakeResult(seen.GetString("ReportId"), seen.GetString("ReferenceCode"), seen.GetString("Urgency") ?? Urgencies.Normal, Duplicate: true);
-        }
-
         var receivedAt = s.ReceivedAt ?? time.GetUtcNow();
         var id = s.ReportId ?? ReportId.New(time);
         var referenceCode = ReferenceCodeFor(s.ChannelInstance, s.ProviderMessageId);
         var datePath = receivedAt.ToString("yyyy/MM/dd", CultureInfo.InvariantCulture);
 
-        var rawName = $"{s.ChannelInstance}/{datePath}/{id}{revisionSuffix.Replace('#', '-')}.bin";
+        // The dedup lookup and the raw upload are independent: run them together (one round trip instead of two
+        // on every new report). The name carries a per-attempt nonce, so a retry or a spool replay of a report whose
+        // id is fixed never overwrites, or deletes, the first attempt's evidence.
+        var rawName = $"{s.ChannelInstance}/{datePath}/{id}{revisionSuffix.Replace('#', '-')}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}.bin";
         var rawSha = Sha256Hex(s.RawBody.Span);
-        await UploadEncryptedAsync(storage.Raw, rawName, s.RawBody, rawSha, s.RawContentType, ct);
+        var lookup = storage.Intake.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: ct);
+        var upload = UploadEncryptedAsync(storage.Raw, rawName, s.RawBody, rawSha, s.RawContentType, ct);
+        try
+        {
+            await Task.WhenAll(lookup, upload);
+        }
+        catch (Exception) when (lookup.IsCompletedSuccessfully && lookup.Result.HasValue)
+        {
+            // A duplicate: whether this attempt's copy of the raw body was stored does not matter.
+        }
+
+        var existing = await lookup;
+        if (existing.HasValue && existing.Value is { } seen)
+        {
+            if (upload.IsCompletedSuccessfully)
+            {
+                await DeleteQuietlyAsync(rawName);
+            }
+
+            LogDuplicate(logger, s.ChannelInstance, seen.GetString("ReportId"));
+            return new IntakeResult(seen.GetString("ReportId"), seen.GetString("ReferenceCode"), seen.GetString("Urgency") ?? Urgencies.Normal, Duplicate: true);
+        }
 
         var evidence = new List<Evidence>(s.Media.Count + s.StoredEvidence.Count + 1);
         if (s.RawIsTranscript)
@@ -314,6 +331,18 @@ public sealed partial class IntakeService(
 
         LogAccepted(logger, s.ChannelInstance, id, urgency, evidence.Count);
         return new IntakeResult(id, referenceCode, urgency, Duplicate: false);
+    }
+
+    private async Task DeleteQuietlyAsync(string rawName)
+    {
+        try
+        {
+            await storage.Raw.GetBlobClient(rawName).DeleteIfExistsAsync();
+        }
+        catch (Exception ex) when (HubStorage.IsUnavailable(ex) || ex is RequestFailedException)
+        {
+            // An orphaned, encrypted copy of a duplicate's raw body; nothing references it.
+        }
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ public sealed class PlatformReports(
     {
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(report);
-        var spooled = new SpooledPlatformReport { PlatformId = platform.Id, ReportId = ReportId.New(time), ReceivedAt = time.GetUtcNow(), Raw = raw.ToArray() };
+        var spooled = new SpooledPlatformReport { PlatformId = platform.Id, ReportId = ReportId.New(time), ReceivedAt = time.GetUtcNow(), Raw = raw };
         try
         {
             return await AcceptCoreAsync(platform.Id, report, raw, spooled, ct);
@@ -107,7 +107,7 @@ public sealed class PlatformReports(
     internal async Task ReplayAsync(byte[] payload, CancellationToken ct)
     {
         var spooled = JsonSerializer.Deserialize(payload, PlatformSpoolJsonContext.Default.SpooledPlatformReport) ?? throw new InvalidDataException("empty platform spool record");
-        var parsed = Parse(spooled.Raw, "$");
+        var parsed = Parse(spooled.Raw.Span, "$");
         if (parsed.Report is null)
         {
             throw new InvalidDataException("A spooled platform report no longer parses: " + string.Join("; ", parsed.Errors!.Keys));
@@ -311,7 +311,7 @@ internal sealed record SpooledPlatformReport
 
     public required DateTimeOffset ReceivedAt { get; init; }
 
-    public required byte[] Raw { get; init; }
+    public required ReadOnlyMemory<byte> Raw { get; init; }
 }
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

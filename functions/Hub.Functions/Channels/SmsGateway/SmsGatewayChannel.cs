@@ -102,7 +102,7 @@ public static class SmsGatewayChannel
             SmsGatewayJsonContext.Default.SmsGatewayResponse);
     }
 
-    private static Dictionary<string, string[]> Validate(SmsGatewayMessage? m)
+    internal static Dictionary<string, string[]> Validate(SmsGatewayMessage? m)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (m is null)

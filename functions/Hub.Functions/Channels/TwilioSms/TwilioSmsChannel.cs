@@ -27,7 +27,7 @@ public static class TwilioSmsChannel
     private static async Task<IResult> HandleAsync(ChannelRequest req, CancellationToken ct)
     {
         var services = req.Http.RequestServices;
-        var (form, error) = await TwilioWebhook.ReadVerifiedAsync(req);
+        var (form, error) = TwilioWebhook.ReadVerified(req);
         if (form is null)
         {
             return error!;

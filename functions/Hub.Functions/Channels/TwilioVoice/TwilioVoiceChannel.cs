@@ -39,7 +39,7 @@ public static partial class TwilioVoiceChannel
 
     private static async Task<IResult> HandleAsync(ChannelRequest req, CancellationToken ct)
     {
-        var (form, error) = await TwilioWebhook.ReadVerifiedAsync(req);
+        var (form, error) = TwilioWebhook.ReadVerified(req);
         if (form is null)
         {
             return error!;
