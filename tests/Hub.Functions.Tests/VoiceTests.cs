@@ -158,6 +158,17 @@ public sealed class VoiceTests(VoiceFixture hub) : IClassFixture<VoiceFixture>
     }
 
     [Fact]
+    public async Task Incoming_CallsTableDeleted_RecreatedAndTheCallAnswered()
+    {
+        // Found by the load benchmark: a lost or deleted calls table made every call a 500 until a restart.
+        await hub.Storage.Calls.DeleteAsync();
+        var callSid = "CA" + Guid.NewGuid().ToString("N");
+        using var r = await hub.Client.SendAsync(Voice("hn-111", "incoming", callSid));
+        r.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await hub.Storage.Calls.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>("hn-111", callSid)).HasValue.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task VoiceReport_RecordingIsDownloadedWithBasicAuthHashedAndDeletedAtTwilio()
     {
         var callSid = "CA" + Guid.NewGuid().ToString("N");

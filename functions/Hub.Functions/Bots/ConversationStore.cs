@@ -27,7 +27,7 @@ public sealed class ConversationStore(HubStorage storage, PrivacyServices privac
 
     public async Task<StoredConversation> LoadAsync(string key, CancellationToken ct)
     {
-        var found = await storage.Conversations.GetEntityIfExistsAsync<TableEntity>(key, Row, cancellationToken: ct);
+        var found = await storage.WithResourcesAsync(() => storage.Conversations.GetEntityIfExistsAsync<TableEntity>(key, Row, cancellationToken: ct), ct);
         if (!found.HasValue || found.Value is not { } e)
         {
             return new StoredConversation(new ConversationState(), null, null, null);
@@ -73,9 +73,11 @@ public sealed class ConversationStore(HubStorage storage, PrivacyServices privac
             e[$"Data{i}"] = sealedText.Substring(i * ChunkChars, Math.Min(ChunkChars, sealedText.Length - (i * ChunkChars)));
         }
 
-        Response response = c.ETag is { } etag
-            ? await storage.Conversations.UpdateEntityAsync(e, etag, TableUpdateMode.Replace, ct)
-            : await storage.Conversations.AddEntityAsync(e, ct);
+        Response response = await storage.WithResourcesAsync(
+            () => c.ETag is { } etag
+                ? storage.Conversations.UpdateEntityAsync(e, etag, TableUpdateMode.Replace, ct)
+                : storage.Conversations.AddEntityAsync(e, ct),
+            ct);
         return response.Headers.ETag ?? throw new InvalidOperationException("The table service returned no ETag.");
     }
 

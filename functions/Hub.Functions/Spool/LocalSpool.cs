@@ -18,7 +18,7 @@ public sealed class SpoolOptions
     /// </summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>The spool directory; default <c>{LocalApplicationData}/vn-child-hub/spool</c>. One hub process per directory.</summary>
+    /// <summary>The spool directory; default <c>{LocalApplicationData}/vn-child-hub/spool/{hash of the storage target}</c>. One hub process per directory.</summary>
     public string? Path { get; set; }
 
     /// <summary>How often the relay looks for spooled records while storage is down.</summary>
@@ -72,10 +72,23 @@ public sealed partial class LocalSpool : IDisposable
         Enabled = _options.Enabled && !HubApp.IsCustomHandler(configuration);
         Directory = _options.Path is { Length: > 0 } p
             ? System.IO.Path.GetFullPath(p)
-            : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "vn-child-hub", "spool");
+            : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "vn-child-hub", "spool", StorageTag(hub.Value.Storage));
     }
 
     public bool Enabled { get; }
+
+    /// <summary>
+    /// The default directory is per storage target: records spooled for one storage account are only ever relayed
+    /// to that account, even when hubs for different ones (or a benchmark's throw-away Azurite) share a machine.
+    /// A hash, so no account key reaches a path.
+    /// </summary>
+    internal static string StorageTag(StorageOptions storage)
+    {
+        var target = storage.UsesIdentity
+            ? $"{storage.AccountName}|{storage.QueueServiceUri}|{storage.TableServiceUri}|{storage.BlobServiceUri}"
+            : storage.ConnectionString;
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(target)))[..16];
+    }
 
     public string Directory { get; }
 

@@ -68,7 +68,7 @@ public sealed class CallStore(HubStorage storage, PrivacyServices privacy, TimeP
     /// <summary>Whether a callback was already merged into the call (so its work, e.g. a download, can be skipped).</summary>
     public async Task<bool> HasAppliedAsync(string instance, string callSid, string eventKey, CancellationToken ct)
     {
-        var found = await storage.Calls.GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(instance), TableKeys.Escape(callSid), select: ["State"], cancellationToken: ct);
+        var found = await storage.WithResourcesAsync(() => storage.Calls.GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(instance), TableKeys.Escape(callSid), select: ["State"], cancellationToken: ct), ct);
         return found.HasValue && found.Value?.GetString("State") is { } json
             && (JsonSerializer.Deserialize(json, CallJsonContext.Default.CallState)?.Applied.Contains(eventKey) ?? false);
     }
@@ -77,7 +77,12 @@ public sealed class CallStore(HubStorage storage, PrivacyServices privacy, TimeP
     /// Applies <paramref name="change"/> (skipped when <paramref name="eventKey"/> was applied before) and returns
     /// the state, the caller's number and whether anything changed. Concurrent callbacks re-run on the newer state.
     /// </summary>
-    public async Task<(CallState State, string? Caller, bool Changed)> ApplyAsync(string instance, string callSid, string? from, string eventKey, Func<CallState, bool> change, CancellationToken ct)
+    /// <remarks>Through <see cref="HubStorage.WithResourcesAsync{T}"/>: a <c>calls</c> table lost or deleted is re-created,
+    /// not a 500 on every call until a restart (found by the load benchmark, which resets its emulator per channel).</remarks>
+    public Task<(CallState State, string? Caller, bool Changed)> ApplyAsync(string instance, string callSid, string? from, string eventKey, Func<CallState, bool> change, CancellationToken ct) =>
+        storage.WithResourcesAsync(() => ApplyCoreAsync(instance, callSid, from, eventKey, change, ct), ct);
+
+    private async Task<(CallState State, string? Caller, bool Changed)> ApplyCoreAsync(string instance, string callSid, string? from, string eventKey, Func<CallState, bool> change, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(change);
         var pk = TableKeys.Escape(instance);
