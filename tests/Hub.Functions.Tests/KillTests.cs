@@ -93,7 +93,7 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
         await stop.CancelAsync();
         await running;
 
-        var result = await VerifyAsync(load, emulatorKilledAt: null);
+        var result = await VerifyAsync(load, emulatorLossWindow: null);
         output.WriteLine($"hub killed 2× mid-load: {load.AcknowledgedCount} reports acknowledged after {load.Attempts} attempts ({load.Retries} retried), lost reports: {result.Lost}");
         load.Refused.ShouldBeEmpty();
         load.AcknowledgedCount.ShouldBeGreaterThan(50);
@@ -111,7 +111,7 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
         var load = new ChaosLoad(client);
         using var stop = new CancellationTokenSource();
         var running = load.RunAsync(workers: 8, stop.Token);
-        var canary = new Canary(_azurite.ConnectionString);
+        var canary = new Canary(_azurite.ConnectionString, () => load.Elapsed);
         await canary.StartAsync();
 
         // Long enough before the kill that Azurite has saved its early writes: reports acknowledged more than its
@@ -143,10 +143,13 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
         await running;
         await canary.StopAsync();
 
-        var result = await VerifyAsync(load, killedAt);
+        // The emulator's loss window, measured rather than assumed: from the first of its own acknowledged canary
+        // writes it forgot (the queue store's last save before the kill) to the kill.
         var canaryLost = await canary.LostAsync();
+        var result = await VerifyAsync(load, canaryLost.FirstLostAt is { } first ? (first - TimeSpan.FromMilliseconds(500), killedAt) : null);
+        output.WriteLine($"Azurite's loss window (from the canary): {(canaryLost.FirstLostAt is { } f ? $"{f.TotalSeconds:F2} s to {killedAt.TotalSeconds:F2} s" : "none")}");
         output.WriteLine($"Azurite killed mid-load, hub killed mid-drain: {load.AcknowledgedCount} reports acknowledged ({load.Retries} retried), " +
-            $"lost by the hub: {result.Lost}; lost inside Azurite's 5 s autosave window before its SIGKILL: {result.EmulatorWindow}; " +
+            $"lost by the hub: {result.Lost}; lost inside Azurite's own loss window before its SIGKILL: {result.EmulatorWindow}; " +
             $"the emulator's own canary writes lost: {canaryLost.Lost} of {canaryLost.Written}");
         midDrain.ShouldBeTrue("the hub must be killed while the relay is draining");
         load.Refused.ShouldBeEmpty();
@@ -155,7 +158,7 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
         await ShouldBeDrainedAsync();
     }
 
-    private async Task<(int Lost, int EmulatorWindow)> VerifyAsync(ChaosLoad load, TimeSpan? emulatorKilledAt)
+    private async Task<(int Lost, int EmulatorWindow)> VerifyAsync(ChaosLoad load, (TimeSpan From, TimeSpan To)? emulatorLossWindow)
     {
         var cases = new TableClient(_azurite.ConnectionString, HubStorage.CasesTable);
         var missing = load.Acknowledged.ToDictionary();
@@ -190,18 +193,18 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         // Azurite keeps its metadata in memory and saves it every 5 s (LokiJS autosave): a SIGKILL loses what it
-        // acknowledged in those seconds. Reports acknowledged by storage then are the emulator's loss, not the hub's.
-        var window = emulatorKilledAt is { } k
-            ? missing.Count(m => m.Value.At <= k && m.Value.At >= k - TimeSpan.FromSeconds(6))
+        // acknowledged since its last save. Reports acknowledged by storage then are the emulator's loss, not the hub's.
+        var window = emulatorLossWindow is { } w
+            ? missing.Count(m => m.Value.At >= w.From && m.Value.At <= w.To)
             : 0;
         foreach (var ((instance, id), ack) in missing.OrderBy(m => m.Value.At).Take(20))
         {
             output.WriteLine($"missing: {instance}/{id} acknowledged at {ack.At.TotalSeconds:F2} s");
         }
 
-        if (emulatorKilledAt is { } killed && missing.Count > 0)
+        if (missing.Count > 0)
         {
-            output.WriteLine($"missing reports were acknowledged between {missing.Min(m => m.Value.At).TotalSeconds:F2} s and {missing.Max(m => m.Value.At).TotalSeconds:F2} s; Azurite was killed at {killed.TotalSeconds:F2} s");
+            output.WriteLine($"missing reports were acknowledged between {missing.Min(m => m.Value.At).TotalSeconds:F2} s and {missing.Max(m => m.Value.At).TotalSeconds:F2} s");
         }
 
         return (missing.Count - window, window);
@@ -215,10 +218,10 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Direct SDK writes to Azurite during the same run: how many of its own acknowledged writes the emulator forgets on SIGKILL.</summary>
-    private sealed class Canary(string connectionString)
+    private sealed class Canary(string connectionString, Func<TimeSpan> clock)
     {
         private readonly QueueClient _queue = new(connectionString, "canary");
-        private readonly ConcurrentDictionary<string, bool> _written = new();
+        private readonly ConcurrentDictionary<string, TimeSpan> _written = new();
         private volatile bool _stopped;
         private Task? _loop;
 
@@ -233,7 +236,7 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
                     try
                     {
                         await _queue.SendMessageAsync(id, timeToLive: TimeSpan.FromSeconds(-1));
-                        _written[id] = true;
+                        _written[id] = clock();
                     }
                     catch (Exception ex) when (HubStorage.IsUnavailable(ex) || ex is Azure.RequestFailedException)
                     {
@@ -251,7 +254,7 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
             await _loop!;
         }
 
-        public async Task<(int Written, int Lost)> LostAsync()
+        public async Task<(int Written, int Lost, TimeSpan? FirstLostAt)> LostAsync()
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
             while (true)
@@ -268,7 +271,8 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
                 }
             }
 
-            return (_written.Count, _written.Keys.Count(k => !seen.Contains(k)));
+            var lost = _written.Where(w => !seen.Contains(w.Key)).Select(w => w.Value).ToList();
+            return (_written.Count, lost.Count, lost.Count > 0 ? lost.Min() : null);
         }
     }
 }
