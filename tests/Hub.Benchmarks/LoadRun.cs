@@ -335,17 +335,7 @@ public static class LoadRun
             var worker = i % 64;
             tasks.Add(Task.Run(async () =>
             {
-                bool ok;
-                try
-                {
-                    ok = await operation(worker);
-                }
-                catch (Exception ex) when (ex is HttpRequestException or Azure.RequestFailedException or TaskCanceledException)
-                {
-                    ok = false;
-                }
-
-                if (ok)
+                if (await SucceedsAsync(operation, worker))
                 {
                     latencies.Add((Stopwatch.GetElapsedTime(start) - due).TotalMilliseconds);
                 }
@@ -502,17 +492,7 @@ public static class LoadRun
             while (stop.Elapsed < limit)
             {
                 var t = Stopwatch.GetTimestamp();
-                bool ok;
-                try
-                {
-                    ok = await operation(w);
-                }
-                catch (Exception ex) when (ex is HttpRequestException or Azure.RequestFailedException or TaskCanceledException)
-                {
-                    ok = false;
-                }
-
-                if (ok)
+                if (await SucceedsAsync(operation, w))
                 {
                     mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
                 }
@@ -529,6 +509,19 @@ public static class LoadRun
         var result = new Result(name, all.Length, errors, all.Length / elapsed, P(0.50), P(0.95), P(0.99), itemsPerOperation);
         Console.WriteLine($"  {(itemsPerOperation == 1 ? result.Row : result.PlatformRow)}");
         return result;
+    }
+
+    /// <summary>One operation; a transport failure, a storage error or a timeout counts as an error, not a crash.</summary>
+    private static async Task<bool> SucceedsAsync(Func<int, Task<bool>> operation, int worker)
+    {
+        try
+        {
+            return await operation(worker);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or Azure.RequestFailedException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     private static string SampleEnvelopeJson() => System.Text.Json.JsonSerializer.Serialize(

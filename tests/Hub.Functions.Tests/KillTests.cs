@@ -43,32 +43,22 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private Dictionary<string, string?> Settings(bool processor) => new()
+    private Dictionary<string, string?> Settings(bool processor)
     {
-        ["Hub:PublicBaseUrl"] = HubFixture.PublicBaseUrl,
-        ["Hub:Storage:ConnectionString"] = _azurite.ConnectionString,
-        ["Hub:Storage:AutoStartAzurite"] = "false",
-        ["Hub:Storage:NetworkTimeout"] = "00:00:02",
-        ["Hub:Storage:MaxRetries"] = "1",
-        ["Hub:Processor:Enabled"] = processor ? "true" : "false",
-        ["Hub:Processor:RetryBaseDelay"] = "00:00:00.100",
-        ["Hub:Processor:MaxPollInterval"] = "00:00:00.200",
+        var settings = HubFixture.CoreSettings(_azurite.ConnectionString);
+        settings["Hub:Storage:AutoStartAzurite"] = "false";
+        settings["Hub:Processor:Enabled"] = processor ? "true" : "false";
+        settings["Hub:Processor:RetryBaseDelay"] = "00:00:00.100";
+        settings["Hub:Processor:MaxPollInterval"] = "00:00:00.200";
         // Messages a killed hub had received reappear after this: the restarted hub makes their cases.
-        ["Hub:Processor:VisibilityTimeout"] = "00:00:10",
-        ["Hub:Spool:Enabled"] = "true",
-        ["Hub:Spool:Path"] = _spool,
-        ["Hub:Spool:RelayInterval"] = "00:00:00.200",
-        ["Hub:Privacy:PseudonymKey"] = TestSecrets.PseudonymKey,
-        ["Hub:Privacy:ContactKeys:t1"] = TestSecrets.ContactKey,
-        ["Hub:Privacy:ActiveContactKeyId"] = "t1",
-        ["Hub:Channels:hn-sms:Type"] = "twilio-sms",
-        ["Hub:Channels:hn-sms:AccountSid"] = TestSecrets.TwilioAccountSid,
-        ["Hub:Channels:hn-sms:AuthToken"] = TestSecrets.TwilioAuthToken,
-        ["Hub:Channels:vt-gw:Type"] = "sms-gateway",
-        ["Hub:Channels:vt-gw:Secret"] = TestSecrets.GatewaySecret,
-        ["Hub:Platforms:tt:Secret"] = TestSecrets.PlatformSecret,
-        ["Hub:Platforms:tt:RatePerMinute"] = "1000000",
-    };
+        settings["Hub:Processor:VisibilityTimeout"] = "00:00:10";
+        settings["Hub:Spool:Enabled"] = "true";
+        settings["Hub:Spool:Path"] = _spool;
+        settings["Hub:Spool:RelayInterval"] = "00:00:00.200";
+        settings["Hub:Platforms:tt:Secret"] = TestSecrets.PlatformSecret;
+        settings["Hub:Platforms:tt:RatePerMinute"] = "1000000";
+        return settings;
+    }
 
     [Fact]
     public async Task HubKilledTwiceMidLoad_EveryAcknowledgedReportIsExactlyOneCase()

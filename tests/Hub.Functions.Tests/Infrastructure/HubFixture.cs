@@ -37,24 +37,15 @@ public class HubFixture : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Azurite = await AzuriteInstance.StartAsync();
-        var settings = new Dictionary<string, string?>
+        var settings = CoreSettings(Azurite.ConnectionString);
+        foreach (var (k, v) in new Dictionary<string, string?>
         {
-            ["Hub:PublicBaseUrl"] = PublicBaseUrl,
-            ["Hub:Storage:ConnectionString"] = Azurite.ConnectionString,
-            ["Hub:Storage:NetworkTimeout"] = "00:00:02",
-            ["Hub:Storage:MaxRetries"] = "1",
             ["Hub:Intake:RetryAfterSeconds"] = "20",
             // Most suites test the no-spool contract (Functions mode: 503, the provider retries); SpoolTests turn it on.
             ["Hub:Spool:Enabled"] = "false",
             ["Hub:Processor:RetryBaseDelay"] = "00:00:00.050",
             ["Hub:Processor:MaxPollInterval"] = "00:00:00.100",
             ["Hub:Processor:VisibilityTimeout"] = "00:00:30",
-            ["Hub:Privacy:PseudonymKey"] = TestSecrets.PseudonymKey,
-            ["Hub:Privacy:ContactKeys:t1"] = TestSecrets.ContactKey,
-            ["Hub:Privacy:ActiveContactKeyId"] = "t1",
-            ["Hub:Channels:hn-sms:Type"] = "twilio-sms",
-            ["Hub:Channels:hn-sms:AccountSid"] = TestSecrets.TwilioAccountSid,
-            ["Hub:Channels:hn-sms:AuthToken"] = TestSecrets.TwilioAuthToken,
             ["Hub:Channels:hn-sms:Province"] = "01",
             ["Hub:Channels:media-sms:Type"] = "twilio-sms",
             ["Hub:Channels:media-sms:AccountSid"] = TestSecrets.TwilioAccountSid,
@@ -62,11 +53,13 @@ public class HubFixture : IAsyncLifetime
             ["Hub:Channels:media-sms:AllowPrivateMediaHosts"] = "true",
             ["Hub:Channels:media-sms:MediaHosts:0"] = "127.0.0.1",
             ["Hub:Channels:media-sms:MaxMediaBytes"] = "4096",
-            ["Hub:Channels:vt-gw:Type"] = "sms-gateway",
-            ["Hub:Channels:vt-gw:Secret"] = TestSecrets.GatewaySecret,
             ["Hub:Channels:vt-gw:SecondarySecret"] = TestSecrets.GatewaySecondarySecret,
             ["Hub:Channels:vt-gw:Carrier"] = "viettel",
-        };
+        })
+        {
+            settings[k] = v;
+        }
+
         foreach (var (k, v) in ExtraSettings)
         {
             settings[k] = v;
@@ -93,6 +86,23 @@ public class HubFixture : IAsyncLifetime
         Faults = Services.GetRequiredService<FaultInjectingCaseWriter>();
         await Storage.EnsureCreatedAsync(CancellationToken.None);
     }
+
+    /// <summary>What every test hub has: storage, privacy keys, a Twilio SMS channel <c>hn-sms</c> and a gateway <c>vt-gw</c>.</summary>
+    public static Dictionary<string, string?> CoreSettings(string storageConnectionString) => new()
+    {
+        ["Hub:PublicBaseUrl"] = PublicBaseUrl,
+        ["Hub:Storage:ConnectionString"] = storageConnectionString,
+        ["Hub:Storage:NetworkTimeout"] = "00:00:02",
+        ["Hub:Storage:MaxRetries"] = "1",
+        ["Hub:Privacy:PseudonymKey"] = TestSecrets.PseudonymKey,
+        ["Hub:Privacy:ContactKeys:t1"] = TestSecrets.ContactKey,
+        ["Hub:Privacy:ActiveContactKeyId"] = "t1",
+        ["Hub:Channels:hn-sms:Type"] = "twilio-sms",
+        ["Hub:Channels:hn-sms:AccountSid"] = TestSecrets.TwilioAccountSid,
+        ["Hub:Channels:hn-sms:AuthToken"] = TestSecrets.TwilioAuthToken,
+        ["Hub:Channels:vt-gw:Type"] = "sms-gateway",
+        ["Hub:Channels:vt-gw:Secret"] = TestSecrets.GatewaySecret,
+    };
 
     public virtual async Task DisposeAsync()
     {
