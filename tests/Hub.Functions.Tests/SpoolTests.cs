@@ -224,6 +224,50 @@ public sealed class SpoolTests(SpoolFixture hub) : IClassFixture<SpoolFixture>
     }
 
     [Fact]
+    public async Task PlatformRetriesDuringOutage_SpooledReceiptsStatusUrlAnswersWithTheFirstReport()
+    {
+        await WarmAsync();
+        var pid = PlatformFixture.NewId();
+        var body = PlatformFixture.Minimal(pid);
+        string first;
+        using (var r = await hub.Client.SendAsync(PlatformFixture.Call(HttpMethod.Post, "/reports", body)))
+        {
+            r.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            first = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("hubReportId").GetString()!;
+        }
+
+        // The platform lost our answer and retries while storage is down: the spool answers, with a new id. (Stopped,
+        // not killed: a SIGKILLed Azurite forgets its last seconds of writes, which here would be the first delivery.)
+        (await hub.WaitForCaseAsync("tt", pid)).ShouldNotBeNull();
+        await hub.Azurite.StopAsync();
+        string second;
+        try
+        {
+            using var retry = await hub.Client.SendAsync(PlatformFixture.Call(HttpMethod.Post, "/reports", body));
+            retry.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            second = (await retry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("hubReportId").GetString()!;
+        }
+        finally
+        {
+            await hub.Azurite.RestartAsync();
+        }
+
+        second.ShouldNotBe(first, "the dedup row could not be read during the outage");
+        (await hub.Relay.DrainAsync(CancellationToken.None)).Relayed.ShouldBe(1);
+        (await hub.WaitForCaseAsync("tt", pid, TimeSpan.FromSeconds(30))).ShouldNotBeNull().GetString("ReportId").ShouldBe(first);
+
+        // Both receipts' status URLs work and name the one report.
+        foreach (var id in new[] { first, second })
+        {
+            using var status = await hub.Client.SendAsync(PlatformFixture.Call(HttpMethod.Get, "/reports/" + id));
+            status.StatusCode.ShouldBe(HttpStatusCode.OK, id);
+            var json = await status.Content.ReadFromJsonAsync<JsonElement>();
+            json.GetProperty("hubReportId").GetString().ShouldBe(first);
+            json.GetProperty("platformReportId").GetString().ShouldBe(pid);
+        }
+    }
+
+    [Fact]
     public async Task StorageUp_NothingIsSpooled()
     {
         await WarmAsync();

@@ -113,8 +113,30 @@ public sealed class PlatformReports(
             throw new InvalidDataException("A spooled platform report no longer parses: " + string.Join("; ", parsed.Errors!.Keys));
         }
 
-        await AcceptCoreAsync(spooled.PlatformId, parsed.Report, spooled.Raw, spooled, ct);
+        var receipt = await AcceptCoreAsync(spooled.PlatformId, parsed.Report, spooled.Raw, spooled, ct);
+        if (!string.Equals(receipt.HubReportId, spooled.ReportId, StringComparison.Ordinal))
+        {
+            // A retry of a report accepted before the outage: the platform was given the spooled id, the case has the
+            // first one. An alias row makes the spooled receipt's status URL answer with the real report.
+            var alias = new TableEntity(spooled.PlatformId, spooled.ReportId)
+            {
+                ["PlatformReportId"] = parsed.Report.PlatformReportId,
+                ["ReferenceCode"] = receipt.ReferenceCode,
+                ["ReceivedAt"] = spooled.ReceivedAt,
+                [AliasColumn] = receipt.HubReportId,
+            };
+            try
+            {
+                await storage.WithResourcesAsync(() => storage.PlatformReports.AddEntityAsync(alias, ct), ct);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+                // written by an earlier replay of this record
+            }
+        }
     }
+
+    private const string AliasColumn = "AliasOf";
 
     private async Task<PlatformReceipt> AcceptCoreAsync(string platformId, PlatformReport report, ReadOnlyMemory<byte> raw, SpooledPlatformReport ids, CancellationToken ct)
     {
@@ -213,6 +235,18 @@ public sealed class PlatformReports(
         if (!found.HasValue || found.Value is not { } row)
         {
             return null;
+        }
+
+        if (row.GetString(AliasColumn) is { Length: > 0 } canonical)
+        {
+            // An id given out from the spool for a report accepted earlier: answer with the report itself.
+            var target = await storage.PlatformReports.GetEntityIfExistsAsync<TableEntity>(platformId, canonical, cancellationToken: ct);
+            if (!target.HasValue || target.Value is null)
+            {
+                return null;
+            }
+
+            (hubReportId, row) = (canonical, target.Value);
         }
 
         var platformReportId = row.GetString("PlatformReportId");
