@@ -103,7 +103,18 @@ public sealed partial class LocalSpool : IDisposable
             throw new SpoolUnavailableException("The local spool is off.");
         }
 
-        EnsureOpen();
+        try
+        {
+            EnsureOpen();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            // A spool that cannot be opened (in use by another process, no permission) must not turn into a 500:
+            // the request gets the 503 it would get without a spool.
+            LogWriteFailed(_logger, ex.GetType().Name);
+            throw new SpoolUnavailableException("The local spool cannot be opened.", ex);
+        }
+
         var id = Hub.Core.Envelope.ReportId.New(_time);
         var record = Seal(kind, id, payload);
         if (Interlocked.Read(ref _bytes) + record.Length > _options.MaxBytes)
@@ -362,8 +373,10 @@ public sealed partial class LocalSpool : IDisposable
                     p.Done.TrySetResult();
                 }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                // Whatever failed, the waiting requests get an answer (503) and the loop lives on: an escaped
+                // exception here would leave every later append waiting forever.
                 LogWriteFailed(_logger, ex.GetType().Name);
                 lock (_gate)
                 {
