@@ -75,8 +75,7 @@ public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake
 
     public const string SpoolKind = "chat";
 
-    /// <summary>Returns true when storage holds the delivery, false when storage was down and it went to the local spool.</summary>
-    public async Task<bool> AcceptAsync(string channelType, string instance, ReadOnlyMemory<byte> rawBody, IReadOnlyList<Activity> activities, CancellationToken ct)
+    public async Task AcceptAsync(string channelType, string instance, ReadOnlyMemory<byte> rawBody, IReadOnlyList<Activity> activities, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(activities);
         var now = time.GetUtcNow();
@@ -91,19 +90,10 @@ public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake
         try
         {
             await WriteAsync(delivery, ct);
-            return true;
         }
         catch (StorageUnavailableException ex) when (spool.Enabled)
         {
-            try
-            {
-                await spool.AppendAsync(SpoolKind, JsonSerializer.SerializeToUtf8Bytes(delivery, BotHostJsonContext.Default.SpooledChat), ct);
-                return false;
-            }
-            catch (SpoolUnavailableException spoolFailure)
-            {
-                throw new StorageUnavailableException("Storage is unreachable and the local spool refused the message; not acknowledged.", new AggregateException(ex, spoolFailure));
-            }
+            await spool.AppendInsteadAsync(SpoolKind, JsonSerializer.SerializeToUtf8Bytes(delivery, BotHostJsonContext.Default.SpooledChat), ex, ct);
         }
     }
 

@@ -112,8 +112,7 @@ public sealed class EnvelopeTooLargeException(int bytes) : Exception($"The repor
     public int Bytes { get; } = bytes;
 }
 
-/// <summary>What the caller tells the reporter. <paramref name="Spooled"/>: storage was down and the report is in the local spool.</summary>
-public sealed record IntakeResult(string ReportId, string ReferenceCode, string Urgency, bool Duplicate, bool Spooled = false);
+public sealed record IntakeResult(string ReportId, string ReferenceCode, string Urgency, bool Duplicate);
 
 /// <summary>
 /// The one write path every channel shares (DESIGN "The flow"): raw body and media to blobs with SHA-256,
@@ -163,19 +162,11 @@ public sealed partial class IntakeService(
         }
         catch (StorageUnavailableException ex) when (spool.Enabled)
         {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(s, SpoolPayloadJsonContext.Default.IntakeSubmission);
-            try
-            {
-                await spool.AppendAsync(SpoolKind, bytes, ct);
-            }
-            catch (SpoolUnavailableException spoolFailure)
-            {
-                throw new StorageUnavailableException("Storage is unreachable and the local spool refused the report; not acknowledged.", new AggregateException(ex, spoolFailure));
-            }
+            await spool.AppendInsteadAsync(SpoolKind, JsonSerializer.SerializeToUtf8Bytes(s, SpoolPayloadJsonContext.Default.IntakeSubmission), ex, ct);
 
             var urgency = UrgencyOf(s, Triage.Assess(s.Text));
             LogSpooled(logger, s.ChannelInstance, s.ReportId!, urgency);
-            return new IntakeResult(s.ReportId!, ReferenceCodeFor(s.ChannelInstance, s.ProviderMessageId), urgency, Duplicate: false, Spooled: true);
+            return new IntakeResult(s.ReportId!, ReferenceCodeFor(s.ChannelInstance, s.ProviderMessageId), urgency, Duplicate: false);
         }
     }
 

@@ -57,7 +57,6 @@ public sealed partial class LocalSpool : IDisposable
     private readonly Lock _gate = new();
     private FileStream? _lockFile;
     private FileStream? _active;
-    private long _activeSeq;
     private long _nextSeq = -1;
     private long _bytes;
     private Task? _writer;
@@ -136,6 +135,22 @@ public sealed partial class LocalSpool : IDisposable
         }
 
         return id;
+    }
+
+    /// <summary>
+    /// What every spooling caller does once storage refused it (<paramref name="storageFailure"/>): append instead, and
+    /// when the spool refuses too, rethrow as "storage unavailable" (→ 503, nothing acknowledged) carrying both causes.
+    /// </summary>
+    public async Task AppendInsteadAsync(string kind, byte[] payload, Storage.StorageUnavailableException storageFailure, CancellationToken ct)
+    {
+        try
+        {
+            await AppendAsync(kind, payload, ct);
+        }
+        catch (SpoolUnavailableException spoolFailure)
+        {
+            throw new Storage.StorageUnavailableException("Storage is unreachable and the local spool refused the request; not acknowledged.", new AggregateException(storageFailure, spoolFailure));
+        }
     }
 
     /// <summary>True when some record may be waiting: a closed segment, or an active one with data.</summary>
@@ -218,14 +233,14 @@ public sealed partial class LocalSpool : IDisposable
     /// <summary>How many of a segment's records the relay already replayed (0 when it never started on it).</summary>
     internal static int DoneCount(string segment)
     {
-        var done = segment[..^SegmentSuffix.Length] + DoneSuffix;
+        var done = DonePathOf(segment);
         return File.Exists(done) && File.ReadAllText(done) is var text && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
     }
 
     /// <summary>Records progress durably: a crash after this never replays those records again.</summary>
     internal void MarkDone(string segment, int count)
     {
-        var done = segment[..^SegmentSuffix.Length] + DoneSuffix;
+        var done = DonePathOf(segment);
         var temp = done + ".tmp";
         using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
@@ -243,22 +258,17 @@ public sealed partial class LocalSpool : IDisposable
         var size = new FileInfo(segment).Length;
         File.Delete(segment);
         SyncDirectory();
-        File.Delete(segment[..^SegmentSuffix.Length] + DoneSuffix);
+        File.Delete(DonePathOf(segment));
         Interlocked.Add(ref _bytes, -Math.Min(size, Interlocked.Read(ref _bytes)));
     }
 
-    /// <summary>Keeps a record that can never be written (re-sealed, fsynced) in <c>held/</c> for an operator.</summary>
+    /// <summary>Keeps a record that can never be written (re-sealed, fsynced) in <c>held/</c> for an operator: a one-record segment.</summary>
     internal void Hold(SpoolRecord record)
     {
-        var dir = System.IO.Path.Combine(Directory, "held");
-        System.IO.Directory.CreateDirectory(dir);
-        var sealedBytes = Seal(record.Kind, record.Id, record.Payload);
-        using (var f = new FileStream(System.IO.Path.Combine(dir, record.Id + SegmentSuffix), FileMode.Create, FileAccess.Write, FileShare.None))
+        System.IO.Directory.CreateDirectory(HeldDirectory);
+        using (var f = new FileStream(System.IO.Path.Combine(HeldDirectory, record.Id + SegmentSuffix), FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            Span<byte> header = stackalloc byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(header, sealedBytes.Length);
-            f.Write(header);
-            f.Write(sealedBytes);
+            WriteFramed(f, Seal(record.Kind, record.Id, record.Payload));
             f.Flush(flushToDisk: true);
         }
 
@@ -268,13 +278,12 @@ public sealed partial class LocalSpool : IDisposable
     /// <summary>Moves a segment with unreadable records (and its progress) to <c>held/</c>, intact.</summary>
     internal void HoldSegment(string segment)
     {
-        var dir = System.IO.Path.Combine(Directory, "held");
-        System.IO.Directory.CreateDirectory(dir);
-        var done = segment[..^SegmentSuffix.Length] + DoneSuffix;
-        File.Move(segment, System.IO.Path.Combine(dir, System.IO.Path.GetFileName(segment)), overwrite: false);
+        System.IO.Directory.CreateDirectory(HeldDirectory);
+        var done = DonePathOf(segment);
+        File.Move(segment, System.IO.Path.Combine(HeldDirectory, System.IO.Path.GetFileName(segment)), overwrite: false);
         if (File.Exists(done))
         {
-            File.Move(done, System.IO.Path.Combine(dir, System.IO.Path.GetFileName(done)), overwrite: true);
+            File.Move(done, System.IO.Path.Combine(HeldDirectory, System.IO.Path.GetFileName(done)), overwrite: true);
         }
 
         SyncDirectory();
@@ -282,9 +291,20 @@ public sealed partial class LocalSpool : IDisposable
 
     /// <summary>Records kept for an operator (see <see cref="Hold"/>).</summary>
     public int HeldCount() =>
-        System.IO.Directory.Exists(System.IO.Path.Combine(Directory, "held"))
-            ? System.IO.Directory.EnumerateFiles(System.IO.Path.Combine(Directory, "held"), "*" + SegmentSuffix).Count()
-            : 0;
+        System.IO.Directory.Exists(HeldDirectory) ? System.IO.Directory.EnumerateFiles(HeldDirectory, "*" + SegmentSuffix).Count() : 0;
+
+    private string HeldDirectory => System.IO.Path.Combine(Directory, "held");
+
+    private static string DonePathOf(string segment) => segment[..^SegmentSuffix.Length] + DoneSuffix;
+
+    /// <summary>One record on disk: <c>[u32 little-endian length][sealed record]</c>.</summary>
+    private static void WriteFramed(FileStream file, byte[] sealedRecord)
+    {
+        Span<byte> header = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(header, sealedRecord.Length);
+        file.Write(header);
+        file.Write(sealedRecord);
+    }
 
     public void Dispose()
     {
@@ -342,7 +362,6 @@ public sealed partial class LocalSpool : IDisposable
     private async Task WriteLoopAsync()
     {
         var batch = new List<PendingAppend>();
-        var header = new byte[4];
         while (await _appends.Reader.WaitToReadAsync())
         {
             batch.Clear();
@@ -358,9 +377,7 @@ public sealed partial class LocalSpool : IDisposable
                     var file = _active ??= CreateSegment();
                     foreach (var p in batch)
                     {
-                        BinaryPrimitives.WriteInt32LittleEndian(header, p.Record.Length);
-                        file.Write(header);
-                        file.Write(p.Record);
+                        WriteFramed(file, p.Record);
                     }
 
                     // One fsync for everyone waiting: fdatasync-level durability of data and size.
@@ -396,8 +413,7 @@ public sealed partial class LocalSpool : IDisposable
 
     private FileStream CreateSegment()
     {
-        _activeSeq = _nextSeq++;
-        var path = System.IO.Path.Combine(Directory, _activeSeq.ToString("D20", CultureInfo.InvariantCulture) + SegmentSuffix);
+        var path = System.IO.Path.Combine(Directory, (_nextSeq++).ToString("D20", CultureInfo.InvariantCulture) + SegmentSuffix);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0 };
         if (!OperatingSystem.IsWindows())
         {

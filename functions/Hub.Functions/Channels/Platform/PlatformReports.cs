@@ -83,14 +83,7 @@ public sealed class PlatformReports(
         }
         catch (StorageUnavailableException ex) when (spool.Enabled)
         {
-            try
-            {
-                await spool.AppendAsync(SpoolKind, JsonSerializer.SerializeToUtf8Bytes(spooled, PlatformSpoolJsonContext.Default.SpooledPlatformReport), ct);
-            }
-            catch (SpoolUnavailableException spoolFailure)
-            {
-                throw new StorageUnavailableException("Storage is unreachable and the local spool refused the report; not acknowledged.", new AggregateException(ex, spoolFailure));
-            }
+            await spool.AppendInsteadAsync(SpoolKind, JsonSerializer.SerializeToUtf8Bytes(spooled, PlatformSpoolJsonContext.Default.SpooledPlatformReport), ex, ct);
 
             return new PlatformReceipt
             {
