@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs the hub locally on http://localhost:7071 (Development): installs Azurite if needed; the app starts
-# Azurite itself when nothing is listening on its ports. Extra arguments go to the app (e.g. admin commands).
+# Azurite itself when nothing is listening on its ports. Extra arguments go to the app (admin commands);
+# "demo ..." goes to tools/Hub.Cli, which carries the provider simulators the deployable does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -x node_modules/.bin/azurite ]]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+if [[ "${1:-}" == "demo" ]]; then
+  exec dotnet run --project tools/Hub.Cli -- "$@"
 fi
 exec dotnet run --project functions/Hub.Functions -- "$@"

@@ -15,10 +15,12 @@ for _ in $(seq 1 120); do
 done
 curl -fsS http://localhost:7071/api/health || { echo "hub did not become healthy"; tail -50 "$log"; exit 1; }
 echo
+# The demos' tool (tools/Hub.Cli) is built once here, not inside the first demo's time.
+dotnet build tools/Hub.Cli -nologo -v quiet >"$log.build" 2>&1 || { echo "smoke: building tools/Hub.Cli failed"; cat "$log.build"; exit 1; }
 # Each demo's whole output goes to a file first (a pipe into "grep -q" can cut the writer off with SIGPIPE).
 demo() {
   local what=$1 expect=$2
-  if ! dotnet run --project functions/Hub.Functions --no-build -- demo "$what" >"$log.$what" 2>&1; then
+  if ! dotnet run --project tools/Hub.Cli --no-build -- demo "$what" >"$log.$what" 2>&1; then
     echo "smoke: demo $what failed"; cat "$log.$what"; exit 1
   fi
   if ! grep -q "$expect" "$log.$what"; then

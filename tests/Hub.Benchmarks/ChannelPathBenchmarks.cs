@@ -8,7 +8,7 @@ using Hub.Core.Privacy;
 using Hub.Core.Signatures;
 using Hub.Core.Taxonomy;
 using Hub.Core.Text;
-using Hub.Functions.Bots;
+using Hub.Functions.Chat;
 using Hub.Functions.Channels;
 using Hub.Functions.Channels.SmsGateway;
 using Hub.Functions.Channels.Twilio;
@@ -19,7 +19,7 @@ namespace Hub.Benchmarks;
 /// <summary>
 /// Each channel's CPU work for one webhook before its first storage call, as its handler does it (the same
 /// functions, in the same order): verify the signature, parse, normalise, and for chat the sealing (AES-GCM)
-/// and pseudonymising of the turn. Real payload shapes from channels.md, Vietnamese text in NFD as phones send it.
+/// and pseudonymising of the turn. Real payload shapes from docs/protocols, Vietnamese text in NFD as phones send it.
 /// Storage is measured by the load run (<c>all</c>).
 /// </summary>
 [MemoryDiagnoser]
@@ -50,7 +50,7 @@ public class ChannelPathBenchmarks
         };
         (_sms, _smsSig) = (Form(sms), TwilioSignature.Compute(Secret, SmsUrl, sms));
 
-        // Twilio Voice: an incoming call to 111 (channels.md §2.1 fields).
+        // Twilio Voice: an incoming call to 111 (docs/protocols/twilio.md#voice fields).
         var voice = new List<KeyValuePair<string, string>>
         {
             new("AccountSid", "AC0123456789abcdef0123456789abcdef"), new("ApiVersion", "2010-04-01"), new("CallSid", "CA5f6e7d8c9b0a1f2e3d4c5b6a7980f1e2"),
@@ -63,7 +63,7 @@ public class ChannelPathBenchmarks
         _gatewayTs = _now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         _gatewaySig = HubSignature.Compute(Secret, _gatewayTs, _gateway);
 
-        // Messenger: one text message event (channels.md §3.2 shape; Meta escapes non-ASCII as \uXXXX).
+        // Messenger: one text message event (docs/protocols/messenger.md#payload shape; Meta escapes non-ASCII as \uXXXX).
         _messenger = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
         {
             @object = "page",

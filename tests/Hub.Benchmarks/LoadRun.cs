@@ -33,7 +33,7 @@ public static class LoadRun
         ConnectionString = azurite.ConnectionString;
 
         // Chat turns run in the background against a simulated provider, as they would in production.
-        await using var simulator = await Hub.Functions.Admin.ProviderSimulator.StartAsync();
+        await using var simulator = await Hub.Simulators.ProviderSimulator.StartAsync();
         simulator.Lenient = true;
         var port = AzuriteProcess.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
@@ -404,7 +404,7 @@ public static class LoadRun
     }
     private const string PlatformSecret = "load-platform-secret-0123456789abcdef0123";
     private static readonly Lazy<System.Text.Json.Nodes.JsonNode> PlatformExample = new(() =>
-        System.Text.Json.Nodes.JsonNode.Parse(Hub.Functions.Channels.Platform.PlatformSchema.ReadResource(Hub.Functions.Channels.Platform.PlatformSchema.ReportExampleResource))!);
+        System.Text.Json.Nodes.JsonNode.Parse(Hub.Functions.Platform.PlatformSchema.ReadResource(Hub.Functions.Platform.PlatformSchema.ReportExampleResource))!);
 
     private static string PlatformReportJson()
     {

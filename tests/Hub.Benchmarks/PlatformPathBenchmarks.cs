@@ -2,7 +2,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using Hub.Core.Platform;
 using Hub.Core.Signatures;
-using Hub.Functions.Channels.Platform;
+using Hub.Functions.Platform;
 
 namespace Hub.Benchmarks;
 
@@ -14,7 +14,7 @@ namespace Hub.Benchmarks;
 public class PlatformPathBenchmarks
 {
     private const string Secret = "bench-platform-secret-0123456789abcdef";
-    private readonly PlatformReports _reports = new(null!, null!, null!, Microsoft.Extensions.Options.Options.Create(new Hub.Functions.Hosting.HubOptions()), TimeProvider.System);
+    private readonly PlatformReports _reports = new(null!, null!, null!, Microsoft.Extensions.Options.Options.Create(new Hub.Functions.Hosting.HubOptions()), TimeProvider.System, null!);
     private byte[] _body = [];
     private string _json = string.Empty;
     private string _signature = string.Empty;

@@ -39,7 +39,7 @@ public sealed class PublishedPackage : IAsyncLifetime
     }
 }
 
-/// <summary>The zip's layout is what the Functions host expects of a custom handler (azure.md §1), and it starts.</summary>
+/// <summary>The zip's layout is what the Functions host expects of a custom handler (docs/protocols/functions-host.md), and it starts.</summary>
 public sealed class PackageTests(PublishedPackage package) : IClassFixture<PublishedPackage>
 {
     private const string Executable = "app/Hub.Functions";

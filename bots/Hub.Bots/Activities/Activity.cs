@@ -1,7 +1,7 @@
 namespace Hub.Bots.Activities;
 
 /// <summary>
-/// The channel-neutral activity the dialog engine will speak (channels.md §5), with field names borrowed from
+/// The channel-neutral activity the dialog engine will speak (docs/protocols/activities.md), with field names borrowed from
 /// the Bot Framework Activity schema (the SDK itself is archived and not used). Zalo and Messenger
 /// normalisers (issue 3) produce these; the engine never sees a provider payload.
 /// </summary>

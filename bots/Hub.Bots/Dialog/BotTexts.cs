@@ -43,7 +43,7 @@ public static class BotTexts
 
     public static readonly Choice[] AfterDanger = [Person, new("Kể tiếp", PayloadContinue)];
 
-    /// <summary>What-happened choices, each mapped to a hub taxonomy code (domain.md §3.5), in a child's words.</summary>
+    /// <summary>What-happened choices, each mapped to a hub taxonomy code (docs/taxonomy.md#categories), in a child's words.</summary>
     public static readonly (Choice Choice, string Category)[] WhatChoices =
     [
         (new("Bị dọa tung ảnh", "CAT:OCSEA.SEXTORTION"), "OCSEA.SEXTORTION"),

@@ -282,7 +282,7 @@ public static class DialogEngine
             return Complete(s, now);
         }
 
-        var urls = UrlsIn(text);
+        var urls = Urls.Extract(text);
         if (attachmentCount > 0 || evidence.Count > 0 || urls.Count > 0)
         {
             AddUrls(s, urls);
@@ -329,7 +329,7 @@ public static class DialogEngine
             return Reply(s, now, report, BotReply.Say(BotTexts.FollowUpSaved));
         }
 
-        AddUrls(s, UrlsIn(text));
+        AddUrls(s, Urls.Extract(text));
         Record(s, text, onlyIfNarrative: false);
         foreach (var code in Triage.Assess(text).Categories)
         {
@@ -400,7 +400,7 @@ public static class DialogEngine
         var reasons = new List<string>(triage.Reasons) { "chat:" + reason };
         foreach (var code in answers.Categories)
         {
-            urgency = Triage.Max(urgency, CategoryUrgency(code));
+            urgency = Triage.Max(urgency, Categories.DefaultUrgency(code));
         }
 
         if (s.DangerConfirmed)
@@ -458,13 +458,6 @@ public static class DialogEngine
         s.Reprompts = 0;
     }
 
-    private static string CategoryUrgency(string code) => code switch
-    {
-        "WELLBEING.SELF_HARM" => Urgencies.Immediate,
-        "OCSEA.SEXTORTION" or "OCSEA.GROOMING" or "OCSEA.CSAM" or "OCSEA.SELF_GENERATED" or "VIOL.SEXUAL" or "EXPL.TRAFFICKING" or "MISSING" => Urgencies.High,
-        _ => Urgencies.Normal,
-    };
-
     private static bool IsDangerous(string text, string? payload) =>
         payload == "CAT:WELLBEING.SELF_HARM" || Triage.Assess(text).Urgency == Urgencies.Immediate;
 
@@ -501,7 +494,7 @@ public static class DialogEngine
         }
 
         s.Answers.DescriptionParts.Add(text.Length + used > MaxDescriptionChars ? text[..(MaxDescriptionChars - used)] : text);
-        AddUrls(s, UrlsIn(text));
+        AddUrls(s, Urls.Extract(text));
     }
 
     private static void AddCategory(ConversationState s, string code)
@@ -521,19 +514,12 @@ public static class DialogEngine
     {
         foreach (var u in urls)
         {
-            if (!s.Answers.Urls.Contains(u) && s.Answers.Urls.Count < 20)
+            if (!s.Answers.Urls.Contains(u) && s.Answers.Urls.Count < Urls.MaxPerReport)
             {
                 s.Answers.Urls.Add(u);
             }
         }
     }
-
-    private static List<string> UrlsIn(string text) =>
-        text.Split([' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)
-            .Where(w => w.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || w.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            .Select(w => w.TrimEnd('.', ',', ')', ';', '!', '?'))
-            .Where(w => w.Length is > 10 and <= 2048)
-            .ToList();
 
     private static void Remember(ConversationState s, string id)
     {

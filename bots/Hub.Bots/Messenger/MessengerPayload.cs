@@ -4,7 +4,7 @@ using Hub.Bots.Activities;
 
 namespace Hub.Bots.Messenger;
 
-// Payload types of the Messenger Platform webhook (channels.md §3.3):
+// Payload types of the Messenger Platform webhook (docs/protocols/messenger.md#payload):
 // developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks
 
 public sealed record MessengerWebhook(

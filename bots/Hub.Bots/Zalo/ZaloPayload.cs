@@ -5,7 +5,7 @@ using Hub.Bots.Activities;
 
 namespace Hub.Bots.Zalo;
 
-// Zalo OA webhook payload (channels.md §4.3): developers.zalo.me/docs/official-account/webhook/tong-quan
+// Zalo OA webhook payload (docs/protocols/zalo.md#payload): developers.zalo.me/docs/official-account/webhook/tong-quan
 // Every id is a string; timestamp is a string of epoch milliseconds.
 
 public sealed record ZaloWebhook(
@@ -62,7 +62,7 @@ public static class ZaloParser
         }
     }
 
-    /// <summary>The OA the event concerns: the recipient of user events, the sender of OA echoes (channels.md §4.4 step 7).</summary>
+    /// <summary>The OA the event concerns: the recipient of user events, the sender of OA echoes (docs/protocols/zalo.md#signature, step 4).</summary>
     public static string? OaIdOf(ZaloWebhook hook)
     {
         ArgumentNullException.ThrowIfNull(hook);

@@ -8,7 +8,7 @@ public sealed record PlatformAssessment(IReadOnlyList<string> Categories, string
 
 /// <summary>
 /// Maps CyberTipline incident types, report annotations and file annotations onto the hub taxonomy
-/// (domain.md §3.5, whose NCMEC column this follows) and sets urgency. <c>escalateToHighPriority</c> is
+/// (docs/taxonomy.md#categories, whose NCMEC column this follows) and sets urgency. <c>escalateToHighPriority</c> is
 /// CyberTipline's "a child may be in imminent danger", so it makes the report <c>immediate</c>.
 /// </summary>
 public static class PlatformMapping

@@ -5,7 +5,7 @@ namespace Hub.Core.Platform;
 /// <summary>
 /// A platform's report, <c>POST /api/platform/v1/reports</c>: the contract pinned by
 /// schemas/platform.report.v1.schema.json (which is what validates it) and documented in docs/platform-api.md.
-/// Modelled on NCMEC's CyberTipline report (domain.md §8.1; report.cybertip.org/ispws/documentation).
+/// Modelled on NCMEC's CyberTipline report (docs/taxonomy.md#platform; report.cybertip.org/ispws/documentation).
 /// </summary>
 /// <remarks>
 /// Lists normalise null to empty in their setters: the source-generated deserializer assigns every init-only

@@ -1,6 +1,6 @@
 namespace Hub.Core.Privacy;
 
-/// <summary>Vietnamese phone numbers to E.164 (channels.md §7): <c>0xxxxxxxxx</c> and <c>84xxxxxxxxx</c> become <c>+84…</c>.</summary>
+/// <summary>Vietnamese phone numbers to E.164 (docs/sms-gateway.md): <c>0xxxxxxxxx</c> and <c>84xxxxxxxxx</c> become <c>+84…</c>.</summary>
 public static class Msisdn
 {
     public static string Normalize(string? number)

@@ -14,7 +14,7 @@ public enum WebhookSignatureResult
 
 /// <summary>
 /// Meta's <c>X-Hub-Signature-256: sha256=&lt;hex&gt;</c>: lowercase hex HMAC-SHA256 of the raw body bytes keyed
-/// with the App Secret (channels.md §3.2). The bytes are hashed as received, never re-serialised.
+/// with the App Secret (docs/protocols/messenger.md#signature). The bytes are hashed as received, never re-serialised.
 /// </summary>
 public static class MetaSignature
 {

@@ -5,7 +5,7 @@ using System.Text;
 namespace Hub.Core.Signatures;
 
 /// <summary>
-/// <c>X-Twilio-Signature</c>, implemented from the wire protocol (channels.md §1.3–1.4; the algorithm of
+/// <c>X-Twilio-Signature</c>, implemented from the wire protocol (docs/protocols/twilio.md#signature and #body-sha256; the algorithm of
 /// twilio-csharp's RequestValidator): Base64(HMAC-SHA1(AuthToken, url + key1 + value1 + …)) with keys
 /// sorted ordinally, accepted for the URL as configured or its port variant.
 /// </summary>
@@ -125,7 +125,7 @@ public static class TwilioSignature
 
     /// <summary>
     /// JSON-body requests: the signature covers the URL alone (which carries <c>bodySHA256</c>), and the
-    /// body must hash to that value (channels.md §1.4).
+    /// body must hash to that value (docs/protocols/twilio.md#body-sha256).
     /// </summary>
     public static bool IsValidWithBody(string authToken, string url, ReadOnlySpan<byte> body, string? header)
     {

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Hub.Core.Signatures;
 
-/// <summary>Which of the published <c>X-ZEvent-Signature</c> formulas an OA uses (channels.md §4.4: sources disagree).</summary>
+/// <summary>Which of the published <c>X-ZEvent-Signature</c> formulas an OA uses (docs/protocols/zalo.md#signature: public sources disagree).</summary>
 public enum ZaloSignatureVariant
 {
     /// <summary><c>sha256(appId + body + timestamp + OA secret)</c>, timestamp from the body: chatwoot's production form. The default.</summary>
@@ -15,7 +15,7 @@ public enum ZaloSignatureVariant
 
 /// <summary>
 /// Zalo OA's <c>X-ZEvent-Signature: mac=&lt;hex&gt;</c> = lowercase hex SHA-256 of
-/// UTF-8(first id) ‖ raw body bytes ‖ UTF-8(timestamp) ‖ UTF-8(OA secret key) (channels.md §4.4).
+/// UTF-8(first id) ‖ raw body bytes ‖ UTF-8(timestamp) ‖ UTF-8(OA secret key) (docs/protocols/zalo.md#signature).
 /// The body is hashed as received; only its <c>timestamp</c> and ids are read to build the input.
 /// </summary>
 public static class ZaloSignature

@@ -1,6 +1,8 @@
+using Hub.Core.Envelope;
+
 namespace Hub.Core.Taxonomy;
 
-/// <summary>Hub taxonomy codes (domain.md §3.5). Stable: stored in every envelope and case.</summary>
+/// <summary>Hub taxonomy codes (docs/taxonomy.md#categories). Stable: stored in every envelope and case.</summary>
 public static class Categories
 {
     public static readonly IReadOnlyDictionary<string, string> All = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -31,4 +33,17 @@ public static class Categories
     };
 
     public static bool IsValid(string code) => All.ContainsKey(code);
+
+    /// <summary>
+    /// How urgent a report of this category is by itself, wherever the category came from (a keyword in an SMS, a
+    /// child's choice in the chatbot): self-harm is <c>immediate</c>; sexual exploitation, trafficking and missing
+    /// children are <c>high</c>; the rest <c>normal</c>. A danger signal in the text can still raise it. Platform
+    /// reports rank by CyberTipline's own priorities instead (<see cref="Platform.PlatformMapping"/>).
+    /// </summary>
+    public static string DefaultUrgency(string code) => code switch
+    {
+        "WELLBEING.SELF_HARM" => Urgencies.Immediate,
+        "OCSEA.SEXTORTION" or "OCSEA.GROOMING" or "OCSEA.CSAM" or "OCSEA.SELF_GENERATED" or "VIOL.SEXUAL" or "EXPL.TRAFFICKING" or "MISSING" => Urgencies.High,
+        _ => Urgencies.Normal,
+    };
 }

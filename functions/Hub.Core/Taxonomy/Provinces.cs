@@ -6,7 +6,7 @@ namespace Hub.Core.Taxonomy;
 public sealed record Province(string Code, string Name, IReadOnlyList<string> FormerNames, IReadOnlyList<string> Aliases);
 
 /// <summary>
-/// The 34 provincial units, with the pre-merger province names that now map to them (domain.md §5), so
+/// The 34 provincial units, with the pre-merger province names that now map to them (docs/taxonomy.md#provinces), so
 /// "Quảng Nam" or "Bình Dương" in a child's message finds today's Đà Nẵng or Hồ Chí Minh.
 /// </summary>
 public static class Provinces

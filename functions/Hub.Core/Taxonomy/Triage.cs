@@ -12,26 +12,29 @@ public sealed record TriageResult(IReadOnlyList<string> Categories, string Urgen
 /// </summary>
 public static class Triage
 {
-    private sealed record Rule(string Name, string[] Phrases, string? Category, string Urgency)
+    /// <summary>A keyword rule: its category's <see cref="Categories.DefaultUrgency"/>, or <c>immediate</c> for a danger signal with no category.</summary>
+    private sealed record Rule(string Name, string[] Phrases, string? Category)
     {
+        public string Urgency { get; } = Category is null ? Urgencies.Immediate : Categories.DefaultUrgency(Category);
+
         /// <summary>Folded once, padded with spaces for whole-phrase matching.</summary>
         public string[] Keys { get; } = Phrases.Select(p => " " + Provinces.Key(p) + " ").ToArray();
     }
 
     private static readonly Rule[] Rules =
     [
-        new("self-harm", ["tu tu", "muon chet", "tu sat", "rach tay", "khong muon song", "tu hai"], "WELLBEING.SELF_HARM", Urgencies.Immediate),
-        new("danger-now", ["cuu toi", "cuu em", "cuu con", "cuu voi", "nguy hiem", "dang bi danh", "bi bat coc", "bat coc", "bi nhot"], null, Urgencies.Immediate),
-        new("sextortion", ["doa tung anh", "doa phat tan", "tong tien", "doa dang anh", "doa gui anh"], "OCSEA.SEXTORTION", Urgencies.High),
-        new("csam", ["anh nong", "clip nong", "video nong", "anh khoa than", "anh nude", "clip sex", "anh sex"], "OCSEA.CSAM", Urgencies.High),
-        new("grooming", ["du do", "hen gap", "ru gap mat", "doi gui anh", "bat gui anh"], "OCSEA.GROOMING", Urgencies.High),
-        new("sexual-abuse", ["xam hai tinh duc", "hiep dam", "dam o", "so mo", "cuong hiep"], "VIOL.SEXUAL", Urgencies.High),
-        new("trafficking", ["mua ban tre em", "bi ban", "buon nguoi", "mua ban nguoi"], "EXPL.TRAFFICKING", Urgencies.High),
-        new("missing", ["mat tich", "bo nha", "that lac", "khong ve nha"], "MISSING", Urgencies.High),
-        new("physical", ["bi danh", "danh dap", "bao luc", "bi dam"], "VIOL.PHYSICAL", Urgencies.Normal),
-        new("bullying", ["bat nat", "che gieu", "noi xau", "lap nhom anti"], "ONLINE.BULLYING", Urgencies.Normal),
-        new("fraud", ["lua dao", "chiem doat", "lua tien"], "ONLINE.FRAUD", Urgencies.Normal),
-        new("privacy", ["dang thong tin ca nhan", "lo thong tin", "phat tan thong tin"], "ONLINE.PRIVACY", Urgencies.Normal),
+        new("self-harm", ["tu tu", "muon chet", "tu sat", "rach tay", "khong muon song", "tu hai"], "WELLBEING.SELF_HARM"),
+        new("danger-now", ["cuu toi", "cuu em", "cuu con", "cuu voi", "nguy hiem", "dang bi danh", "bi bat coc", "bat coc", "bi nhot"], null),
+        new("sextortion", ["doa tung anh", "doa phat tan", "tong tien", "doa dang anh", "doa gui anh"], "OCSEA.SEXTORTION"),
+        new("csam", ["anh nong", "clip nong", "video nong", "anh khoa than", "anh nude", "clip sex", "anh sex"], "OCSEA.CSAM"),
+        new("grooming", ["du do", "hen gap", "ru gap mat", "doi gui anh", "bat gui anh"], "OCSEA.GROOMING"),
+        new("sexual-abuse", ["xam hai tinh duc", "hiep dam", "dam o", "so mo", "cuong hiep"], "VIOL.SEXUAL"),
+        new("trafficking", ["mua ban tre em", "bi ban", "buon nguoi", "mua ban nguoi"], "EXPL.TRAFFICKING"),
+        new("missing", ["mat tich", "bo nha", "that lac", "khong ve nha"], "MISSING"),
+        new("physical", ["bi danh", "danh dap", "bao luc", "bi dam"], "VIOL.PHYSICAL"),
+        new("bullying", ["bat nat", "che gieu", "noi xau", "lap nhom anti"], "ONLINE.BULLYING"),
+        new("fraud", ["lua dao", "chiem doat", "lua tien"], "ONLINE.FRAUD"),
+        new("privacy", ["dang thong tin ca nhan", "lo thong tin", "phat tan thong tin"], "ONLINE.PRIVACY"),
     ];
 
     public static TriageResult Assess(string? text)

@@ -1,7 +1,7 @@
 namespace Hub.Core.Text;
 
 /// <summary>
-/// SMS segment arithmetic (channels.md §6.2): GSM-7 160/153, UCS-2 70/67 UTF-16 units.
+/// SMS segment arithmetic (docs/protocols/vietnamese-text.md#sms-segments): GSM-7 160/153, UCS-2 70/67 UTF-16 units.
 /// Almost every accented Vietnamese message is UCS-2, so replies are written to fit 70 units.
 /// </summary>
 public static class SmsText

@@ -4,7 +4,7 @@ using System.Text;
 namespace Hub.Core.Text;
 
 /// <summary>
-/// Vietnamese text rules (channels.md §6.1): store NFC, compare ordinally, and match on an
+/// Vietnamese text rules (docs/protocols/vietnamese-text.md#nfc): store NFC, compare ordinally, and match on an
 /// accent-folded key so "toi bi doa" finds "tôi bị dọa" whatever form (NFC/NFD) the keyboard produced.
 /// </summary>
 public static class VietnameseText

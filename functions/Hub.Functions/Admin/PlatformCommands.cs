@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hub.Core.Platform;
 using Hub.Core.Signatures;
-using Hub.Functions.Channels.Platform;
+using Hub.Functions.Platform;
 using Hub.Functions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -135,121 +135,6 @@ internal static class PlatformCommands
     /// hub delivers, signed, to a simulated platform on port 7073, which verifies it with the hub's published
     /// key and confirms; finally shows the recorded time-to-removal.
     /// </summary>
-    public static async Task<int> DemoAsync(IServiceProvider sp, TextWriter output)
-    {
-        var hub = sp.GetRequiredService<IOptions<HubOptions>>().Value;
-        var (id, platform) = sp.GetRequiredService<IOptions<PlatformsOptions>>().Value.Instances.FirstOrDefault(p => p.Value.CallbackUrl?.Contains($":{SimulatorPort}/", StringComparison.Ordinal) == true);
-        if (platform is null)
-        {
-            output.WriteLine($"No platform with a callback on port {SimulatorPort} is configured (the Development settings have 'demo-platform').");
-            return 2;
-        }
-
-        await using var simulator = await PlatformSimulator.StartAsync(SimulatorPort);
-        using var http = new HttpClient { BaseAddress = new Uri(hub.PublicBaseUrl), Timeout = TimeSpan.FromSeconds(30) };
-        var time = sp.GetRequiredService<TimeProvider>();
-
-        var report = JsonNode.Parse(PlatformSchema.ReadResource(PlatformSchema.ReportExampleResource))!;
-        report["platformReportId"] = "demo-" + time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var body = Encoding.UTF8.GetBytes(report.ToJsonString());
-
-        PlatformReceipt? receipt = null;
-        for (var round = 1; round <= 2; round++)
-        {
-            using var response = await http.SendAsync(Signed(HttpMethod.Post, "/api/platform/v1/reports", id, platform.Secret!, body, time));
-            var text = await response.Content.ReadAsStringAsync();
-            output.WriteLine($"POST /api/platform/v1/reports ({(round == 1 ? "first" : "again, same platformReportId")}) -> {(int)response.StatusCode}");
-            output.WriteLine(text);
-            if ((int)response.StatusCode != StatusCodes.Status202Accepted)
-            {
-                return 1;
-            }
-
-            receipt = JsonSerializer.Deserialize(text, PlatformJsonContext.Default.PlatformReceipt)!;
-        }
-
-        simulator.Trust((await http.GetFromJsonAsync("/api/platform/v1/signing-keys", JwkJsonContext.Default.JwkSet))!);
-
-        // The case processor must have made the case before the report's URLs can be read from it.
-        var status = await WaitAsync(http, id, platform.Secret!, receipt!.HubReportId, time, s => s.Status != "queued");
-        output.WriteLine($"Report {receipt.HubReportId} ({receipt.ReferenceCode}) is {status?.Status ?? "still queued"}.");
-
-        var (record, error) = await sp.GetRequiredService<Takedowns>().RequestAsync(id, receipt.HubReportId, [], "Nội dung dụ dỗ, tống tiền trẻ em (Decision 830 takedown)", CancellationToken.None);
-        if (record is null)
-        {
-            output.WriteLine(error);
-            return 1;
-        }
-
-        output.WriteLine($"Takedown {record.TakedownId} requested for {string.Join(", ", record.Urls)}");
-        for (var i = 0; i < 120 && simulator.Received.Count == 0; i++)
-        {
-            await Task.Delay(250);
-        }
-
-        if (simulator.Received.FirstOrDefault() is not { } received)
-        {
-            output.WriteLine("The simulated platform received no takedown request within 30 s: is the hub's takedown worker running?");
-            return 1;
-        }
-
-        output.WriteLine($"Platform received it, signed with hub key {received.KeyId}: signature {(received.SignatureValid ? "verified" : "INVALID")}.");
-        var confirmation = Encoding.UTF8.GetBytes($$"""{"outcome":"removed","note":"Video and account removed by the demo platform."}""");
-        using (var confirm = await http.SendAsync(Signed(HttpMethod.Post, $"/api/platform/v1/takedowns/{received.Request.TakedownId}/confirm", id, platform.Secret!, confirmation, time)))
-        {
-            output.WriteLine($"POST /api/platform/v1/takedowns/{received.Request.TakedownId}/confirm -> {(int)confirm.StatusCode}");
-            if (!confirm.IsSuccessStatusCode)
-            {
-                output.WriteLine(await confirm.Content.ReadAsStringAsync());
-                return 1;
-            }
-        }
-
-        status = await WaitAsync(http, id, platform.Secret!, receipt.HubReportId, time, s => s.Takedowns.Any(t => t.Status == "confirmed"));
-        output.WriteLine($"GET /api/platform/v1/reports/{receipt.HubReportId}:");
-        output.WriteLine(JsonSerializer.Serialize(status, Indented.PlatformReportStatus));
-        var done = status?.Takedowns.FirstOrDefault(t => t.Status == "confirmed");
-        output.WriteLine(done is null ? "No confirmed takedown recorded." : $"Time to removal: {done.TimeToRemovalSeconds:F1} s");
-        return done is null ? 1 : 0;
-    }
-
-    internal static HttpRequestMessage Signed(HttpMethod method, string path, string platformId, string secret, byte[] body, TimeProvider time)
-    {
-        var ts = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var request = new HttpRequestMessage(method, path);
-        if (method != HttpMethod.Get)
-        {
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new("application/json");
-        }
-
-        request.Headers.Add(PlatformApi.PlatformHeader, platformId);
-        request.Headers.Add(HubSignature.TimestampHeader, ts);
-        request.Headers.Add(HubSignature.SignatureHeader, HubSignature.Compute(secret, ts, method == HttpMethod.Get ? [] : body));
-        return request;
-    }
-
-    private static async Task<PlatformReportStatus?> WaitAsync(HttpClient http, string id, string secret, string hubReportId, TimeProvider time, Func<PlatformReportStatus, bool> until)
-    {
-        PlatformReportStatus? status = null;
-        for (var i = 0; i < 60; i++)
-        {
-            using var response = await http.SendAsync(Signed(HttpMethod.Get, $"/api/platform/v1/reports/{hubReportId}", id, secret, [], time));
-            if (response.IsSuccessStatusCode)
-            {
-                status = JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(), PlatformJsonContext.Default.PlatformReportStatus);
-                if (status is not null && until(status))
-                {
-                    return status;
-                }
-            }
-
-            await Task.Delay(250);
-        }
-
-        return status;
-    }
-
     private static string? Option(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);

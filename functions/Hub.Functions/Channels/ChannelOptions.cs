@@ -5,8 +5,8 @@ namespace Hub.Functions.Channels;
 
 /// <summary>
 /// One configured channel instance, <c>Hub:Channels:{instance}</c>. Several instances of one type are normal
-/// (one number per province). Each type reads the settings it needs and declares which are secrets,
-/// so the log-redaction test knows what must never be printed.
+/// (one number per province). Each type's <see cref="ChannelDescriptor"/> says which settings it requires and
+/// which are secrets, so the log-redaction test knows what must never be printed.
 /// </summary>
 public sealed class ChannelOptions
 {
@@ -47,7 +47,7 @@ public sealed class ChannelOptions
 
     public int MaxBodyBytes { get; set; } = 64 * 1024;
 
-    // Messenger (channels.md §3)
+    // Messenger (docs/protocols/messenger.md)
     public string? AppSecret { get; set; }
 
     public string? VerifyToken { get; set; }
@@ -56,7 +56,7 @@ public sealed class ChannelOptions
 
     public string GraphApiBaseUrl { get; set; } = "https://graph.facebook.com/v25.0";
 
-    // Zalo OA (channels.md §4)
+    // Zalo OA (docs/protocols/zalo.md)
     public string? AppId { get; set; }
 
     /// <summary>The OA this instance is (one instance per OA); events for another OA are refused.</summary>
@@ -84,29 +84,28 @@ public sealed class ChannelOptions
 
     /// <summary>Twilio Voice (the 111 line): voices, texts, hours, queue limits.</summary>
     public TwilioVoice.VoiceOptions Voice { get; set; } = new();
-
-    public IEnumerable<string> Secrets()
-    {
-        foreach (var s in new[] { AuthToken, Secret, SecondarySecret, AppSecret, VerifyToken, PageAccessToken, OaSecretKey, AppSecretKey, AccessToken, RefreshToken })
-        {
-            if (!string.IsNullOrEmpty(s))
-            {
-                yield return s;
-            }
-        }
-    }
 }
 
-/// <summary>The channel types this build knows and the settings each one requires.</summary>
-public static class ChannelTypes
+/// <summary>The channel types this build knows (<see cref="ChannelsRegistration"/>), by type name.</summary>
+public sealed class ChannelTypes(IEnumerable<ChannelDescriptor> descriptors)
 {
-    public const string TwilioSms = "twilio-sms";
-    public const string SmsGateway = "sms-gateway";
-    public const string Messenger = "messenger";
-    public const string Zalo = "zalo";
-    public const string TwilioVoice = "twilio-voice";
+    private readonly Dictionary<string, ChannelDescriptor> _byType = descriptors.ToDictionary(d => d.Type, StringComparer.Ordinal);
 
-    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal) { TwilioSms, SmsGateway, Messenger, Zalo, TwilioVoice };
+    public IReadOnlyCollection<string> Known => _byType.Keys;
+
+    public ChannelDescriptor? Find(string type) => _byType.GetValueOrDefault(type);
+
+    public ChannelDescriptor this[string type] => _byType.TryGetValue(type, out var d) ? d : throw new KeyNotFoundException($"no channel type '{type}'");
+
+    /// <summary>Every configured secret of every instance, as its type declares them (what the logs must never hold).</summary>
+    public IEnumerable<string> SecretsOf(ChannelsOptions channels)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        return channels.Instances.Values
+            .SelectMany(o => Find(o.Type)?.Secrets(o) ?? [])
+            .Where(s => !string.IsNullOrEmpty(s))
+            .Select(s => s!);
+    }
 }
 
 public sealed class ChannelsOptions
@@ -116,7 +115,7 @@ public sealed class ChannelsOptions
     public Dictionary<string, ChannelOptions> Instances { get; } = new(StringComparer.Ordinal);
 }
 
-internal sealed class ChannelsOptionsSetup(IConfiguration configuration) : IConfigureOptions<ChannelsOptions>, IValidateOptions<ChannelsOptions>
+internal sealed class ChannelsOptionsSetup(IConfiguration configuration, ChannelTypes types) : IConfigureOptions<ChannelsOptions>, IValidateOptions<ChannelsOptions>
 {
     public void Configure(ChannelsOptions options)
     {
@@ -134,43 +133,13 @@ internal sealed class ChannelsOptionsSetup(IConfiguration configuration) : IConf
         foreach (var (instance, o) in options.Instances)
         {
             var at = $"{ChannelsOptions.Section}:{instance}";
-            if (!ChannelTypes.Known.Contains(o.Type))
+            if (types.Find(o.Type) is not { } descriptor)
             {
-                errors.Add($"{at}:Type '{o.Type}' is not one of {string.Join(", ", ChannelTypes.Known)}.");
+                errors.Add($"{at}:Type '{o.Type}' is not one of {string.Join(", ", types.Known)}.");
             }
-
-            if (o.Type is ChannelTypes.TwilioSms or ChannelTypes.TwilioVoice && string.IsNullOrWhiteSpace(o.AuthToken))
+            else
             {
-                errors.Add($"{at}:AuthToken is required for {o.Type}.");
-            }
-
-            if (o.Type == ChannelTypes.TwilioVoice)
-            {
-                errors.AddRange(o.Voice.Validate($"{at}:Voice"));
-            }
-
-            if (o.Type == ChannelTypes.SmsGateway && string.IsNullOrWhiteSpace(o.Secret))
-            {
-                errors.Add($"{at}:Secret is required for {ChannelTypes.SmsGateway}.");
-            }
-
-            if (o.Type == ChannelTypes.Messenger)
-            {
-                Require(errors, at, o.Type, (nameof(o.AppSecret), o.AppSecret), (nameof(o.VerifyToken), o.VerifyToken), (nameof(o.PageAccessToken), o.PageAccessToken));
-            }
-
-            if (o.Type == ChannelTypes.Zalo)
-            {
-                Require(errors, at, o.Type, (nameof(o.AppId), o.AppId), (nameof(o.OaSecretKey), o.OaSecretKey), (nameof(o.AppSecretKey), o.AppSecretKey));
-                if (string.IsNullOrWhiteSpace(o.RefreshToken) && string.IsNullOrWhiteSpace(o.AccessToken))
-                {
-                    errors.Add($"{at}: a RefreshToken (or an AccessToken) is required for {ChannelTypes.Zalo} to reply.");
-                }
-
-                if (o.SignatureVariant == Hub.Core.Signatures.ZaloSignatureVariant.OaId && string.IsNullOrWhiteSpace(o.OaId))
-                {
-                    errors.Add($"{at}:OaId is required with SignatureVariant OaId.");
-                }
+                errors.AddRange(descriptor.Validate(o, at));
             }
 
             if (o.Province is not null && Provinces.ByCodeOrNull(o.Province) is null)
@@ -188,16 +157,5 @@ internal sealed class ChannelsOptionsSetup(IConfiguration configuration) : IConf
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    private static void Require(List<string> errors, string at, string type, params (string Name, string? Value)[] settings)
-    {
-        foreach (var (name, value) in settings)
-        {
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                errors.Add($"{at}:{name} is required for {type}.");
-            }
-        }
     }
 }

@@ -8,6 +8,8 @@ namespace Hub.Functions.Channels;
 /// <summary>STOP/START per sender pseudonym, so later outbound SMS (call-backs, follow-ups) can respect them.</summary>
 public sealed class OptOuts(HubStorage storage, PrivacyServices privacy, TimeProvider time)
 {
+    public const string TableName = "optouts";
+
     public async Task RecordAsync(string sender, string instance, bool optOut, CancellationToken ct)
     {
         try
@@ -15,8 +17,8 @@ public sealed class OptOuts(HubStorage storage, PrivacyServices privacy, TimePro
             var pseudonym = privacy.Pseudonymizer.For(Pseudonymizer.PhoneKind, sender);
             await storage.WithResourcesAsync(
                 async () => optOut
-                    ? await storage.OptOuts.UpsertEntityAsync(new TableEntity(TableKeys.Escape(instance), pseudonym) { ["At"] = time.GetUtcNow() }, cancellationToken: ct)
-                    : await storage.OptOuts.DeleteEntityAsync(TableKeys.Escape(instance), pseudonym, cancellationToken: ct),
+                    ? await storage.Table(TableName).UpsertEntityAsync(new TableEntity(TableKeys.Escape(instance), pseudonym) { ["At"] = time.GetUtcNow() }, cancellationToken: ct)
+                    : await storage.Table(TableName).DeleteEntityAsync(TableKeys.Escape(instance), pseudonym, cancellationToken: ct),
                 ct);
         }
         catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)

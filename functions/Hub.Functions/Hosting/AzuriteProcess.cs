@@ -5,8 +5,10 @@ namespace Hub.Functions.Hosting;
 
 /// <summary>
 /// Starts and stops an Azurite process (the npm package installed by <c>npm ci</c> at the repository root).
-/// Used by the app in Development when no storage is running, and by the tests, which start their own
-/// instances on free ports so they can kill and restart storage at will.
+/// Used by the app in Development when no storage is running (on the well-known ports), and by the tests and
+/// benchmarks, which pass port 0: Azurite binds ports the kernel picks and prints them, and those printed lines
+/// are the readiness signal. Probing a port only says that <em>something</em> listens there, which on a busy
+/// machine may be another fixture's emulator that later goes away with the port.
 /// </summary>
 public sealed partial class AzuriteProcess : IAsyncDisposable, IDisposable
 {
@@ -15,19 +17,24 @@ public sealed partial class AzuriteProcess : IAsyncDisposable, IDisposable
     public AzuriteProcess(string location, int blobPort = 10000, int queuePort = 10001, int tablePort = 10002, bool inMemory = false)
     {
         Location = location;
-        BlobPort = blobPort;
-        QueuePort = queuePort;
-        TablePort = tablePort;
+        BlobPort = _requestedBlobPort = blobPort;
+        QueuePort = _requestedQueuePort = queuePort;
+        TablePort = _requestedTablePort = tablePort;
         InMemory = inMemory;
     }
 
     public string Location { get; }
 
-    public int BlobPort { get; }
+    /// <summary>The port requested, or (0 requested) the one Azurite bound, once started.</summary>
+    public int BlobPort { get; private set; }
 
-    public int QueuePort { get; }
+    public int QueuePort { get; private set; }
 
-    public int TablePort { get; }
+    public int TablePort { get; private set; }
+
+    private readonly int _requestedBlobPort;
+    private readonly int _requestedQueuePort;
+    private readonly int _requestedTablePort;
 
     public bool InMemory { get; }
 
@@ -68,6 +75,10 @@ public sealed partial class AzuriteProcess : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// A port free at the moment of the call. Racy by nature (another process may bind it before the caller does):
+    /// only for callers that cannot be told their port afterwards. Azurite and the hub in tests bind port 0 instead.
+    /// </summary>
     public static int FreePort()
     {
         using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -92,9 +103,9 @@ public sealed partial class AzuriteProcess : IAsyncDisposable, IDisposable
         foreach (var arg in new[]
                  {
                      "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
-                     "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--blobHost", "127.0.0.1", "--blobPort", _requestedBlobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--queueHost", "127.0.0.1", "--queuePort", _requestedQueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--tableHost", "127.0.0.1", "--tablePort", _requestedTablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--location", Location,
                  })
         {
@@ -106,23 +117,72 @@ public sealed partial class AzuriteProcess : IAsyncDisposable, IDisposable
             psi.ArgumentList.Add("--inMemoryPersistence");
         }
 
+        // "Azurite Blob service is successfully listening at http://127.0.0.1:43937": this process's own word for
+        // the ports it holds (also with --silent, which only silences the access log).
+        var bound = new System.Collections.Concurrent.ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void OnLine(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            output.Enqueue(line);
+            while (output.Count > 40 && output.TryDequeue(out _))
+            {
+            }
+
+            if (ListeningLine().Match(line) is { Success: true } m)
+            {
+                bound[m.Groups["service"].Value] = int.Parse(m.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (bound.Count == 3)
+                {
+                    ready.TrySetResult();
+                }
+            }
+        }
+
         _process = Process.Start(psi) ?? throw new InvalidOperationException("Azurite did not start.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _process.EnableRaisingEvents = true;
+        var process = _process;
+        _process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException(
+            $"Azurite exited with {SafeExitCode(process)} before listening on {_requestedBlobPort}/{_requestedQueuePort}/{_requestedTablePort}: {string.Join(" | ", output)}"));
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var deadline = Stopwatch.StartNew();
-        while (!(IsListening(BlobPort) && IsListening(QueuePort) && IsListening(TablePort)))
+        try
         {
-            if (_process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                throw new InvalidOperationException($"Azurite did not start listening on {BlobPort}/{QueuePort}/{TablePort}.");
-            }
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
+        }
+        catch (TimeoutException)
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"Azurite did not report listening within 60 s: {string.Join(" | ", output)}");
+        }
 
-            await Task.Delay(100, ct);
+        BlobPort = bound["Blob"];
+        QueuePort = bound["Queue"];
+        TablePort = bound["Table"];
+    }
+
+    private static string SafeExitCode(Process p)
+    {
+        try
+        {
+            return p.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            return "?";
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Azurite (?<service>Blob|Queue|Table) service is successfully listening at http://[^:]+:(?<port>\d+)")]
+    private static partial System.Text.RegularExpressions.Regex ListeningLine();
 
     /// <summary>Stops Azurite gracefully (SIGTERM): it persists its state, as a restarted storage service would.</summary>
     public async Task StopAsync()

@@ -13,7 +13,7 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<IResult> CheckAsync(HubStorage storage, Spool.LocalSpool spool, CancellationToken ct)
+    private static async Task<IResult> CheckAsync(HubStorage storage, Cases.ICaseStore cases, Spool.LocalSpool spool, CancellationToken ct)
     {
         // What an operator needs during an outage: is anything waiting in the local spool, or held for them?
         var spooled = spool.Enabled ? new SpoolHealth(spool.HasPending(), spool.PendingBytes, spool.HeldCount()) : null;
@@ -24,7 +24,7 @@ public static class HealthApi
             await storage.EnsureCreatedAsync(timeout.Token);
             await Task.WhenAll(
                 storage.Reports.GetPropertiesAsync(timeout.Token),
-                storage.Cases.QueryAsync<Azure.Data.Tables.TableEntity>(maxPerPage: 1, cancellationToken: timeout.Token).AsPages().GetAsyncEnumerator(timeout.Token).MoveNextAsync().AsTask(),
+                cases.CheckAsync(timeout.Token),
                 storage.Raw.GetPropertiesAsync(cancellationToken: timeout.Token));
             return Results.Json(new HealthReport("ok", "ok", spooled), HealthJsonContext.Default.HealthReport);
         }

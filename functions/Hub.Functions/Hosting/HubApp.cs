@@ -1,22 +1,19 @@
 using Hub.Core.Text;
-using Hub.Functions.Bots;
+using Hub.Functions.Cases;
 using Hub.Functions.Channels;
-using Hub.Functions.Channels.Messenger;
-using Hub.Functions.Channels.Platform;
-using Hub.Functions.Channels.TwilioVoice;
-using Hub.Functions.Channels.Zalo;
-using Hub.Functions.Channels.SmsGateway;
-using Hub.Functions.Channels.TwilioSms;
+using Hub.Functions.Chat;
+using Hub.Functions.Media;
 using Hub.Functions.Intake;
+using Hub.Functions.Messaging;
+using Hub.Functions.Platform;
 using Hub.Functions.Privacy;
-using Hub.Functions.Processing;
+using Hub.Functions.Spool;
 using Hub.Functions.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Hub.Functions.Hosting;
 
-/// <summary>Service registration and endpoint mapping for both hosting modes (DESIGN "Two hosting modes, one code path").</summary>
+/// <summary>Service registration and endpoint mapping for both hosting modes (README "Two hosting modes, one code path").</summary>
 public static class HubApp
 {
     public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
@@ -43,77 +40,23 @@ public static class HubApp
         return builder;
     }
 
-    /// <summary>Everything but the web host: also used by the admin commands.</summary>
+    /// <summary>Everything but the web host (also what the admin commands run with): one line per feature area.</summary>
     public static IServiceCollection AddHubServices(this IServiceCollection services, IHostEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        services.AddHostedService<StartupChecks>();
-        services.AddHostedService<AzuriteLauncher>();
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<PrivacyOptions>().BindConfiguration(PrivacyOptions.Section).ValidateOnStart();
-        services.AddSingleton<IPostConfigureOptions<PrivacyOptions>, PrivacyOptionsSetup>();
-        services.AddSingleton<IValidateOptions<PrivacyOptions>, PrivacyOptionsSetup>();
-        services.AddOptions<ChannelsOptions>().ValidateOnStart();
-        services.AddSingleton<IConfigureOptions<ChannelsOptions>, ChannelsOptionsSetup>();
-        services.AddSingleton<IValidateOptions<ChannelsOptions>, ChannelsOptionsSetup>();
-
-        services.AddSingleton<PrivacyServices>();
-        services.AddSingleton<HubStorage>();
-        services.AddSingleton<IntakeService>();
-        services.AddSingleton<Spool.LocalSpool>();
-        services.AddSingleton<Spool.SpoolRelay>();
-        services.AddHostedService(sp => sp.GetRequiredService<Spool.SpoolRelay>());
-        services.AddSingleton<MediaFetcher>();
-        services.AddHttpClient(MediaFetcher.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => MediaFetcher.CreateHandler(allowPrivateNetworks: false))
-            .ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(12));
-        services.AddHttpClient(MediaFetcher.PrivateHttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => MediaFetcher.CreateHandler(allowPrivateNetworks: true))
-            .ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(12));
-        services.TryAddSingleton<ICaseWriter, TableCaseWriter>();
-        services.AddSingleton<ReportProcessor>();
-        services.AddSingleton<PoisonMessages>();
-        services.AddSingleton<OptOuts>();
-        services.AddSingleton<QueuePoller>();
-        services.AddHostedService(sp => sp.GetRequiredService<QueuePoller>());
-
-        // Chat channels: webhook inbox, conversation state, turn processing and the providers' send APIs.
-        services.AddSingleton<BotInbox>();
-        services.AddSingleton<ConversationStore>();
-        services.AddSingleton<BotTurnProcessor>();
-        services.AddSingleton<ZaloTokens>();
-        services.AddSingleton<IChatSender, MessengerSender>();
-        services.AddSingleton<IChatSender, ZaloSender>();
-        foreach (var name in new[] { MessengerSender.HttpClientName, ZaloSender.HttpClientName, ZaloTokens.HttpClientName })
-        {
-            services.AddHttpClient(name, c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
-        }
-
-        services.AddSingleton<CallStore>();
-        services.AddHttpClient(TwilioVoiceChannel.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
-
-        // Platform auto-report API and the takedown loop.
-        services.AddOptions<PlatformsOptions>().ValidateOnStart();
-        services.AddSingleton<IConfigureOptions<PlatformsOptions>, PlatformsOptionsSetup>();
-        services.AddSingleton<IValidateOptions<PlatformsOptions>, PlatformsOptionsSetup>();
-        services.AddOptions<PlatformApiOptions>().BindConfiguration(PlatformApiOptions.Section);
-        services.AddOptions<SigningOptions>().ValidateOnStart();
-        services.AddSingleton<IConfigureOptions<SigningOptions>, SigningOptionsSetup>();
-        services.AddSingleton<IValidateOptions<SigningOptions>, SigningOptionsSetup>();
-        services.AddSingleton<HubSigningKeys>();
-        services.AddSingleton<PlatformRegistry>();
-        services.AddSingleton<PlatformRateLimiter>();
-        services.AddSingleton<PlatformReports>();
-        services.AddSingleton<Takedowns>();
-        services.AddHttpClient(Takedowns.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
-        services.AddSingleton<TakedownPoller>();
-        services.AddHostedService(sp => sp.GetRequiredService<TakedownPoller>());
-
-        services.AddSingleton<BotTurnPoller>();
-        services.AddHostedService(sp => sp.GetRequiredService<BotTurnPoller>());
-        services.AddProblemDetails();
-        return services;
+        return services
+            .AddHosting()       // Hosting/: options, start-up checks, Azurite in Development, problem details
+            .AddStorage()       // Storage/: queues, tables, blobs through the Azure SDK
+            .AddPrivacy()       // Privacy/: pseudonyms and sealed contacts
+            .AddMedia()         // Media/: evidence fetched from providers' hosts only
+            .AddIntake()        // Intake/: the one write path into the reports queue
+            .AddSpool()         // Spool/: acknowledge while storage is down (standalone)
+            .AddMessaging()     // Messaging/: queue consumers in both hosting modes, poison queues
+            .AddCases()         // Cases/: one case per report, behind ICaseStore
+            .AddChannels()      // Channels/<type>/: one descriptor per channel type
+            .AddChat()          // Chat/: the chatbots' inbox, conversations and dialog turns
+            .AddPlatformApi()   // Platform/: the platform auto-report API
+            .AddTakedowns();    // Platform/Takedowns/: takedown requests to platforms
     }
 
     public static WebApplication MapHub(this WebApplication app)
@@ -123,16 +66,22 @@ public static class HubApp
         app.UseStatusCodePages();
         app.MapGet("/", () => Results.Text("hub")).ExcludeFromDescription(); // custom-handler readiness probe
         app.MapHealth();
-        app.MapTwilioSms();
-        app.MapSmsGateway();
-        app.MapTwilioVoice();
-        app.MapMessenger();
-        app.MapZalo();
+        app.MapChannelsApi();
         app.MapPlatformApi();
-        app.MapProcessReport();
-        app.MapBotTurn();
-        app.MapDeliverTakedown();
+        app.MapQueueFunctions();
         return app;
+    }
+
+    /// <summary>What every area relies on: options, time, start-up checks, Azurite in Development, problem details, the outbound pipelines.</summary>
+    public static IServiceCollection AddHosting(this IServiceCollection services)
+    {
+        services.AddHostedService<StartupChecks>();
+        services.AddHostedService<AzuriteLauncher>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<HubOptions>().BindConfiguration(HubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddProblemDetails();
+        services.AddHubResilience();
+        return services;
     }
 }
 

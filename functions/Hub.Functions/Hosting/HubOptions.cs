@@ -37,7 +37,7 @@ public sealed class BotOptions
 
     public TimeSpan SendRetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Zalo access tokens are refreshed when less than this is left (channels.md §4.8: e.g. 6 h).</summary>
+    /// <summary>Zalo access tokens are refreshed when less than this is left (docs/protocols/zalo.md#tokens).</summary>
     public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromHours(6);
 }
 
@@ -116,4 +116,10 @@ public sealed class IntakeOptions
     /// <summary>Seconds a provider is asked to wait (<c>Retry-After</c>) when storage is unreachable.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// An inbound request still unanswered after this is cut and answered 503 (nothing acknowledged; the provider
+    /// retries, and the intake's dedup row makes the retry safe). courier's wrapper uses the same 30 s.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -10,101 +10,13 @@ using Azure.Storage.Blobs.Models;
 using Hub.Core.Envelope;
 using Hub.Core.Privacy;
 using Hub.Core.Taxonomy;
+using Hub.Core.Text;
+using Hub.Functions.Media;
 using Hub.Functions.Privacy;
 using Hub.Functions.Spool;
 using Hub.Functions.Storage;
 
 namespace Hub.Functions.Intake;
-
-/// <summary>A media item a channel names; the intake fetches it under the channel's policy.</summary>
-public sealed record MediaReference(string Url, string? ContentType);
-
-/// <summary>Everything a channel hands to the shared write path after it verified and parsed a request.</summary>
-public sealed record IntakeSubmission
-{
-    public required string Channel { get; init; }
-
-    public required string ChannelInstance { get; init; }
-
-    public required string Provider { get; init; }
-
-    public string? ProviderAccount { get; init; }
-
-    public required string ProviderMessageId { get; init; }
-
-    public string? ConversationId { get; init; }
-
-    public string? Carrier { get; init; }
-
-    /// <summary>The sender's raw id (E.164 number, PSID…): pseudonymised and encrypted here, never stored as is.</summary>
-    public string? SenderId { get; init; }
-
-    public string SenderKind { get; init; } = Pseudonymizer.PhoneKind;
-
-    /// <summary>What the reporter wrote, already NFC.</summary>
-    public string? Text { get; init; }
-
-    public required ReadOnlyMemory<byte> RawBody { get; init; }
-
-    public string? RawContentType { get; init; }
-
-    public IReadOnlyList<MediaReference> Media { get; init; } = [];
-
-    /// <summary>Never spooled (it can carry the provider's credentials): the relay rebuilds it from the channel's configuration.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public MediaPolicy? MediaPolicy { get; init; }
-
-    /// <summary>A province the channel instance stands for (a provincial number or OA).</summary>
-    public string? ProvinceCode { get; init; }
-
-    public DateTimeOffset? OccurredAt { get; init; }
-
-    // What a conversation already established (chat channels); text triage still adds to it, never lowers it.
-    public IReadOnlyList<string> Categories { get; init; } = [];
-
-    public string? Urgency { get; init; }
-
-    public IReadOnlyList<string> Reasons { get; init; } = [];
-
-    public string? Victim { get; init; }
-
-    public string? ReporterRole { get; init; }
-
-    public string? AgeBand { get; init; }
-
-    public bool Handoff { get; init; }
-
-    public IReadOnlyList<string> Urls { get; init; } = [];
-
-    /// <summary>Evidence the channel already stored (chat attachments fetched while the conversation ran).</summary>
-    public IReadOnlyList<Evidence> StoredEvidence { get; init; } = [];
-
-    /// <summary>How <see cref="ProvinceCode"/> was set: <c>channel-instance</c> (default) or <c>reporter</c>.</summary>
-    public string ProvinceBasis { get; init; } = "channel-instance";
-
-    public string? FollowUpOf { get; init; }
-
-    /// <summary>The raw body is a conversation transcript: it is also listed as <c>transcript</c> evidence.</summary>
-    public bool RawIsTranscript { get; init; }
-
-    /// <summary>
-    /// A snapshot of a report that grows while it happens (a call): same provider message id, same report id,
-    /// higher revision each time; the case keeps the highest. Null for one-shot reports.
-    /// </summary>
-    public int? Revision { get; init; }
-
-    public string? ReportId { get; init; }
-
-    public IReadOnlyList<string> ReportedAccounts { get; init; } = [];
-
-    public string? VictimAgeBand { get; init; }
-
-    /// <summary>CyberTipline-level facts of a platform report.</summary>
-    public PlatformSummary? Platform { get; init; }
-
-    /// <summary>When the hub acknowledged the report; set for a spooled report so its replay keeps the original time.</summary>
-    public DateTimeOffset? ReceivedAt { get; init; }
-}
 
 /// <summary>The report cannot be carried in one queue message even with its text moved to a blob: the caller refuses it (413), nothing was queued.</summary>
 public sealed class EnvelopeTooLargeException(int bytes) : Exception($"The report's envelope would be {bytes} bytes; at most {IntakeService.MaxEnvelopeBytes} fit a queue message.")
@@ -115,7 +27,7 @@ public sealed class EnvelopeTooLargeException(int bytes) : Exception($"The repor
 public sealed record IntakeResult(string ReportId, string ReferenceCode, string Urgency, bool Duplicate);
 
 /// <summary>
-/// The one write path every channel shares (DESIGN "The flow"): raw body and media to blobs with SHA-256,
+/// The one write path every channel shares (README "How a report flows"): raw body and media to blobs with SHA-256,
 /// the envelope to the <c>reports</c> queue, then the dedup row. The caller answers 2xx only when this
 /// returns; a storage failure surfaces as <see cref="StorageUnavailableException"/> and nothing is acknowledged.
 /// The dedup row is written after the queue write on purpose: a crash between them can at worst enqueue a
@@ -129,6 +41,9 @@ public sealed partial class IntakeService(
     TimeProvider time,
     ILogger<IntakeService> logger)
 {
+    /// <summary>Dedup rows: (channel instance, provider message id) → the report it became.</summary>
+    public const string TableName = "intake";
+
     public const string SpoolKind = "intake";
 
     /// <summary>The Functions trigger's Base64 leaves ~48 KB of a 64 KiB message; stay well inside it.</summary>
@@ -191,7 +106,7 @@ public sealed partial class IntakeService(
         // id is fixed never overwrites, or deletes, the first attempt's evidence.
         var rawName = $"{s.ChannelInstance}/{datePath}/{id}{revisionSuffix.Replace('#', '-')}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}.bin";
         var rawSha = Sha256Hex(s.RawBody.Span);
-        var lookup = storage.Intake.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: ct);
+        var lookup = storage.Table(TableName).GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: ct);
         var upload = UploadEncryptedAsync(storage.Raw, rawName, s.RawBody, rawSha, s.RawContentType, ct);
         try
         {
@@ -262,7 +177,7 @@ public sealed partial class IntakeService(
             {
                 Categories = categories,
                 Description = s.Text,
-                Urls = s.Urls.Concat(ExtractUrls(s.Text)).Distinct(StringComparer.Ordinal).Take(20).ToList(),
+                Urls = s.Urls.Concat(Urls.Extract(s.Text)).Distinct(StringComparer.Ordinal).Take(Urls.MaxPerReport).ToList(),
                 ReportedAccounts = s.ReportedAccounts,
                 OccurredAt = s.OccurredAt,
                 Victim = s.Victim,
@@ -313,7 +228,7 @@ public sealed partial class IntakeService(
         };
         try
         {
-            await storage.Intake.AddEntityAsync(dedup, ct);
+            await storage.Table(TableName).AddEntityAsync(dedup, ct);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
         {
@@ -416,11 +331,6 @@ public sealed partial class IntakeService(
         return Convert.ToHexStringLower(hash);
     }
 
-    internal static IReadOnlyList<string> ExtractUrls(string? text) =>
-        string.IsNullOrEmpty(text)
-            ? []
-            : UrlPattern().Matches(text).Select(m => m.Value.TrimEnd('.', ',', ')', ';', '!', '?')).Distinct(StringComparer.Ordinal).Take(20).ToList();
-
     internal static string KindOf(string? contentType) => contentType switch
     {
         null => "file",
@@ -429,9 +339,6 @@ public sealed partial class IntakeService(
         _ when contentType.StartsWith("video/", StringComparison.OrdinalIgnoreCase) => "video",
         _ => "file",
     };
-
-    [GeneratedRegex(@"\bhttps?://[^\s<>""']{3,2000}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
-    private static partial Regex UrlPattern();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Accepted report {ReportId} on {ChannelInstance} (urgency {Urgency}, {EvidenceCount} evidence items)")]
     private static partial void LogAccepted(ILogger logger, string channelInstance, string reportId, string urgency, int evidenceCount);

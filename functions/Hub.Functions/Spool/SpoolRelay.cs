@@ -1,8 +1,4 @@
 using System.Text.Json;
-using Hub.Functions.Bots;
-using Hub.Functions.Channels;
-using Hub.Functions.Channels.Platform;
-using Hub.Functions.Channels.TwilioSms;
 using Hub.Functions.Hosting;
 using Hub.Functions.Intake;
 using Hub.Functions.Storage;
@@ -26,7 +22,6 @@ public sealed partial class SpoolRelay(
     LocalSpool spool,
     IServiceProvider services,
     IOptions<HubOptions> hub,
-    IOptions<ChannelsOptions> channels,
     TimeProvider time,
     ILogger<SpoolRelay> logger) : BackgroundService
 {
@@ -151,24 +146,15 @@ public sealed partial class SpoolRelay(
         }
     }
 
-    private Task ReplayAsync(SpoolRecord record, CancellationToken ct) => record.Kind switch
-    {
-        IntakeService.SpoolKind => ReplayIntakeAsync(record.Payload, ct),
-        PlatformReports.SpoolKind => services.GetRequiredService<PlatformReports>().ReplayAsync(record.Payload, ct),
-        BotInbox.SpoolKind => services.GetRequiredService<BotInbox>().ReplayAsync(record.Payload, ct),
-        _ => throw new InvalidDataException($"unknown spool record kind '{record.Kind}'"),
-    };
+    // Resolved when first needed: the replayers depend on the intake, which depends on the spool.
+    private Dictionary<string, ISpoolReplayer>? _replayers;
 
-    private async Task ReplayIntakeAsync(byte[] payload, CancellationToken ct)
+    private Task ReplayAsync(SpoolRecord record, CancellationToken ct)
     {
-        var s = JsonSerializer.Deserialize(payload, SpoolPayloadJsonContext.Default.IntakeSubmission) ?? throw new InvalidDataException("empty intake spool record");
-        // The media policy (with Twilio's credentials) was never spooled: rebuild it from today's configuration.
-        if (s.Media.Count > 0 && channels.Value.Instances.TryGetValue(s.ChannelInstance, out var options) && options.Type == ChannelTypes.TwilioSms)
-        {
-            s = s with { MediaPolicy = TwilioSmsChannel.MediaPolicyFor(options) };
-        }
-
-        await services.GetRequiredService<IntakeService>().AcceptAsync(s, ct);
+        _replayers ??= services.GetServices<ISpoolReplayer>().ToDictionary(r => r.Kind, StringComparer.Ordinal);
+        return _replayers.TryGetValue(record.Kind, out var replayer)
+            ? replayer.ReplayAsync(record.Payload, ct)
+            : throw new InvalidDataException($"unknown spool record kind '{record.Kind}'");
     }
 
     private static bool IsStorageDown(Exception ex) => ex is StorageUnavailableException || HubStorage.IsUnavailable(ex);

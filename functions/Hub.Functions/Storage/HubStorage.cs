@@ -15,23 +15,20 @@ namespace Hub.Functions.Storage;
 /// </summary>
 public sealed class HubStorage
 {
-    public const string CasesTable = "cases";
-    public const string IntakeTable = "intake";
-    public const string OptOutsTable = "optouts";
-    public const string ConversationsTable = "conversations";
-    public const string ZaloTokensTable = "zalotokens";
-    public const string CallsTable = "calls";
-    public const string PlatformsTable = "platforms";
-    public const string PlatformReportsTable = "platformreports";
-    public const string TakedownsQueue = "takedowns";
-    public const string BotTurnsQueue = "bot-turns";
     public const string RawContainer = "raw";
     public const string EvidenceContainer = "evidence";
 
+    private readonly QueueServiceClient _queues;
+    private readonly TableServiceClient _tables;
+    private readonly BlobServiceClient _blobs;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, QueueClient> _queueClients = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TableClient> _tableClients = new(StringComparer.Ordinal);
     private volatile bool _ensured;
     private Task? _ensuring;
 
-    public HubStorage(IOptions<HubOptions> options)
+    /// <param name="options">Where storage is.</param>
+    /// <param name="resources">The queues, tables and containers the areas registered (<see cref="StorageRegistration.AddStorageResource"/>).</param>
+    public HubStorage(IOptions<HubOptions> options, IEnumerable<StorageResource> resources)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
@@ -40,69 +37,53 @@ public sealed class HubStorage
         var queueOptions = Configure(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, o.Storage);
         // Identity-based access on Azure (no key anywhere); a connection string for Azurite and development.
         var credential = o.Storage.UsesIdentity ? Credential(o.Storage) : null;
-        var queues = credential is null ? new QueueServiceClient(cs, queueOptions) : new QueueServiceClient(o.Storage.ServiceUri("queue"), credential, queueOptions);
-        Reports = queues.GetQueueClient(o.Queues.Reports);
-        ReportsPoison = queues.GetQueueClient(o.Queues.ReportsPoison);
-        BotTurns = queues.GetQueueClient(BotTurnsQueue);
-        BotTurnsPoison = queues.GetQueueClient(BotTurnsQueue + "-poison");
-        Takedowns = queues.GetQueueClient(TakedownsQueue);
-        TakedownsPoison = queues.GetQueueClient(TakedownsQueue + "-poison");
-
-        var tables = credential is null
+        _queues = credential is null ? new QueueServiceClient(cs, queueOptions) : new QueueServiceClient(o.Storage.ServiceUri("queue"), credential, queueOptions);
+        _tables = credential is null
             ? new TableServiceClient(cs, Configure(new TableClientOptions(), o.Storage))
             : new TableServiceClient(o.Storage.ServiceUri("table"), credential, Configure(new TableClientOptions(), o.Storage));
-        Cases = tables.GetTableClient(CasesTable);
-        Intake = tables.GetTableClient(IntakeTable);
-        OptOuts = tables.GetTableClient(OptOutsTable);
-        Conversations = tables.GetTableClient(ConversationsTable);
-        ZaloTokens = tables.GetTableClient(ZaloTokensTable);
-        Calls = tables.GetTableClient(CallsTable);
-        Platforms = tables.GetTableClient(PlatformsTable);
-        PlatformReports = tables.GetTableClient(PlatformReportsTable);
-
-        var blobs = credential is null
+        _blobs = credential is null
             ? new BlobServiceClient(cs, Configure(new BlobClientOptions(), o.Storage))
             : new BlobServiceClient(o.Storage.ServiceUri("blob"), credential, Configure(new BlobClientOptions(), o.Storage));
-        Raw = blobs.GetBlobContainerClient(RawContainer);
-        Evidence = blobs.GetBlobContainerClient(EvidenceContainer);
+
+        // The intake's spine (the queue every report goes through, its poison queue, raw requests and evidence) is
+        // the storage area's own; every other resource belongs to the area that registered it.
+        Reports = Queue(o.Queues.Reports);
+        ReportsPoison = Queue(o.Queues.ReportsPoison);
+        Raw = _blobs.GetBlobContainerClient(RawContainer);
+        Evidence = _blobs.GetBlobContainerClient(EvidenceContainer);
+        Resources = new[]
+            {
+                new StorageResource(StorageResourceKind.Queue, Reports.Name),
+                new StorageResource(StorageResourceKind.Queue, ReportsPoison.Name),
+                new StorageResource(StorageResourceKind.Container, RawContainer),
+                new StorageResource(StorageResourceKind.Container, EvidenceContainer),
+            }
+            .Concat(resources)
+            .Distinct()
+            .ToList();
     }
+
+    /// <summary>Every queue, table and container the hub uses: created on first use, and what the infrastructure must provide.</summary>
+    public IReadOnlyList<StorageResource> Resources { get; }
 
     public QueueClient Reports { get; }
 
     public QueueClient ReportsPoison { get; }
 
-    public TableClient Cases { get; }
-
-    public TableClient Intake { get; }
-
-    public TableClient OptOuts { get; }
-
-    /// <summary>Chat dialog turns: inbound messages persisted by the webhook, handled asynchronously.</summary>
-    public QueueClient BotTurns { get; }
-
-    public QueueClient BotTurnsPoison { get; }
-
-    public TableClient Conversations { get; }
-
-    public TableClient ZaloTokens { get; }
-
-    /// <summary>One row per voice call (CallSid): the call's state, from which each report revision is built.</summary>
-    public TableClient Calls { get; }
-
-    /// <summary>Platforms registered by the admin command (secrets sealed), beside those in configuration.</summary>
-    public TableClient Platforms { get; }
-
-    /// <summary>One row per platform report (PartitionKey = platform, RowKey = hub report id): status and takedowns.</summary>
-    public TableClient PlatformReports { get; }
-
-    /// <summary>Takedown requests waiting to be delivered to a platform's callback URL.</summary>
-    public QueueClient Takedowns { get; }
-
-    public QueueClient TakedownsPoison { get; }
-
     public BlobContainerClient Raw { get; }
 
     public BlobContainerClient Evidence { get; }
+
+    /// <summary>A queue by name (the owning area holds the name and registers it); clients are cached.</summary>
+    public QueueClient Queue(string name) => _queueClients.GetOrAdd(name, _queues.GetQueueClient);
+
+    /// <summary>The poison queue beside <paramref name="name"/>: <c>{name}-poison</c>, as the Functions host names it.</summary>
+    public QueueClient PoisonQueue(string name) => Queue(name + "-poison");
+
+    /// <summary>A table by name (the owning area holds the name and registers it); clients are cached.</summary>
+    public TableClient Table(string name) => _tableClients.GetOrAdd(name, _tables.GetTableClient);
+
+    public BlobContainerClient Container(string name) => _blobs.GetBlobContainerClient(name);
 
     /// <summary>Creates queues, tables and containers once per process; storage errors propagate (→ 503).</summary>
     public Task EnsureCreatedAsync(CancellationToken ct)
@@ -127,23 +108,12 @@ public sealed class HubStorage
     private async Task CreateAllAsync()
     {
         var ct = CancellationToken.None;
-        await Task.WhenAll(
-            Reports.CreateIfNotExistsAsync(cancellationToken: ct),
-            ReportsPoison.CreateIfNotExistsAsync(cancellationToken: ct),
-            Cases.CreateIfNotExistsAsync(ct),
-            Intake.CreateIfNotExistsAsync(ct),
-            OptOuts.CreateIfNotExistsAsync(ct),
-            BotTurns.CreateIfNotExistsAsync(cancellationToken: ct),
-            BotTurnsPoison.CreateIfNotExistsAsync(cancellationToken: ct),
-            Conversations.CreateIfNotExistsAsync(ct),
-            ZaloTokens.CreateIfNotExistsAsync(ct),
-            Calls.CreateIfNotExistsAsync(ct),
-            Platforms.CreateIfNotExistsAsync(ct),
-            PlatformReports.CreateIfNotExistsAsync(ct),
-            Takedowns.CreateIfNotExistsAsync(cancellationToken: ct),
-            TakedownsPoison.CreateIfNotExistsAsync(cancellationToken: ct),
-            Raw.CreateIfNotExistsAsync(cancellationToken: ct),
-            Evidence.CreateIfNotExistsAsync(cancellationToken: ct));
+        await Task.WhenAll(Resources.Select(r => r.Kind switch
+        {
+            StorageResourceKind.Queue => (Task)Queue(r.Name).CreateIfNotExistsAsync(cancellationToken: ct),
+            StorageResourceKind.Table => Table(r.Name).CreateIfNotExistsAsync(ct),
+            _ => Container(r.Name).CreateIfNotExistsAsync(cancellationToken: ct),
+        }));
         _ensured = true;
     }
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using Hub.Bots.Activities;
 using Hub.Core.Signatures;
-using Hub.Functions.Admin;
+using Hub.Simulators;
 using Hub.Functions.Privacy;
 using Hub.Functions.Storage;
 
@@ -164,12 +164,12 @@ public class ChatFixture : HubFixture
     public async Task<JsonDocument?> WaitForChatReportAsync(string instance, string conversationKey, int session, TimeSpan? timeout = null)
     {
         var entity = await WaitForCaseAsync(instance, $"{conversationKey}/s{session}", timeout);
-        return entity is null ? null : JsonDocument.Parse(entity.GetString("Envelope"));
+        return entity is null ? null : JsonDocument.Parse(entity.Envelope);
     }
 
     public async Task<TableEntity?> ConversationRowAsync(string key)
     {
-        var e = await Storage.Conversations.GetEntityIfExistsAsync<TableEntity>(key, "state");
+        var e = await Storage.Table(Hub.Functions.Chat.ConversationStore.TableName).GetEntityIfExistsAsync<TableEntity>(key, "state");
         return e.HasValue ? e.Value : null;
     }
 }

@@ -1,6 +1,8 @@
 using Azure.Data.Tables;
 using Azure.Storage.Queues.Models;
-using Hub.Functions.Processing;
+using Hub.Functions.Cases;
+using Microsoft.Extensions.Hosting;
+using Hub.Functions.Messaging;
 using Hub.Functions.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -21,7 +23,7 @@ public class HubFixture : IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
-    public FaultInjectingCaseWriter Faults { get; private set; } = null!;
+    public FaultInjectingCaseStore Faults { get; private set; } = null!;
 
     public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("not started");
 
@@ -76,14 +78,15 @@ public class HubFixture : IAsyncLifetime
             b.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
             b.ConfigureServices(s =>
             {
-                s.RemoveAll<ICaseWriter>();
-                s.AddSingleton<TableCaseWriter>();
-                s.AddSingleton<FaultInjectingCaseWriter>();
-                s.AddSingleton<ICaseWriter>(sp => sp.GetRequiredService<FaultInjectingCaseWriter>());
+                s.RemoveAll<Hub.Functions.Media.IMediaHostResolver>();
+                s.AddSingleton<Hub.Functions.Media.IMediaHostResolver, LoopbackHostResolver>();
+                s.RemoveAll<ICaseStore>();
+                s.AddSingleton<FaultInjectingCaseStore>(sp => new FaultInjectingCaseStore(sp.GetRequiredService<TableCaseStore>()));
+                s.AddSingleton<ICaseStore>(sp => sp.GetRequiredService<FaultInjectingCaseStore>());
             });
         });
         Client = _factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri(PublicBaseUrl), AllowAutoRedirect = false });
-        Faults = Services.GetRequiredService<FaultInjectingCaseWriter>();
+        Faults = Services.GetRequiredService<FaultInjectingCaseStore>();
         await Storage.EnsureCreatedAsync(CancellationToken.None);
     }
 
@@ -116,15 +119,20 @@ public class HubFixture : IAsyncLifetime
     }
 
     /// <summary>Waits (bounded) for the processor to have written the case for (instance, message id).</summary>
-    public async Task<TableEntity?> WaitForCaseAsync(string instance, string messageId, TimeSpan? timeout = null)
+    public ICaseStore Cases => Services.GetRequiredService<ICaseStore>();
+
+    /// <summary>The standalone poller of one queue consumer (<c>ProcessReport</c>, <c>BotTurn</c>, <c>DeliverTakedown</c>).</summary>
+    public QueueWorker Worker(string functionName) =>
+        Services.GetServices<IHostedService>().OfType<QueueWorker>().Single(w => w.Consumer.FunctionName == functionName);
+
+    public async Task<CaseRecord?> WaitForCaseAsync(string instance, string messageId, TimeSpan? timeout = null)
     {
         var deadline = DateTimeOffsetClock.Elapsed(timeout ?? TimeSpan.FromSeconds(20));
         while (!deadline.IsExpired)
         {
-            var e = await Storage.Cases.GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(instance), TableKeys.Escape(messageId));
-            if (e.HasValue)
+            if (await Cases.FindAsync(instance, messageId, CancellationToken.None) is { } found)
             {
-                return e.Value;
+                return found;
             }
 
             await Task.Delay(50);
@@ -170,10 +178,11 @@ public readonly struct DateTimeOffsetClock
 }
 
 /// <summary>
-/// The real table writer with a switch that makes it fail for chosen reports: lets a test drive a message
-/// through every retry into the poison queue against real storage, then heal and replay it.
+/// The real case store with a switch that makes writes fail for chosen reports: lets a test drive a message through
+/// every retry into the poison queue against real storage, then heal and replay it. It passes the case store contract
+/// suite like the store it wraps (Cases/FaultInjectingCaseStoreContractTests).
 /// </summary>
-public sealed class FaultInjectingCaseWriter(TableCaseWriter inner) : ICaseWriter
+public sealed class FaultInjectingCaseStore(ICaseStore inner) : ICaseStore
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _failing = new(StringComparer.Ordinal);
 
@@ -193,4 +202,14 @@ public sealed class FaultInjectingCaseWriter(TableCaseWriter inner) : ICaseWrite
 
         return inner.WriteAsync(envelope, envelopeJson, ct);
     }
+
+    public Task<CaseRecord?> FindAsync(string channelInstance, string providerMessageId, CancellationToken ct) => inner.FindAsync(channelInstance, providerMessageId, ct);
+
+    public Task<CaseRecord?> FindByReferenceCodeAsync(string referenceCode, CancellationToken ct) => inner.FindByReferenceCodeAsync(referenceCode, ct);
+
+    public Task<CaseRecord?> GetAsync(string id, CancellationToken ct) => inner.GetAsync(id, ct);
+
+    public Task<IReadOnlyList<CaseRecord>> ListRecentAsync(int count, CancellationToken ct) => inner.ListRecentAsync(count, ct);
+
+    public Task CheckAsync(CancellationToken ct) => inner.CheckAsync(ct);
 }

@@ -5,24 +5,26 @@ using Hub.Functions.Hosting;
 namespace Hub.Functions.Tests.Infrastructure;
 
 /// <summary>
-/// The hub as a real child process (<c>dotnet Hub.Functions.dll</c>, standalone mode) on a free loopback port, so a
-/// test can SIGKILL it in the middle of a load and start it again on the same port, spool and storage.
+/// The hub as a real child process (<c>dotnet Hub.Functions.dll</c>, standalone mode), so a test can SIGKILL it in the
+/// middle of a load and start it again with the same spool and storage. Kestrel binds port 0 and logs the port it
+/// got; callers use the port of a <see cref="TcpGate"/> held for the fixture's life, so a restart never depends on
+/// getting an old port back.
 /// Its console output goes to a file that a failing test prints.
 /// </summary>
 public sealed class HubProcess : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly TcpGate _gate = new(0);
     private Process? _process;
 
     public HubProcess(IDictionary<string, string?> settings)
     {
         _settings = new Dictionary<string, string?>(settings, StringComparer.Ordinal);
-        Port = AzuriteProcess.FreePort();
         LogPath = Path.Combine(Path.GetTempPath(), "hub-tests-process", Guid.NewGuid().ToString("N") + ".log");
         Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
     }
 
-    public int Port { get; }
+    public int Port => _gate.Port;
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
@@ -44,9 +46,10 @@ public sealed class HubProcess : IAsyncDisposable
         };
         psi.Environment["DOTNET_ENVIRONMENT"] = "Testing";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        psi.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/');
+        psi.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         psi.Environment["Logging__Console__FormatterName"] = "simple";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        psi.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information"; // "Now listening on: …"
         psi.Environment["Logging__LogLevel__Hub.Functions.Spool"] = "Information";
         foreach (var (k, v) in _settings)
         {
@@ -56,17 +59,53 @@ public sealed class HubProcess : IAsyncDisposable
         var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
         var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
         await log.WriteLineAsync($"---- start {++Starts} (pid {process.Id}) ----");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (log)
+            {
+                log.WriteLine(e.Data);
+            }
+
+            const string marker = "Now listening on: http://127.0.0.1:";
+            var at = e.Data.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0 && int.TryParse(e.Data.AsSpan(at + marker.Length).TrimEnd(), System.Globalization.CultureInfo.InvariantCulture, out var port))
+            {
+                listening.TrySetResult(port);
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
-        process.Exited += (_, _) => { lock (log) { log.Dispose(); } };
+        process.Exited += (_, _) =>
+        {
+            listening.TrySetException(new InvalidOperationException("the hub exited before listening"));
+            lock (log)
+            {
+                log.Dispose();
+            }
+        };
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
 
-        // Ready when Kestrel answers (storage may be down on purpose, so not /api/health).
-        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        // Ready when this process's Kestrel answers on the port it reported (storage may be down on purpose, so not /api/health).
         var deadline = DateTimeOffsetClock.Elapsed(timeout ?? TimeSpan.FromSeconds(60));
+        int own;
+        try
+        {
+            own = await listening.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"the hub did not report a listening port ({ex.Message}):\n{Tail()}", ex);
+        }
+
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{own}"), Timeout = TimeSpan.FromSeconds(2) };
         while (!deadline.IsExpired)
         {
             if (process.HasExited)
@@ -79,6 +118,7 @@ public sealed class HubProcess : IAsyncDisposable
                 using var r = await client.GetAsync("/");
                 if (r.StatusCode == HttpStatusCode.OK)
                 {
+                    _gate.Open(own);
                     return;
                 }
             }
@@ -103,6 +143,7 @@ public sealed class HubProcess : IAsyncDisposable
         }
 
         _process = null;
+        _gate.Close();
     }
 
     public string Tail(int lines = 60)
@@ -120,5 +161,9 @@ public sealed class HubProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await KillAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        await _gate.DisposeAsync();
+    }
 }

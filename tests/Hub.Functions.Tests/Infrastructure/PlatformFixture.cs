@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Hub.Core.Signatures;
-using Hub.Functions.Admin;
-using Hub.Functions.Channels.Platform;
+using Hub.Simulators;
+using Hub.Functions.Platform;
 
 namespace Hub.Functions.Tests.Infrastructure;
 

@@ -2,14 +2,14 @@ using System.Security.Cryptography;
 using System.Text;
 using Hub.Bots.Messenger;
 using Hub.Core.Signatures;
-using Hub.Functions.Bots;
+using Hub.Functions.Chat;
 using Hub.Functions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Functions.Channels.Messenger;
 
 /// <summary>
-/// Facebook Messenger webhook (channels.md §3): <c>GET /api/channels/messenger/{instance}</c> is Meta's
+/// Facebook Messenger webhook (docs/protocols/messenger.md): <c>GET /api/channels/messenger/{instance}</c> is Meta's
 /// verification handshake; <c>POST</c> carries events signed with <c>X-Hub-Signature-256</c>. The POST
 /// persists each message as a sealed bot turn and answers 200 well inside Meta's 5 s; the dialog and the
 /// Send API calls run from the <c>bot-turns</c> queue.
@@ -21,17 +21,17 @@ public static class MessengerChannel
 
     public static IEndpointRouteBuilder MapMessenger(this IEndpointRouteBuilder app)
     {
-        app.MapChannelWebhook(ChannelTypes.Messenger, FunctionName, HandleAsync);
-        app.MapGet($"{ChannelEndpoint.Route}/{ChannelTypes.Messenger}/{{instance}}", Verify).WithMetadata(new FunctionMetadata(FunctionName));
+        app.MapChannelWebhook(MessengerDescriptor.TypeName, FunctionName, HandleAsync);
+        app.MapGet($"{ChannelEndpoint.Route}/{MessengerDescriptor.TypeName}/{{instance}}", Verify).WithMetadata(new FunctionMetadata(FunctionName));
         return app;
     }
 
     /// <summary>§3.1: mode <c>subscribe</c> and our verify token → 200 with the challenge as text; otherwise 403.</summary>
     internal static IResult Verify(string instance, HttpRequest request, IOptions<ChannelsOptions> channels)
     {
-        if (!channels.Value.Instances.TryGetValue(instance, out var o) || o.Type != ChannelTypes.Messenger)
+        if (!channels.Value.Instances.TryGetValue(instance, out var o) || o.Type != MessengerDescriptor.TypeName)
         {
-            return Problems.NotFound($"No {ChannelTypes.Messenger} channel named '{instance}' is configured.");
+            return Problems.NotFound($"No {MessengerDescriptor.TypeName} channel named '{instance}' is configured.");
         }
 
         var mode = request.Query["hub.mode"].ToString();
@@ -70,7 +70,7 @@ public static class MessengerChannel
         if (activities.Count > 0)
         {
             var inbox = req.Http.RequestServices.GetRequiredService<BotInbox>();
-            await inbox.AcceptAsync(ChannelTypes.Messenger, req.Instance, req.Body, activities, ct);
+            await inbox.AcceptAsync(MessengerDescriptor.TypeName, req.Instance, req.Body, activities, ct);
         }
 
         // Echoes, deliveries and reads are well-formed and irrelevant: 200 so Meta does not retry them.

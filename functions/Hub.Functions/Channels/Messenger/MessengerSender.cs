@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Hub.Bots.Dialog;
-using Hub.Functions.Bots;
+using Hub.Functions.Chat;
 using Hub.Functions.Hosting;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -10,16 +10,16 @@ using Polly;
 namespace Hub.Functions.Channels.Messenger;
 
 /// <summary>
-/// Messenger Send API (channels.md §3.5): <c>POST {graph}/me/messages?access_token=…</c> with
+/// Messenger Send API (docs/protocols/messenger.md#send): <c>POST {graph}/me/messages?access_token=…</c> with
 /// <c>messaging_type: RESPONSE</c> and up to 13 text quick replies (titles ≤ 20 characters).
 /// developers.facebook.com/docs/messenger-platform/reference/send-api
 /// </summary>
-public sealed class MessengerSender(IHttpClientFactory http, IOptions<HubOptions> options, TimeProvider time) : IChatSender
+public sealed class MessengerSender(Polly.Registry.ResiliencePipelineProvider<string> pipelines, IHttpClientFactory http) : IChatSender
 {
     public const string HttpClientName = "messenger";
-    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = ChatPipelines.Create(options.Value.Bots, time);
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = pipelines.GetPipeline<HttpResponseMessage>(Resilience.ChatSend);
 
-    public string ChannelType => ChannelTypes.Messenger;
+    public string ChannelType => MessengerDescriptor.TypeName;
 
     /// <summary>The standard messaging window (§3.6); HUMAN_AGENT is for people, not this bot.</summary>
     public TimeSpan ReplyWindow => TimeSpan.FromHours(24);

@@ -19,7 +19,7 @@ public static class SmsGatewayChannel
 
     public static IEndpointRouteBuilder MapSmsGateway(this IEndpointRouteBuilder app)
     {
-        app.MapChannelWebhook(ChannelTypes.SmsGateway, FunctionName, HandleAsync);
+        app.MapChannelWebhook(SmsGatewayDescriptor.TypeName, FunctionName, HandleAsync);
         return app;
     }
 

@@ -4,7 +4,7 @@ namespace Hub.Functions.Channels.SmsGateway;
 
 /// <summary>
 /// The hub's own inbound-SMS ("MO") contract for Vietnamese carrier gateways (docs/sms-gateway.md;
-/// channels.md §7): Twilio cannot receive SMS from Vietnamese subscribers, so gateways forward to us.
+/// docs/sms-gateway.md): Twilio cannot receive SMS from Vietnamese subscribers, so gateways forward to us.
 /// </summary>
 public sealed record SmsGatewayMessage
 {

@@ -16,7 +16,7 @@ public sealed record TwilioForm(IReadOnlyDictionary<string, string> Fields)
 
 /// <summary>
 /// What every Twilio webhook (SMS and Voice) does first: require a form body, parse it untrimmed, and verify
-/// <c>X-Twilio-Signature</c> against the public URL (channels.md §1.3) before anything is interpreted.
+/// <c>X-Twilio-Signature</c> against the public URL (docs/protocols/twilio.md#signature) before anything is interpreted.
 /// </summary>
 public static class TwilioWebhook
 {

@@ -9,18 +9,15 @@ namespace Hub.Functions.Channels.TwilioSms;
 
 /// <summary>
 /// Twilio Programmable Messaging inbound webhook, <c>POST /api/channels/twilio-sms/{instance}</c>.
-/// Request format: twilio.com/docs/messaging/guides/webhook-request (channels.md §1). Replies in TwiML.
+/// Request format: twilio.com/docs/messaging/guides/webhook-request (docs/protocols/twilio.md#sms). Replies in TwiML.
 /// </summary>
 public static class TwilioSmsChannel
 {
     public const string FunctionName = "TwilioSms";
 
-    /// <summary>Twilio media is served from api.twilio.com and redirected to its CDN/S3 (channels.md §1.1).</summary>
-    public static readonly string[] DefaultMediaHosts = ["api.twilio.com", "*.twiliocdn.com", "s3-external-1.amazonaws.com"];
-
     public static IEndpointRouteBuilder MapTwilioSms(this IEndpointRouteBuilder app)
     {
-        app.MapChannelWebhook(ChannelTypes.TwilioSms, FunctionName, HandleAsync);
+        app.MapChannelWebhook(TwilioSmsDescriptor.TypeName, FunctionName, HandleAsync);
         return app;
     }
 
@@ -73,20 +70,13 @@ public static class TwilioSmsChannel
                 RawBody = req.Body,
                 RawContentType = req.Http.Request.ContentType,
                 Media = media,
-                MediaPolicy = MediaPolicyFor(req.Options),
+                MediaPolicy = services.GetRequiredService<TwilioSmsDescriptor>().MediaPolicy(req.Options),
                 ProvinceCode = req.Options.Province,
             },
             ct);
 
         return Twiml.Result(Twiml.Message(SmsReplies.For(req.Options, result.ReferenceCode, result.Urgency)));
     }
-
-    /// <summary>Twilio media URLs need the account's Basic auth; the spool relay rebuilds this from configuration too.</summary>
-    internal static MediaPolicy MediaPolicyFor(ChannelOptions options) => new(
-        options.MediaHosts.Count > 0 ? options.MediaHosts : DefaultMediaHosts,
-        options.MaxMediaBytes,
-        TwilioWebhook.BasicAuth(options),
-        options.AllowPrivateMediaHosts);
 
     private static List<MediaReference> ParseMedia(IReadOnlyDictionary<string, string> fields, ChannelOptions options, Dictionary<string, string[]> errors)
     {

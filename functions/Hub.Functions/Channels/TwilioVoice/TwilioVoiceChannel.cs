@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Hub.Functions.Channels.TwilioVoice;
 
 /// <summary>
-/// The 111 line on Twilio Programmable Voice (channels.md §2): <c>POST /api/channels/twilio-voice/{instance}/{action}</c>.
+/// The 111 line on Twilio Programmable Voice (docs/protocols/twilio.md#voice): <c>POST /api/channels/twilio-voice/{instance}/{action}</c>.
 /// Every request's <c>X-Twilio-Signature</c> is checked by the code SMS uses. Each callback is merged into the
 /// call's state (table <c>calls</c>) and the call's report is re-emitted as a new revision of one envelope
 /// (same CallSid, same reference code), so the case always shows the whole call and a late callback can never
@@ -28,12 +28,9 @@ public static partial class TwilioVoiceChannel
 {
     public const string FunctionName = "TwilioVoice";
 
-    /// <summary>Recordings are served by the API host, then redirected to Twilio's storage.</summary>
-    public static readonly string[] DefaultRecordingHosts = ["api.twilio.com", "*.twilio.com", "*.twiliocdn.com", "s3-external-1.amazonaws.com"];
-
     public static IEndpointRouteBuilder MapTwilioVoice(this IEndpointRouteBuilder app)
     {
-        app.MapChannelWebhook(ChannelTypes.TwilioVoice, FunctionName, HandleAsync, "/{action}");
+        app.MapChannelWebhook(TwilioVoiceDescriptor.TypeName, FunctionName, HandleAsync, "/{action}");
         return app;
     }
 
@@ -79,7 +76,7 @@ public static partial class TwilioVoiceChannel
         private string? Field(string name, int maxLength) => form[name] is { } v && v.Length <= maxLength ? v : null;
 
         private string Url(string action, string? query = null) =>
-            $"{_services.GetRequiredService<IOptions<HubOptions>>().Value.PublicBaseUrl.TrimEnd('/')}{ChannelEndpoint.Route}/{ChannelTypes.TwilioVoice}/{Uri.EscapeDataString(req.Instance)}/{action}{(query is null ? string.Empty : "?" + query)}";
+            $"{_services.GetRequiredService<IOptions<HubOptions>>().Value.PublicBaseUrl.TrimEnd('/')}{ChannelEndpoint.Route}/{TwilioVoiceDescriptor.TypeName}/{Uri.EscapeDataString(req.Instance)}/{action}{(query is null ? string.Empty : "?" + query)}";
 
         public async Task<IResult> IncomingAsync(CancellationToken ct)
         {
@@ -157,7 +154,7 @@ public static partial class TwilioVoiceChannel
 
         public IResult RecordDone()
         {
-            // RecordingUrl here may not be fetchable yet: the recording status callback downloads it (channels.md §2.4).
+            // RecordingUrl here may not be fetchable yet: the recording status callback downloads it (docs/protocols/twilio.md#recording).
             return Twiml.Result(Twiml.Voice(t => t.Say(_v.Thanks, _v.SayVoice, _v.Language).Hangup()));
         }
 
@@ -179,7 +176,7 @@ public static partial class TwilioVoiceChannel
             Evidence evidence;
             if (form["RecordingStatus"] is "completed")
             {
-                var policy = new MediaPolicy(req.Options.MediaHosts.Count > 0 ? req.Options.MediaHosts : DefaultRecordingHosts, req.Options.MaxMediaBytes, TwilioWebhook.BasicAuth(req.Options), req.Options.AllowPrivateMediaHosts);
+                var policy = _services.GetRequiredService<TwilioVoiceDescriptor>().MediaPolicy(req.Options);
                 var name = $"{req.Instance}/calls/{TableKeys.Escape(callSid)}/{TableKeys.Escape(sid)}.mp3";
                 evidence = await _services.GetRequiredService<IntakeService>().StoreAttachmentAsync(req.Instance, name, new MediaReference(url + ".mp3", "audio/mpeg"), policy, ct);
                 evidence = evidence with { Kind = "audio" };

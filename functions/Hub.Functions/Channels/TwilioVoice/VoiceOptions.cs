@@ -4,7 +4,7 @@ namespace Hub.Functions.Channels.TwilioVoice;
 
 /// <summary>
 /// <c>Hub:Channels:{instance}:Voice:*</c>: everything a 111 line says and how long it waits, with Vietnamese
-/// defaults. Voices are Google vi-VN voices (the only Vietnamese ones Twilio offers, channels.md §2.3).
+/// defaults. Voices are Google vi-VN voices (the only Vietnamese ones Twilio offers, docs/protocols/twilio.md#voice).
 /// </summary>
 public sealed class VoiceOptions
 {

@@ -1,12 +1,12 @@
 using Hub.Bots.Zalo;
 using Hub.Core.Signatures;
-using Hub.Functions.Bots;
+using Hub.Functions.Chat;
 using Hub.Functions.Hosting;
 
 namespace Hub.Functions.Channels.Zalo;
 
 /// <summary>
-/// Zalo OA webhook, <c>POST /api/channels/zalo/{instance}</c> (channels.md §4): <c>X-ZEvent-Signature</c>
+/// Zalo OA webhook, <c>POST /api/channels/zalo/{instance}</c> (docs/protocols/zalo.md): <c>X-ZEvent-Signature</c>
 /// verified with the instance's formula (default: chatwoot's app-id form), events for another app or OA
 /// refused with the same 401 as a bad MAC, signed events older than <see cref="ChannelOptions.MaxEventAge"/>
 /// refused as replays. User messages become sealed bot turns and the answer is 200 inside Zalo's 2 s.
@@ -19,8 +19,8 @@ public static class ZaloChannel
 
     public static IEndpointRouteBuilder MapZalo(this IEndpointRouteBuilder app)
     {
-        app.MapChannelWebhook(ChannelTypes.Zalo, FunctionName, HandleAsync);
-        app.MapGet($"{ChannelEndpoint.Route}/{ChannelTypes.Zalo}/{{instance}}", () => Results.Text("ok")).WithMetadata(new FunctionMetadata(FunctionName));
+        app.MapChannelWebhook(ZaloDescriptor.TypeName, FunctionName, HandleAsync);
+        app.MapGet($"{ChannelEndpoint.Route}/{ZaloDescriptor.TypeName}/{{instance}}", () => Results.Text("ok")).WithMetadata(new FunctionMetadata(FunctionName));
         return app;
     }
 
@@ -71,7 +71,7 @@ public static class ZaloChannel
             return Problems.BadRequest("The user event lacks sender.id, recipient.id or message.msg_id.");
         }
 
-        await req.Http.RequestServices.GetRequiredService<BotInbox>().AcceptAsync(ChannelTypes.Zalo, req.Instance, req.Body, [activity], ct);
+        await req.Http.RequestServices.GetRequiredService<BotInbox>().AcceptAsync(ZaloDescriptor.TypeName, req.Instance, req.Body, [activity], ct);
         return Results.Text("ok");
     }
 

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Hub.Bots.Dialog;
-using Hub.Functions.Bots;
+using Hub.Functions.Chat;
 using Hub.Functions.Hosting;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -11,18 +11,18 @@ using Polly;
 namespace Hub.Functions.Channels.Zalo;
 
 /// <summary>
-/// Zalo OA customer-service message ("tin tư vấn", channels.md §4.6): <c>POST {api}/v3.0/oa/message/cs</c>
+/// Zalo OA customer-service message ("tin tư vấn", docs/protocols/zalo.md#send): <c>POST {api}/v3.0/oa/message/cs</c>
 /// with the token in an <c>access_token</c> header. Zalo answers HTTP 200 with <c>{"error": code}</c>; the
 /// token errors -216 (invalid) and -220 (expired) trigger one refresh-and-retry. Quick replies become a
 /// numbered list the child can answer with a digit (the dialog accepts numbers as well as titles).
 /// developers.zalo.me/docs/official-account/tin-nhan/tin-tu-van/gui-tin-tu-van
 /// </summary>
-public sealed class ZaloSender(IHttpClientFactory http, ZaloTokens tokens, IOptions<HubOptions> options, TimeProvider time) : IChatSender
+public sealed class ZaloSender(Polly.Registry.ResiliencePipelineProvider<string> pipelines, IHttpClientFactory http, ZaloTokens tokens) : IChatSender
 {
     public const string HttpClientName = "zalo";
-    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = ChatPipelines.Create(options.Value.Bots, time);
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = pipelines.GetPipeline<HttpResponseMessage>(Resilience.ChatSend);
 
-    public string ChannelType => ChannelTypes.Zalo;
+    public string ChannelType => ZaloDescriptor.TypeName;
 
     /// <summary>CS messages only within 7 days of the user's last interaction (§4.7).</summary>
     public TimeSpan ReplyWindow => TimeSpan.FromDays(7);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Hub.Functions.Channels.Zalo;
 
 /// <summary>
-/// Zalo OA access tokens (channels.md §4.8). The refresh token is <b>single use</b>: every refresh returns a
+/// Zalo OA access tokens (docs/protocols/zalo.md#tokens). The refresh token is <b>single use</b>: every refresh returns a
 /// new one and a lost one means re-authorising the OA by hand. So refreshing is claimed first: an instance
 /// writes a short claim into the token row with an ETag-conditional update; only the claimant calls Zalo, and
 /// it writes the new pair (sealed) over its own claim, again ETag-conditional, before using it. Everyone else
@@ -19,6 +19,8 @@ namespace Hub.Functions.Channels.Zalo;
 /// </summary>
 public sealed partial class ZaloTokens(HubStorage storage, PrivacyServices privacy, IHttpClientFactory http, IOptions<HubOptions> options, TimeProvider time, ILogger<ZaloTokens> logger)
 {
+    public const string TableName = "zalotokens";
+
     public const string HttpClientName = "zalo-oauth";
     private const string Row = "token";
     private static readonly TimeSpan ClaimFor = TimeSpan.FromSeconds(30);
@@ -63,7 +65,7 @@ public sealed partial class ZaloTokens(HubStorage storage, PrivacyServices priva
             ETag claimed;
             try
             {
-                claimed = (await storage.ZaloTokens.UpdateEntityAsync(claim, row.ETag, TableUpdateMode.Merge, ct)).Headers.ETag!.Value;
+                claimed = (await storage.Table(TableName).UpdateEntityAsync(claim, row.ETag, TableUpdateMode.Merge, ct)).Headers.ETag!.Value;
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
@@ -79,13 +81,13 @@ public sealed partial class ZaloTokens(HubStorage storage, PrivacyServices priva
             var updated = Entity(instance, fresh.AccessToken, fresh.RefreshToken, now + fresh.ExpiresIn);
             try
             {
-                await storage.ZaloTokens.UpdateEntityAsync(updated, claimed, TableUpdateMode.Replace, ct);
+                await storage.Table(TableName).UpdateEntityAsync(updated, claimed, TableUpdateMode.Replace, ct);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412)
             {
                 // Our claim expired and someone else wrote meanwhile; but we hold the newest pair (our refresh
                 // consumed the previous token), so it must win: losing it would strand the OA.
-                await storage.ZaloTokens.UpsertEntityAsync(updated, TableUpdateMode.Replace, ct);
+                await storage.Table(TableName).UpsertEntityAsync(updated, TableUpdateMode.Replace, ct);
                 LogClaimLost(logger, instance);
             }
 
@@ -100,7 +102,7 @@ public sealed partial class ZaloTokens(HubStorage storage, PrivacyServices priva
     {
         await storage.EnsureCreatedAsync(ct);
         var pk = TableKeys.Escape(instance);
-        var found = await storage.ZaloTokens.GetEntityIfExistsAsync<TableEntity>(pk, Row, cancellationToken: ct);
+        var found = await storage.Table(TableName).GetEntityIfExistsAsync<TableEntity>(pk, Row, cancellationToken: ct);
         if (!found.HasValue || found.Value is not { } e)
         {
             // First use: seed from configuration. An access token of unknown age is treated as due for refresh
@@ -108,13 +110,13 @@ public sealed partial class ZaloTokens(HubStorage storage, PrivacyServices priva
             var expires = string.IsNullOrEmpty(o.AccessToken) ? DateTimeOffset.UnixEpoch : time.GetUtcNow() + options.Value.Bots.TokenRefreshMargin + TimeSpan.FromMinutes(30);
             try
             {
-                await storage.ZaloTokens.AddEntityAsync(Entity(instance, o.AccessToken, o.RefreshToken, expires), ct);
+                await storage.Table(TableName).AddEntityAsync(Entity(instance, o.AccessToken, o.RefreshToken, expires), ct);
             }
             catch (RequestFailedException ex) when (ex.Status == 409)
             {
             }
 
-            e = (await storage.ZaloTokens.GetEntityAsync<TableEntity>(pk, Row, cancellationToken: ct)).Value;
+            e = (await storage.Table(TableName).GetEntityAsync<TableEntity>(pk, Row, cancellationToken: ct)).Value;
         }
 
         return new TokenRow(
@@ -139,7 +141,7 @@ public sealed partial class ZaloTokens(HubStorage storage, PrivacyServices priva
         if (!response.IsSuccessStatusCode || !root.TryGetProperty("access_token", out var at) || !root.TryGetProperty("refresh_token", out var rt))
         {
             var code = root.TryGetProperty("error", out var err) ? err.ToString() : ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
-            throw new Bots.ChatSendException($"Zalo token refresh failed (error {code}); the OA may need re-authorising.");
+            throw new Chat.ChatSendException($"Zalo token refresh failed (error {code}); the OA may need re-authorising.");
         }
 
         // Trust expires_in over the documented 25 h; Zalo sends it as a string.
@@ -159,7 +161,7 @@ public sealed partial class ZaloTokens(HubStorage storage, PrivacyServices priva
 
     private string? Unseal(string? value, string instance) => value is null ? null : privacy.Cipher.Unprotect(value, Purpose(instance));
 
-    private static string Purpose(string instance) => $"{HubStorage.ZaloTokensTable}/{instance}";
+    private static string Purpose(string instance) => $"{TableName}/{instance}";
 
     private sealed record TokenRow(string? AccessToken, string? RefreshToken, DateTimeOffset ExpiresAt, DateTimeOffset ClaimedUntil, ETag ETag);
 
