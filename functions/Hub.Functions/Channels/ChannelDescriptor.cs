@@ -39,6 +39,13 @@ public abstract class ChannelDescriptor
     /// <summary>For chat channels: how a conversation's turn becomes a report. Null for the others.</summary>
     public virtual ChatProfile? Chat => null;
 
+    /// <summary>Media from the instance's hosts (or this type's defaults), under its size cap, with the given credentials.</summary>
+    protected MediaPolicy HostPolicy(ChannelOptions options, System.Net.Http.Headers.AuthenticationHeaderValue? authorization = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new(options.MediaHosts.Count > 0 ? options.MediaHosts : DefaultMediaHosts, options.MaxMediaBytes, authorization, options.AllowPrivateMediaHosts);
+    }
+
     /// <summary>Settings missing among <paramref name="settings"/>, as configuration errors.</summary>
     protected IEnumerable<string> Require(string at, params (string Name, string? Value)[] settings) =>
         settings.Where(s => string.IsNullOrWhiteSpace(s.Value)).Select(s => $"{at}:{s.Name} is required for {Type}.");

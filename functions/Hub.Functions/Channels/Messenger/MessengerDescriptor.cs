@@ -29,6 +29,5 @@ public sealed class MessengerDescriptor : ChannelDescriptor
 
     public override IEnumerable<string?> Secrets(ChannelOptions options) => [options.AppSecret, options.VerifyToken, options.PageAccessToken];
 
-    public override MediaPolicy MediaPolicy(ChannelOptions options) =>
-        new(options.MediaHosts.Count > 0 ? options.MediaHosts : DefaultMediaHosts, options.MaxMediaBytes, null, options.AllowPrivateMediaHosts);
+    public override MediaPolicy MediaPolicy(ChannelOptions options) => HostPolicy(options);
 }

@@ -21,9 +21,5 @@ public sealed class TwilioSmsDescriptor : ChannelDescriptor
     public override IEnumerable<string?> Secrets(ChannelOptions options) => [options.AuthToken];
 
     /// <summary>Twilio media URLs need the account's Basic auth; the spool relay rebuilds this from configuration too.</summary>
-    public override MediaPolicy MediaPolicy(ChannelOptions options) => new(
-        options.MediaHosts.Count > 0 ? options.MediaHosts : DefaultMediaHosts,
-        options.MaxMediaBytes,
-        TwilioWebhook.BasicAuth(options),
-        options.AllowPrivateMediaHosts);
+    public override MediaPolicy MediaPolicy(ChannelOptions options) => HostPolicy(options, TwilioWebhook.BasicAuth(options));
 }

@@ -29,9 +29,5 @@ public sealed class TwilioVoiceDescriptor : ChannelDescriptor
 
     public override IEnumerable<string?> Secrets(ChannelOptions options) => [options.AuthToken];
 
-    public override MediaPolicy MediaPolicy(ChannelOptions options) => new(
-        options.MediaHosts.Count > 0 ? options.MediaHosts : DefaultMediaHosts,
-        options.MaxMediaBytes,
-        TwilioWebhook.BasicAuth(options),
-        options.AllowPrivateMediaHosts);
+    public override MediaPolicy MediaPolicy(ChannelOptions options) => HostPolicy(options, TwilioWebhook.BasicAuth(options));
 }

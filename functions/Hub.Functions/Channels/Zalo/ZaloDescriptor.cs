@@ -52,6 +52,5 @@ public sealed class ZaloDescriptor : ChannelDescriptor
 
     public override IEnumerable<string?> Secrets(ChannelOptions options) => [options.OaSecretKey, options.AppSecretKey, options.AccessToken, options.RefreshToken];
 
-    public override MediaPolicy MediaPolicy(ChannelOptions options) =>
-        new(options.MediaHosts.Count > 0 ? options.MediaHosts : DefaultMediaHosts, options.MaxMediaBytes, null, options.AllowPrivateMediaHosts);
+    public override MediaPolicy MediaPolicy(ChannelOptions options) => HostPolicy(options);
 }
