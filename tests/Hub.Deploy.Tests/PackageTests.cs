@@ -111,6 +111,15 @@ public sealed class PackageTests(PublishedPackage package) : IClassFixture<Publi
     }
 
     [Fact]
+    public void Package_CarriesNoSimulatorsAndNoDemos()
+    {
+        // Test doubles of providers and platforms, and the demos that drive them, live in tools/: never deployed.
+        package.Entries.Keys.ShouldNotContain(k => k.Contains("Hub.Simulators", StringComparison.Ordinal) || k.Contains("Hub.Cli", StringComparison.Ordinal));
+        var app = typeof(Hub.Functions.Hosting.HubApp).Assembly;
+        app.GetTypes().Select(t => t.FullName).ShouldNotContain(n => n!.Contains("Simulator", StringComparison.Ordinal) || n.Contains("Demo", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Package_CarriesNoDevelopmentSettingsAndNoStrayCopies()
     {
         package.Entries.Keys.ShouldNotContain(k => k.Contains("appsettings.Development.json", StringComparison.Ordinal));

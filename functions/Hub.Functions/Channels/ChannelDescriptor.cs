@@ -1,3 +1,4 @@
+using Hub.Core.Envelope;
 using Hub.Functions.Media;
 
 namespace Hub.Functions.Channels;

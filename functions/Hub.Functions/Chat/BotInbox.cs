@@ -14,7 +14,7 @@ namespace Hub.Functions.Chat;
 /// one sealed turn per activity to <c>bot-turns</c>) so the webhook can answer 200 inside Zalo's 2 s and
 /// Meta's 5 s, before any dialog work or outbound call. When storage is down: the standalone hub's local spool, otherwise 503 and nothing acknowledged.
 /// </summary>
-public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake.IntakeService intake, LocalSpool spool, TimeProvider time) : ISpoolReplayer
+public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Media.EvidenceStore evidence, LocalSpool spool, TimeProvider time) : ISpoolReplayer
 {
     /// <summary>Chat dialog turns: inbound messages persisted by the webhook, handled asynchronously.</summary>
     public const string QueueName = "bot-turns";
@@ -66,7 +66,7 @@ public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Intake
             {
                 var writes = new List<Task>(d.Turns.Count + 1)
                 {
-                    intake.UploadEncryptedAsync(storage.Raw, d.RawName, d.RawBody, Intake.IntakeService.Sha256Hex(d.RawBody.Span), "application/json", ct),
+                    evidence.UploadEncryptedAsync(storage.Raw, d.RawName, d.RawBody, Media.EvidenceStore.Sha256Hex(d.RawBody.Span), "application/json", ct),
                 };
                 foreach (var turn in d.Turns)
                 {

@@ -25,6 +25,7 @@ public sealed partial class BotTurnProcessor(
     BotInbox inbox,
     ConversationStore store,
     IntakeService intake,
+    EvidenceStore evidenceStore,
     IEnumerable<IChatSender> senders,
     ChannelTypes types,
     IOptions<ChannelsOptions> channels,
@@ -220,8 +221,8 @@ public sealed partial class BotTurnProcessor(
         {
             // Named by conversation, (hashed) activity id and index: a retried turn overwrites, never duplicates,
             // and no provider id appears in a blob name.
-            var name = $"{m.Instance}/chat/{m.ConversationKey}/{IntakeService.Sha256Hex(System.Text.Encoding.UTF8.GetBytes(a.Id))[..24]}/{i}";
-            list.Add(await intake.StoreAttachmentAsync(m.Instance, name, new MediaReference(att.ContentUrl, att.ContentType), policy, ct));
+            var name = $"{m.Instance}/chat/{m.ConversationKey}/{EvidenceStore.Sha256Hex(System.Text.Encoding.UTF8.GetBytes(a.Id))[..24]}/{i}";
+            list.Add(await evidenceStore.StoreAttachmentAsync(m.Instance, name, new MediaReference(att.ContentUrl, att.ContentType), policy, ct));
         }
 
         return list;

@@ -1,14 +1,12 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Hub.Core.Envelope;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
 namespace Hub.Functions.Media;
-
-/// <summary>What a channel allows a media fetch to do: which hosts, how big, with which credentials.</summary>
-public sealed record MediaPolicy(IReadOnlyList<string> AllowedHosts, long MaxBytes, AuthenticationHeaderValue? Authorization, bool AllowPrivateNetworks = false);
 
 public sealed record FetchedMedia(byte[] Content, string? ContentType);
 

@@ -4,10 +4,14 @@ namespace Hub.Functions.Media;
 
 public static class MediaRegistration
 {
-    /// <summary>Media fetched from providers' hosts only (private and loopback addresses refused unless a channel allows them for tests).</summary>
+    /// <summary>
+    /// Evidence: media fetched from providers' hosts only (private and loopback addresses refused unless a channel
+    /// allows them for tests), stored sealed with its hashes by the one <see cref="EvidenceStore"/>.
+    /// </summary>
     public static IServiceCollection AddMedia(this IServiceCollection services)
     {
         services.TryAddSingleton<MediaFetcher>();
+        services.TryAddSingleton<EvidenceStore>();
         services.TryAddSingleton<IMediaHostResolver>(DnsMediaHostResolver.Instance);
         services.AddHttpClient(MediaFetcher.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => MediaFetcher.CreateHandler(allowPrivateNetworks: false, sp.GetRequiredService<IMediaHostResolver>()))

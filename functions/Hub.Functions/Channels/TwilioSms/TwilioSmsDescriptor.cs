@@ -1,3 +1,4 @@
+using Hub.Core.Envelope;
 using Hub.Functions.Channels.Twilio;
 using Hub.Functions.Media;
 

@@ -178,7 +178,7 @@ public static partial class TwilioVoiceChannel
             {
                 var policy = _services.GetRequiredService<TwilioVoiceDescriptor>().MediaPolicy(req.Options);
                 var name = $"{req.Instance}/calls/{TableKeys.Escape(callSid)}/{TableKeys.Escape(sid)}.mp3";
-                evidence = await _services.GetRequiredService<IntakeService>().StoreAttachmentAsync(req.Instance, name, new MediaReference(url + ".mp3", "audio/mpeg"), policy, ct);
+                evidence = await _services.GetRequiredService<Hub.Functions.Media.EvidenceStore>().StoreAttachmentAsync(req.Instance, name, new MediaReference(url + ".mp3", "audio/mpeg"), policy, ct);
                 evidence = evidence with { Kind = "audio" };
             }
             else

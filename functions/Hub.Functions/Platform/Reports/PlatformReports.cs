@@ -304,7 +304,7 @@ public sealed class PlatformReports(
 
     private static Evidence ToEvidence(string platformId, PlatformFile f) => new()
     {
-        Kind = IntakeService.KindOf(f.ContentType),
+        Kind = Hub.Functions.Media.EvidenceStore.KindOf(f.ContentType),
         HeldBy = platformId,
         Sha256 = f.Hashes.Sha256?.ToLowerInvariant(),
         Md5 = f.Hashes.Md5?.ToLowerInvariant(),

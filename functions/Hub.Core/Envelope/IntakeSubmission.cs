@@ -1,13 +1,18 @@
-using Hub.Core.Envelope;
+using System.Net.Http.Headers;
 using Hub.Core.Privacy;
-using Hub.Functions.Media;
 
-namespace Hub.Functions.Intake;
+namespace Hub.Core.Envelope;
+
+/// <summary>What a channel allows a media fetch to do: which hosts, how big, with which credentials.</summary>
+public sealed record MediaPolicy(IReadOnlyList<string> AllowedHosts, long MaxBytes, AuthenticationHeaderValue? Authorization, bool AllowPrivateNetworks = false);
 
 /// <summary>A media item a channel names; the intake fetches it under the channel's policy.</summary>
 public sealed record MediaReference(string Url, string? ContentType);
 
-/// <summary>Everything a channel hands to the shared write path after it verified and parsed a request.</summary>
+/// <summary>
+/// Everything a channel hands to the shared write path after it verified and parsed a request; also what the local
+/// spool keeps (so its JSON names are a stored format: add fields, never rename them).
+/// </summary>
 public sealed record IntakeSubmission
 {
     public required string Channel { get; init; }
