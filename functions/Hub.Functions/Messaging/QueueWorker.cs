@@ -23,8 +23,8 @@ public sealed partial class QueueWorker(
     ILogger<QueueWorker> logger) : BackgroundService
 {
     private readonly ProcessorOptions _o = options.Value.Processor;
-    private readonly Azure.Storage.Queues.QueueClient queue = consumer.Queue(storage);
-    private readonly Azure.Storage.Queues.QueueClient poisonQueue = storage.PoisonQueue(consumer.Queue(storage).Name);
+    private readonly Azure.Storage.Queues.QueueClient _queue = consumer.Queue(storage);
+    private readonly Azure.Storage.Queues.QueueClient _poisonQueue = storage.PoisonQueue(consumer.Queue(storage).Name);
 
     public QueueConsumer Consumer => consumer;
 
@@ -70,7 +70,7 @@ public sealed partial class QueueWorker(
     /// <summary>Receives one batch and handles it; returns the number of messages handled.</summary>
     public async Task<int> PollOnceAsync(CancellationToken ct)
     {
-        QueueMessage[] messages = await storage.WithResourcesAsync(async () => (await queue.ReceiveMessagesAsync(_o.BatchSize, _o.VisibilityTimeout, ct)).Value, ct);
+        QueueMessage[] messages = await storage.WithResourcesAsync(async () => (await _queue.ReceiveMessagesAsync(_o.BatchSize, _o.VisibilityTimeout, ct)).Value, ct);
         await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, (m, token) => new ValueTask(HandleAsync(m, token)));
         return messages.Length;
     }
@@ -81,7 +81,7 @@ public sealed partial class QueueWorker(
         try
         {
             await handler.HandleAsync(text, ct);
-            await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+            await _queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -103,7 +103,7 @@ public sealed partial class QueueWorker(
             LogRetry(logger, m.MessageId, m.DequeueCount, _o.MaxDequeueCount, delay.TotalSeconds, ex.GetType().Name);
             try
             {
-                await queue.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: delay, cancellationToken: ct);
+                await _queue.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: delay, cancellationToken: ct);
             }
             catch (Exception updateError) when (HubStorage.IsUnavailable(updateError) || updateError is Azure.RequestFailedException)
             {
@@ -115,8 +115,8 @@ public sealed partial class QueueWorker(
     private async Task MoveToPoisonAsync(QueueMessage m, string text, string error, CancellationToken ct)
     {
         // Poison first, delete second: a crash in between leaves a copy in both, never in neither.
-        await poison.SendAsync(queue, poisonQueue, text, error, m.DequeueCount, ct);
-        await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+        await poison.SendAsync(_queue, _poisonQueue, text, error, m.DequeueCount, ct);
+        await _queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
         LogPoisoned(logger, m.MessageId, m.DequeueCount, error);
     }
 
