@@ -30,6 +30,15 @@ public sealed class LogRedactionTests(HubFixture hub) : IClassFixture<HubFixture
             logs.ShouldNotContain(secret);
         }
 
+        // And whatever each configured instance's descriptor declares a secret (courier's RedactValues).
+        var channels = hub.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Hub.Functions.Channels.ChannelsOptions>>().Value;
+        var declared = hub.Services.GetRequiredService<Hub.Functions.Channels.ChannelTypes>().SecretsOf(channels).ToList();
+        declared.ShouldNotBeEmpty();
+        foreach (var secret in declared)
+        {
+            logs.ShouldNotContain(secret);
+        }
+
         foreach (var line in hub.Logs.Lines.Where(l => l.Contains("911222333", StringComparison.Ordinal)))
         {
             throw new ShouldAssertException("a log line holds the number: " + line[..Math.Min(600, line.Length)]);
