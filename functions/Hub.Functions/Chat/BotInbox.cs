@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Hub.Bots;
 using Hub.Bots.Activities;
 using Hub.Core.Envelope;

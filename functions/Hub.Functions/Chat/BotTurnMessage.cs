@@ -1,11 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Hub.Bots;
-using Hub.Bots.Activities;
-using Hub.Core.Envelope;
-using Hub.Functions.Privacy;
-using Hub.Functions.Spool;
-using Hub.Functions.Storage;
 
 namespace Hub.Functions.Chat;
 

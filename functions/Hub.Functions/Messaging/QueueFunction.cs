@@ -20,7 +20,10 @@ public static class QueueFunction
         foreach (var consumer in app.ServiceProvider.GetServices<QueueConsumer>())
         {
             app.MapPost("/" + consumer.FunctionName, (HttpContext http, PoisonMessages poison, Storage.HubStorage storage, IOptions<HubOptions> options, CancellationToken ct) =>
-                    HandleAsync(http, consumer, (IQueueHandler)http.RequestServices.GetRequiredService(consumer.Handler), (consumer.Queue(storage), storage.PoisonQueue(consumer.Queue(storage).Name)), poison, options, ct))
+                {
+                    var queue = consumer.Queue(storage);
+                    return HandleAsync(http, consumer, (IQueueHandler)http.RequestServices.GetRequiredService(consumer.Handler), (queue, storage.PoisonQueue(queue.Name)), poison, options, ct);
+                })
                 .WithName(consumer.FunctionName)
                 .WithMetadata(new FunctionMetadata(consumer.FunctionName));
         }

@@ -1,10 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure;
-using Azure.Data.Tables;
 using Hub.Core.Envelope;
-using Hub.Functions.Privacy;
-using Hub.Functions.Storage;
 
 namespace Hub.Functions.Channels.TwilioVoice;
 
