@@ -20,7 +20,7 @@ namespace Hub.Functions.Admin;
 /// </summary>
 public static class AdminCommands
 {
-    private static readonly string[] Verbs = ["poison", "reports", "demo", "conversations", "platform"];
+    private static readonly string[] Verbs = ["poison", "reports", "demo", "conversations", "platform", "users", "teams", "cases", "audit"];
 
     /// <summary>The demos need the provider simulators, which are not part of the deployable (tools/Hub.Cli).</summary>
     private static int Demos(TextWriter output)
@@ -50,8 +50,14 @@ public static class AdminCommands
                 ("platform", _) => await PlatformCommands.RunAsync(services, args, output),
                 ("conversations", "handoff") => await HandedOffAsync(services, output),
                 ("conversations", "release") when args.Length > 2 => await ReleaseAsync(services, args[2], output),
+                ("users" or "teams" or "cases" or "audit", _) => await CaseCommands.RunAsync(services, args, output) is var code and >= 0 ? code : Usage(output),
                 _ => Usage(output),
             };
+        }
+        catch (Exception ex) when (Cases.Database.CaseDatabase.IsUnavailable(ex) && ex is not Azure.RequestFailedException)
+        {
+            await Console.Error.WriteLineAsync($"The case store is unreachable ({ex.GetType().Name}). Is PostgreSQL running (Hub:Cases:ConnectionString)?");
+            return 3;
         }
         catch (Exception ex) when (HubStorage.IsUnavailable(ex))
         {
@@ -74,6 +80,7 @@ public static class AdminCommands
               conversations handoff           conversations an operator holds (the bot is silent in them)
               conversations release KEY       hand a conversation back to the bot (what the child wrote meanwhile becomes a report)
             """);
+        output.Write(CaseCommands.Usage);
         output.Write(PlatformCommands.Usage);
         return 2;
     }

@@ -1,20 +1,17 @@
+using Hub.Core.Cases;
+
 namespace Hub.Functions.Cases;
 
-/// <summary>Where a case is in its handling. Today every case starts (and stays) <c>new</c>: the lifecycle comes with the case service.</summary>
-public enum CaseStatus
-{
-    /// <summary>In a team's queue; nobody owns it yet. Stored and shown as <c>new</c>.</summary>
-    New,
-}
-
-/// <summary>One case as stored: the report-derived fields (which follow the envelope's revisions) and the case's own.</summary>
+/// <summary>One case as stored: the report-derived fields (which follow the opening report's revisions) and the case's own.</summary>
 public sealed record CaseRecord
 {
     /// <summary>The case's id: the id (a ULID, so it sorts by time) of the report that opened it.</summary>
     public required string Id { get; init; }
 
+    /// <summary>The opening report's channel instance.</summary>
     public required string ChannelInstance { get; init; }
 
+    /// <summary>The opening report's provider message id.</summary>
     public required string ProviderMessageId { get; init; }
 
     public required string ReferenceCode { get; init; }
@@ -29,9 +26,16 @@ public sealed record CaseRecord
 
     public string? ReporterPseudonym { get; init; }
 
+    /// <summary>The opening report's revision.</summary>
     public int Revision { get; init; } = 1;
 
     public CaseStatus Status { get; init; } = CaseStatus.New;
+
+    /// <summary>The team that owns the case (always one).</summary>
+    public string TeamId { get; init; } = string.Empty;
+
+    /// <summary>The person who owns it, from <c>open</c> on.</summary>
+    public long? OwnerId { get; init; }
 
     public DateTimeOffset ReceivedAt { get; init; }
 
@@ -39,19 +43,9 @@ public sealed record CaseRecord
 
     public DateTimeOffset? UpdatedAt { get; init; }
 
-    /// <summary>The latest revision's <c>hub.report/v1</c> envelope, as it was on the queue.</summary>
+    /// <summary>The opening report's latest <c>hub.report/v1</c> envelope.</summary>
     public required string Envelope { get; init; }
 
-    /// <summary>The status as stored and shown (<c>new</c>).</summary>
-    public static string StatusName(CaseStatus status) => status switch
-    {
-        CaseStatus.New => "new",
-        _ => throw new ArgumentOutOfRangeException(nameof(status)),
-    };
-
-    public static CaseStatus ParseStatus(string? name) => name switch
-    {
-        "new" or null => CaseStatus.New,
-        _ => throw new InvalidDataException($"unknown case status '{name}'"),
-    };
+    /// <summary>The status as stored and shown (<c>new</c>, <c>open</c>…).</summary>
+    public static string StatusName(CaseStatus status) => CaseLifecycle.Name(status);
 }

@@ -1,5 +1,5 @@
+using Hub.Functions.Cases.Database;
 using Hub.Functions.Messaging;
-using Hub.Functions.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Hub.Functions.Cases;
@@ -7,14 +7,19 @@ namespace Hub.Functions.Cases;
 public static class CasesRegistration
 {
     /// <summary>
-    /// Cases: the store behind <see cref="ICaseStore"/> (Azure Tables, until PostgreSQL) and <c>ProcessReport</c>, the
-    /// consumer of the reports queue that turns each envelope into exactly one case.
+    /// Cases: PostgreSQL (<see cref="CaseDatabase"/>, migrated on first use) behind <see cref="ICaseStore"/>, the case
+    /// service (lifecycle, owners, clocks, notes, audit), and <c>ProcessReport</c>, the consumer of the reports queue
+    /// that turns each envelope into exactly one case.
     /// </summary>
     public static IServiceCollection AddCases(this IServiceCollection services)
     {
-        services.AddStorageTable(TableCaseStore.TableName);
-        services.TryAddSingleton<TableCaseStore>();
-        services.TryAddSingleton<ICaseStore>(sp => sp.GetRequiredService<TableCaseStore>());
+        services.TryAddSingleton<CaseDatabase>();
+        services.AddHostedService<CaseDatabaseStartup>();
+        services.TryAddSingleton<PostgresCaseStore>();
+        services.TryAddSingleton<ICaseStore>(sp => sp.GetRequiredService<PostgresCaseStore>());
+        services.TryAddSingleton<AuditLog>();
+        services.TryAddSingleton<People>();
+        services.TryAddSingleton<CaseService>();
         services.AddQueueConsumer<ReportProcessor>(ReportProcessor.FunctionName, ReportProcessor.BindingName, storage => storage.Reports);
         return services;
     }

@@ -11,19 +11,22 @@ public enum ProcessOutcome
 
     /// <summary>Already there: a redelivery, a duplicate, or an older revision.</summary>
     Duplicate,
+
+    /// <summary>A follow-up (<c>source.followUpOf</c>) joined the open case of the report it continues.</summary>
+    Attached,
 }
 
 /// <summary>
 /// The one way to cases: the processor writes through it, and every feature that shows or follows a case
-/// (platform status, takedowns, admin commands, demos, health) reads through it. Each implementation passes
-/// the same contract suite (tests <c>Cases/CaseStoreContract</c>), so a store can be swapped without a caller
-/// noticing: Azure Tables today, PostgreSQL next.
+/// (platform status, takedowns, admin commands, demos, health) reads through it. The PostgreSQL store passes the
+/// contract suite (tests <c>Cases/CaseStoreContract</c>), as any other store must.
 /// </summary>
 public interface ICaseStore
 {
     /// <summary>
     /// Creates the case for (channel instance, provider message id), or (for a higher <see cref="ReportEnvelope.Revision"/>)
-    /// updates its report-derived fields and never what operators own (status, creation time, id). The same key at the
+    /// updates its report-derived fields and never what operators own (status, team, owner, creation time, id). A
+    /// follow-up of an open case joins it (<see cref="ProcessOutcome.Attached"/>). The same key at the
     /// same or a lower revision is a <see cref="ProcessOutcome.Duplicate"/>: redelivery and duplicates make one case.
     /// </summary>
     Task<ProcessOutcome> WriteAsync(ReportEnvelope envelope, string envelopeJson, CancellationToken ct);

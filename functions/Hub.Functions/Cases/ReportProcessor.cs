@@ -1,6 +1,9 @@
 using System.Text.Json;
 using Hub.Core.Envelope;
+using Hub.Functions.Cases.Database;
+using Hub.Functions.Hosting;
 using Hub.Functions.Messaging;
+using Microsoft.Extensions.Options;
 
 namespace Hub.Functions.Cases;
 
@@ -8,7 +11,7 @@ namespace Hub.Functions.Cases;
 /// <c>ProcessReport</c>: one queue message → at most one case. Shared by the standalone poller and the
 /// custom-handler queue trigger, so both modes have exactly the same effect.
 /// </summary>
-public sealed partial class ReportProcessor(ICaseStore cases, ILogger<ReportProcessor> logger) : IQueueHandler
+public sealed partial class ReportProcessor(ICaseStore cases, IOptions<HubOptions> options, ILogger<ReportProcessor> logger) : IQueueHandler
 {
     public const string FunctionName = "ProcessReport";
     public const string BindingName = "report";
@@ -18,11 +21,24 @@ public sealed partial class ReportProcessor(ICaseStore cases, ILogger<ReportProc
     public async Task<ProcessOutcome> ProcessAsync(string message, CancellationToken ct)
     {
         var envelope = Parse(message);
-        var outcome = await cases.WriteAsync(envelope, message, ct);
+        ProcessOutcome outcome;
+        try
+        {
+            outcome = await cases.WriteAsync(envelope, message, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && CaseDatabase.IsUnavailable(ex))
+        {
+            // An outage is not this message's fault: it must not count toward poisoning (docs/reliability.md#outages).
+            throw new DependencyUnavailableException("case store", options.Value.Cases.OutageRetryDelay, ex);
+        }
+
         switch (outcome)
         {
             case ProcessOutcome.Created:
                 LogCreated(logger, envelope.Id, envelope.ChannelInstance, envelope.Signals.Urgency);
+                break;
+            case ProcessOutcome.Attached:
+                LogAttached(logger, envelope.Id, envelope.ChannelInstance);
                 break;
             case ProcessOutcome.Updated:
                 LogUpdated(logger, envelope.Id, envelope.ChannelInstance, envelope.Revision ?? 1, envelope.Signals.Urgency);
@@ -66,6 +82,9 @@ public sealed partial class ReportProcessor(ICaseStore cases, ILogger<ReportProc
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Case for report {ReportId} from {ChannelInstance} updated to revision {Revision} (urgency {Urgency})")]
     private static partial void LogUpdated(ILogger logger, string reportId, string channelInstance, int revision, string urgency);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Report {ReportId} from {ChannelInstance} is a follow-up: attached to the open case it continues")]
+    private static partial void LogAttached(ILogger logger, string reportId, string channelInstance);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Report {ReportId} from {ChannelInstance} is a duplicate (or an older revision) of an existing case")]
     private static partial void LogDuplicate(ILogger logger, string reportId, string channelInstance);

@@ -23,6 +23,9 @@ public sealed class HubOptions
 
     /// <summary><c>Hub:Spool</c>: standalone mode's local spool for storage outages.</summary>
     public Spool.SpoolOptions Spool { get; set; } = new();
+
+    /// <summary><c>Hub:Cases</c>: the PostgreSQL case store and the cases' clocks.</summary>
+    public Cases.Database.CasesOptions Cases { get; set; } = new();
 }
 
 /// <summary><c>Hub:Bots</c>: the chat channels' dialog and outbound calls.</summary>

@@ -175,7 +175,7 @@ public sealed partial class IntakeService(
             throw new EnvelopeTooLargeException(size);
         }
 
-        await storage.Reports.SendMessageAsync(json, cancellationToken: ct);
+        await storage.Reports.SendMessageAsync(json, visibilityTimeout: null, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct); // never expires: a report waits as long as the case store does
 
         var urgency = envelope.Signals.Urgency;
         var dedup = new TableEntity(partition, row)

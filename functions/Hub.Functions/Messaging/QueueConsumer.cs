@@ -14,6 +14,18 @@ public interface IQueueHandler
 public sealed class PoisonMessageException(string message) : Exception(message);
 
 /// <summary>
+/// The message is fine but something it needs (the case store) cannot be reached: not an attempt. The message is put
+/// back on its queue, hidden for <see cref="RetryAfter"/>, with its attempt count reset (docs/reliability.md#outages).
+/// </summary>
+public sealed class DependencyUnavailableException(string dependency, TimeSpan retryAfter, Exception inner)
+    : Exception($"{dependency} unavailable ({inner?.GetType().Name})", inner)
+{
+    public string Dependency { get; } = dependency;
+
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>
 /// One queue and its consumer, registered once (<see cref="MessagingRegistration.AddQueueConsumer{THandler}"/>), from
 /// which both hosting modes are built: the standalone <see cref="QueueWorker"/> and the custom-handler function
 /// <c>POST /{FunctionName}</c> with the queue trigger's binding <see cref="BindingName"/> (its <c>function.json</c>).

@@ -81,6 +81,15 @@ public static class QueueFunction
             logs.Add($"{functionName}: moved to poison: {ex.Message}");
             return Ok(logs);
         }
+        catch (DependencyUnavailableException ex)
+        {
+            // The host counts every delivery toward poisoning, and a failed answer is a delivery: instead, put a fresh copy
+            // back (attempts reset, hidden for the back-off) and answer success so the host deletes this one. If the copy
+            // cannot be written, fail: the host retries the original (docs/hosting.md#store-outages).
+            await QueueWorker.HoldBackAsync(queues.Source, message, ex.RetryAfter, ct);
+            logs.Add($"{functionName}: {ex.Dependency} unavailable; held back {ex.RetryAfter.TotalSeconds:F0} s (not an attempt)");
+            return Ok(logs);
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logs.Add($"{functionName}: attempt {dequeueCount} failed: {ex.GetType().Name}");

@@ -10,7 +10,8 @@ namespace Hub.Functions.Messaging;
 /// only after success; a failure leaves it to reappear after a growing delay; at
 /// <see cref="ProcessorOptions.MaxDequeueCount"/> attempts it moves to the <c>-poison</c> queue with the error; a
 /// <see cref="PoisonMessageException"/> goes there at once; a shutdown is not a failure (the message simply
-/// reappears). In custom-handler mode it does nothing: the Functions host's queue trigger calls the same handler.
+/// reappears); a <see cref="DependencyUnavailableException"/> (the case store is down) is no attempt at all: the
+/// message goes back as a fresh copy after a back-off. In custom-handler mode it does nothing: the Functions host's queue trigger calls the same handler.
 /// </summary>
 public sealed partial class QueueWorker(
     QueueConsumer consumer,
@@ -25,6 +26,8 @@ public sealed partial class QueueWorker(
     private readonly ProcessorOptions _o = options.Value.Processor;
     private readonly Azure.Storage.Queues.QueueClient _queue = consumer.Queue(storage);
     private readonly Azure.Storage.Queues.QueueClient _poisonQueue = storage.PoisonQueue(consumer.Queue(storage).Name);
+
+    private int _outageSeen;
 
     public QueueConsumer Consumer => consumer;
 
@@ -71,8 +74,9 @@ public sealed partial class QueueWorker(
     public async Task<int> PollOnceAsync(CancellationToken ct)
     {
         QueueMessage[] messages = await storage.WithResourcesAsync(async () => (await _queue.ReceiveMessagesAsync(_o.BatchSize, _o.VisibilityTimeout, ct)).Value, ct);
+        Interlocked.Exchange(ref _outageSeen, 0);
         await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, (m, token) => new ValueTask(HandleAsync(m, token)));
-        return messages.Length;
+        return Interlocked.CompareExchange(ref _outageSeen, 0, 0) == 1 ? 0 : messages.Length; // an outage: back off like an empty poll
     }
 
     private async Task HandleAsync(QueueMessage m, CancellationToken ct)
@@ -90,6 +94,16 @@ public sealed partial class QueueWorker(
         catch (PoisonMessageException ex)
         {
             await MoveToPoisonAsync(m, text, ex.Message, ct);
+        }
+        catch (DependencyUnavailableException ex)
+        {
+            // Not an attempt: Azure counts every receive, so the message goes back as a fresh copy (count reset), hidden
+            // for the back-off, before the original is deleted (a crash in between leaves two copies; the processor is
+            // idempotent, so two copies make one case).
+            LogHeldBack(logger, m.MessageId, ex.Dependency, ex.RetryAfter.TotalSeconds);
+            await HoldBackAsync(_queue, text, ex.RetryAfter, ct);
+            await _queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+            Interlocked.Exchange(ref _outageSeen, 1);
         }
         catch (Exception ex)
         {
@@ -112,6 +126,10 @@ public sealed partial class QueueWorker(
         }
     }
 
+    /// <summary>Puts <paramref name="text"/> back on <paramref name="queue"/> as a new message, invisible for <paramref name="delay"/>, never expiring.</summary>
+    internal static async Task HoldBackAsync(Azure.Storage.Queues.QueueClient queue, string text, TimeSpan delay, CancellationToken ct) =>
+        await queue.SendMessageAsync(text, visibilityTimeout: delay, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct);
+
     private async Task MoveToPoisonAsync(QueueMessage m, string text, string error, CancellationToken ct)
     {
         // Poison first, delete second: a crash in between leaves a copy in both, never in neither.
@@ -130,6 +148,9 @@ public sealed partial class QueueWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} failed attempt {Attempt}/{Max}; retrying in {DelaySeconds:F1} s ({Cause})")]
     private static partial void LogRetry(ILogger logger, string messageId, long attempt, int max, double delaySeconds, string cause);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} held back: {Dependency} unavailable; again in {DelaySeconds:F0} s (not counted as an attempt)")]
+    private static partial void LogHeldBack(ILogger logger, string messageId, string dependency, double delaySeconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} moved to poison after {Attempts} attempts: {Error}")]
     private static partial void LogPoisoned(ILogger logger, string messageId, long attempts, string error);

@@ -1,3 +1,4 @@
+using Hub.Core.Cases;
 using System.Text.Json;
 using Hub.Core.Envelope;
 using Hub.Functions.Cases;
@@ -6,9 +7,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace Hub.Functions.Tests.Cases;
 
 /// <summary>
-/// What every <see cref="ICaseStore"/> must do (Rebus's contract tests): the Tables store passes it today, the
-/// PostgreSQL store must pass it next, and the tests' fault-injecting wrapper passes it too, so no double drifts
-/// from the real thing. Each test works on instances of its own, so implementations may share one store.
+/// What every <see cref="ICaseStore"/> must do (Rebus's contract tests): the PostgreSQL store passes it, and the
+/// tests' fault-injecting wrapper passes it too, so no double drifts from the real thing. Each test works on instances of its own, so implementations may share one store.
 /// </summary>
 public abstract class CaseStoreContract
 {
@@ -19,7 +19,7 @@ public abstract class CaseStoreContract
 
     private static string NewInstance() => "contract-" + Guid.NewGuid().ToString("N")[..12];
 
-    private ReportEnvelope Envelope(string instance, string messageId, int? revision = null, string urgency = Urgencies.Normal, string? province = "01", string? code = null) => new()
+    private ReportEnvelope Envelope(string instance, string messageId, int? revision = null, string urgency = Urgencies.Normal, string? province = "01", string? code = null, string? followUpOf = null) => new()
     {
         Id = ReportId.New(Time),
         ReceivedAt = Time.GetUtcNow(),
@@ -27,7 +27,7 @@ public abstract class CaseStoreContract
         ChannelInstance = instance,
         ReferenceCode = code ?? ReferenceCodeFor(instance, messageId),
         Revision = revision,
-        Source = new ReportSource { Provider = "test", ProviderMessageId = messageId },
+        Source = new ReportSource { Provider = "test", ProviderMessageId = messageId, FollowUpOf = followUpOf },
         Reporter = new Reporter { Pseudonym = "ps-" + instance },
         Incident = new Incident { Description = $"revision {revision ?? 1}", Categories = ["cyberbullying"] },
         Location = province is null ? null : new Location { ProvinceCode = province },
@@ -188,6 +188,31 @@ public abstract class CaseStoreContract
 
         var recent = await Store.ListRecentAsync(3, CancellationToken.None);
         recent.Select(c => c.Id).ShouldBe([ids[3], ids[2], ids[1]]);
+    }
+
+    [Fact]
+    public async Task Write_FollowUpOfAnOpenCase_JoinsItAndMakesNoSecondCase()
+    {
+        var instance = NewInstance();
+        var first = Envelope(instance, "conv-1");
+        (await WriteAsync(first)).ShouldBe(ProcessOutcome.Created);
+
+        var followUp = Envelope(instance, "conv-2", followUpOf: first.ReferenceCode);
+        (await WriteAsync(followUp)).ShouldBe(ProcessOutcome.Attached);
+        (await WriteAsync(followUp)).ShouldBe(ProcessOutcome.Duplicate, "a redelivered follow-up is still one report");
+
+        (await Store.FindAsync(instance, "conv-2", CancellationToken.None)).ShouldNotBeNull().Id.ShouldBe(first.Id, "the follow-up's key finds the case it joined");
+        (await Store.FindByReferenceCodeAsync(followUp.ReferenceCode, CancellationToken.None)).ShouldNotBeNull().Id.ShouldBe(first.Id);
+        (await Store.ListRecentAsync(int.MaxValue, CancellationToken.None)).Count(c => c.ChannelInstance == instance).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Write_FollowUpOfAnUnknownReport_OpensACaseOfItsOwn()
+    {
+        var instance = NewInstance();
+        var orphan = Envelope(instance, "m1", followUpOf: "ZZZZ-ZZZ9");
+        (await WriteAsync(orphan)).ShouldBe(ProcessOutcome.Created);
+        (await Store.FindAsync(instance, "m1", CancellationToken.None)).ShouldNotBeNull().Id.ShouldBe(orphan.Id);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Hub.Core.Cases;
 using System.Text.Json;
 using Azure.Storage.Queues.Models;
 using Hub.Core.Envelope;
@@ -32,7 +33,7 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
     [Fact]
     public async Task CaseWriter_RevisionsOutOfOrderAndRepeated_OneCaseAtTheHighestRevision()
     {
-        var writer = hub.Services.GetRequiredService<TableCaseStore>();
+        var writer = hub.Services.GetRequiredService<Hub.Functions.Cases.Database.PostgresCaseStore>();
         var mid = "CA" + Guid.NewGuid().ToString("N");
         var first = TestEnvelopes.For(mid);
         ReportEnvelope Rev(int n, string urgency) => TestEnvelopes.For(mid) with { Revision = n, Signals = new Signals { Urgency = urgency } };
@@ -54,7 +55,7 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
     [Fact]
     public async Task CaseWriter_ConcurrentRevisions_TheHighestWins()
     {
-        var writer = hub.Services.GetRequiredService<TableCaseStore>();
+        var writer = hub.Services.GetRequiredService<Hub.Functions.Cases.Database.PostgresCaseStore>();
         var mid = "CA" + Guid.NewGuid().ToString("N");
         var revisions = Enumerable.Range(1, 12).Select(n => TestEnvelopes.For(mid) with { Revision = n }).ToList();
         var outcomes = await Task.WhenAll(revisions.Select(e => writer.WriteAsync(e, Json(e), CancellationToken.None)));

@@ -21,6 +21,9 @@ public class HubFixture : IAsyncLifetime
 
     public AzuriteInstance Azurite { get; private set; } = null!;
 
+    /// <summary>This fixture's own database (a fresh copy of the migrated schema) on the test run's PostgreSQL.</summary>
+    public PostgresDatabase Postgres { get; private set; } = null!;
+
     public LogCapture Logs { get; } = new();
 
     public FaultInjectingCaseStore Faults { get; private set; } = null!;
@@ -38,8 +41,10 @@ public class HubFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        Azurite = await AzuriteInstance.StartAsync();
-        var settings = CoreSettings(Azurite.ConnectionString);
+        var azurite = AzuriteInstance.StartAsync();
+        Postgres = await PostgresServer.CreateDatabaseAsync();
+        Azurite = await azurite;
+        var settings = CoreSettings(Azurite.ConnectionString, Postgres);
         foreach (var (k, v) in new Dictionary<string, string?>
         {
             ["Hub:Intake:RetryAfterSeconds"] = "20",
@@ -81,7 +86,7 @@ public class HubFixture : IAsyncLifetime
                 s.RemoveAll<Hub.Functions.Media.IMediaHostResolver>();
                 s.AddSingleton<Hub.Functions.Media.IMediaHostResolver, LoopbackHostResolver>();
                 s.RemoveAll<ICaseStore>();
-                s.AddSingleton<FaultInjectingCaseStore>(sp => new FaultInjectingCaseStore(sp.GetRequiredService<TableCaseStore>()));
+                s.AddSingleton<FaultInjectingCaseStore>(sp => new FaultInjectingCaseStore(sp.GetRequiredService<Hub.Functions.Cases.Database.PostgresCaseStore>()));
                 s.AddSingleton<ICaseStore>(sp => sp.GetRequiredService<FaultInjectingCaseStore>());
             });
         });
@@ -90,8 +95,19 @@ public class HubFixture : IAsyncLifetime
         await Storage.EnsureCreatedAsync(CancellationToken.None);
     }
 
-    /// <summary>What every test hub has: storage, privacy keys, a Twilio SMS channel <c>hn-sms</c> and a gateway <c>vt-gw</c>.</summary>
-    public static Dictionary<string, string?> CoreSettings(string storageConnectionString) => new()
+    /// <summary>What every test hub has: storage, its case database, privacy keys, a Twilio SMS channel <c>hn-sms</c> and a gateway <c>vt-gw</c>.</summary>
+    public static Dictionary<string, string?> CoreSettings(string storageConnectionString, PostgresDatabase? cases)
+    {
+        var settings = CoreSettings(storageConnectionString);
+        foreach (var (k, v) in cases?.Settings ?? [])
+        {
+            settings[k] = v;
+        }
+
+        return settings;
+    }
+
+    private static Dictionary<string, string?> CoreSettings(string storageConnectionString) => new()
     {
         ["Hub:PublicBaseUrl"] = PublicBaseUrl,
         ["Hub:Storage:ConnectionString"] = storageConnectionString,
@@ -116,6 +132,7 @@ public class HubFixture : IAsyncLifetime
         }
 
         await Azurite.DisposeAsync();
+        await Postgres.DisposeAsync();
     }
 
     /// <summary>Waits (bounded) for the processor to have written the case for (instance, message id).</summary>

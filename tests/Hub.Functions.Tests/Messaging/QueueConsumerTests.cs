@@ -13,7 +13,7 @@ public sealed class QueueConsumerTests
     {
         var services = new ServiceCollection();
         // The test hubs' settings (keys, channels), pointed at a storage account nothing here connects to.
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(Infrastructure.HubFixture.CoreSettings("UseDevelopmentStorage=true")).Build());
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(Infrastructure.HubFixture.CoreSettings("UseDevelopmentStorage=true", null)).Build());
         services.AddLogging();
         var environment = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory };
         services.AddSingleton<IHostEnvironment>(environment);

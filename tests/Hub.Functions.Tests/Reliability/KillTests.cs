@@ -24,17 +24,20 @@ namespace Hub.Functions.Tests.Reliability;
 public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private AzuriteInstance _azurite = null!;
+    private PostgresDatabase _postgres = null!;
     private string _spool = null!;
 
     public async Task InitializeAsync()
     {
         _azurite = await AzuriteInstance.StartAsync();
+        _postgres = await PostgresServer.CreateDatabaseAsync();
         _spool = Path.Combine(Path.GetTempPath(), "hub-tests-spool", Guid.NewGuid().ToString("N"));
     }
 
     public async Task DisposeAsync()
     {
         await _azurite.DisposeAsync();
+        await _postgres.DisposeAsync();
         try
         {
             Directory.Delete(_spool, recursive: true);
@@ -47,7 +50,7 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
 
     private Dictionary<string, string?> Settings(bool processor)
     {
-        var settings = HubFixture.CoreSettings(_azurite.ConnectionString);
+        var settings = HubFixture.CoreSettings(_azurite.ConnectionString, _postgres);
         settings["Hub:Storage:AutoStartAzurite"] = "false";
         settings["Hub:Processor:Enabled"] = processor ? "true" : "false";
         settings["Hub:Processor:RetryBaseDelay"] = "00:00:00.100";
@@ -153,9 +156,8 @@ public sealed class KillTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<(int Lost, int EmulatorWindow)> VerifyAsync(ChaosLoad load, (TimeSpan From, TimeSpan To)? emulatorLossWindow)
     {
         // The hub runs in another process: read its cases through the same store it writes them with.
-        var cases = new TableCaseStore(
-            new HubStorage(Microsoft.Extensions.Options.Options.Create(new HubOptions { Storage = { ConnectionString = _azurite.ConnectionString } }), []),
-            TimeProvider.System);
+        await using var database = _postgres.Open();
+        var cases = new Hub.Functions.Cases.Database.PostgresCaseStore(database, Microsoft.Extensions.Options.Options.Create(new HubOptions()), TimeProvider.System);
         var missing = load.Acknowledged.ToDictionary();
         var deadline = DateTimeOffsetClock.Elapsed(TimeSpan.FromSeconds(180));
         var stalled = Stopwatch.StartNew();

@@ -1,3 +1,4 @@
+using Hub.Core.Cases;
 using System.Net;
 using System.Text;
 using System.Text.Json;

@@ -1,0 +1,220 @@
+using Hub.Core.Cases;
+using Hub.Core.Envelope;
+using Hub.Functions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hub.Functions.Cases.Database;
+
+/// <summary>
+/// Cases in PostgreSQL. A new report is one statement (one round trip): insert its <c>reports</c> row (the unique
+/// (channel instance, provider message id) is the idempotency check) and, unless it follows an open case, its case
+/// in the owning team's queue with its clocks, its <c>created</c> history row, and a call-back task for a missed
+/// call. A higher revision updates the report and the case's report-derived columns in one statement; the row lock
+/// and the <c>revision &lt; @rev</c> condition make racing revisions end at the highest. Operator-owned columns
+/// (status, team, owner, clocks already running) are never written here.
+/// </summary>
+public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions> options, TimeProvider time) : ICaseStore
+{
+    public const string CentralTeam = "central-111";
+
+    internal const string Columns =
+        "c.id, r0.channel_instance, r0.provider_message_id, c.reference_code, c.channel, c.urgency, c.categories, c.province_code, " +
+        "c.reporter_pseudonym, r0.revision, c.status, c.team_id, c.owner_id, c.received_at, c.created_at, c.updated_at, r0.envelope::text";
+
+    private const string SelectCase = "SELECT " + Columns + " FROM cases c JOIN reports r0 ON r0.id = c.id ";
+
+    private const string InsertSql = """
+        WITH blocked AS (
+          SELECT reason FROM reporter_blocks
+          WHERE @pseudonym IS NOT NULL AND pseudonym = @pseudonym AND lifted_at IS NULL AND expires_at > @now
+          ORDER BY expires_at DESC LIMIT 1),
+        parent AS (
+          SELECT c.id, c.status FROM reports r JOIN cases c ON c.id = r.case_id
+          WHERE @follow IS NOT NULL AND r.reference_code = @follow
+          ORDER BY r.id LIMIT 1),
+        rep AS (
+          INSERT INTO reports (id, case_id, channel_instance, provider_message_id, reference_code, revision, received_at, created_at, envelope)
+          VALUES (@id, COALESCE((SELECT id FROM parent WHERE status <> 'closed'), @id), @instance, @mid, @code, @rev, @received, @now, @envelope::jsonb)
+          ON CONFLICT (channel_instance, provider_message_id) DO NOTHING
+          RETURNING case_id),
+        new_case AS (
+          INSERT INTO cases (id, reference_code, channel, channel_instance, urgency, categories, province_code, reporter_pseudonym,
+                             received_at, created_at, team_id, queue_rank, low_priority_reason, first_response_due, intervention_due)
+          SELECT @id, @code, @channel, @instance, @urgency, @categories, @province, @pseudonym, @received, @now,
+                 COALESCE((SELECT t.id FROM teams t WHERE t.province_code = @province), @central),
+                 CASE WHEN EXISTS (SELECT 1 FROM blocked) THEN 3 ELSE @rank END,
+                 (SELECT 'blocked reporter: ' || reason FROM blocked),
+                 @first_due, @intervention_due
+          FROM rep WHERE rep.case_id = @id
+          RETURNING id, team_id),
+        created AS (
+          INSERT INTO case_history (case_id, at, action, to_status, to_team, reason)
+          SELECT id, @now, 'created', 'new', team_id, (SELECT 'blocked reporter: ' || reason FROM blocked) FROM new_case),
+        attached AS (
+          INSERT INTO case_history (case_id, at, action, reason)
+          SELECT case_id, @now, 'follow-up', 'report ' || @id FROM rep WHERE rep.case_id <> @id),
+        linked AS (
+          INSERT INTO case_links (case_id, other_case_id, kind, reason, created_at)
+          SELECT n.id, p.id, 'related', 'follow-up of a closed case', @now FROM parent p, new_case n WHERE p.status = 'closed'),
+        callback AS (
+          INSERT INTO callback_tasks (case_id, contact_ref, created_at, due_at)
+          SELECT case_id, @contact, @now, @callback_due FROM rep WHERE @missed AND @contact IS NOT NULL
+          ON CONFLICT DO NOTHING)
+        SELECT (SELECT count(*) FROM rep), (SELECT count(*) FROM new_case)
+        """;
+
+    private const string ReviseSql = """
+        WITH r AS (
+          UPDATE reports SET revision = @rev, envelope = @envelope::jsonb, reference_code = @code, updated_at = @now
+          WHERE channel_instance = @instance AND provider_message_id = @mid AND revision < @rev
+          RETURNING id, case_id),
+        c AS (
+          UPDATE cases SET urgency = @urgency, categories = @categories, province_code = @province, reporter_pseudonym = @pseudonym,
+                 reference_code = @code,
+                 queue_rank = CASE WHEN low_priority_reason IS NULL THEN LEAST(queue_rank, @rank) ELSE queue_rank END,
+                 first_response_due = LEAST(first_response_due, @first_due),
+                 intervention_due = COALESCE(intervention_due, @intervention_due),
+                 updated_at = @now, version = version + 1
+          FROM r WHERE cases.id = r.case_id AND r.id = r.case_id
+          RETURNING 1),
+        h AS (
+          INSERT INTO case_history (case_id, at, action, reason) SELECT case_id, @now, 'revision', 'revision ' || @rev FROM r),
+        callback AS (
+          INSERT INTO callback_tasks (case_id, contact_ref, created_at, due_at)
+          SELECT case_id, @contact, @now, @callback_due FROM r WHERE @missed AND @contact IS NOT NULL
+          ON CONFLICT DO NOTHING)
+        SELECT count(*) FROM r
+        """;
+
+    private CasesOptions O => options.Value.Cases;
+
+    public async Task<ProcessOutcome> WriteAsync(ReportEnvelope envelope, string envelopeJson, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        var source = await database.GetAsync(ct);
+        var now = time.GetUtcNow();
+        await using (var insert = source.CreateCommand(InsertSql))
+        {
+            Bind(insert, envelope, envelopeJson, now);
+            insert.Parameters.Add(Text("follow", envelope.Source.FollowUpOf));
+            insert.Parameters.Add(Text("channel", envelope.Channel));
+            insert.Parameters.Add(Text("central", CentralTeam));
+            insert.Parameters.Add(Ts("received", envelope.ReceivedAt));
+            insert.Parameters.Add(Text("id", envelope.Id));
+            await using var r = await insert.ExecuteReaderAsync(ct);
+            await r.ReadAsync(ct);
+            var inserted = r.GetInt64(0);
+            var created = r.GetInt64(1);
+            if (inserted > 0)
+            {
+                return created > 0 ? ProcessOutcome.Created : ProcessOutcome.Attached;
+            }
+        }
+
+        if ((envelope.Revision ?? 1) <= 1)
+        {
+            return ProcessOutcome.Duplicate;
+        }
+
+        await using var revise = source.CreateCommand(ReviseSql);
+        Bind(revise, envelope, envelopeJson, now);
+        var updated = (long)(await revise.ExecuteScalarAsync(ct))!;
+        return updated > 0 ? ProcessOutcome.Updated : ProcessOutcome.Duplicate;
+    }
+
+    public async Task<CaseRecord?> FindAsync(string channelInstance, string providerMessageId, CancellationToken ct) =>
+        await QuerySingleAsync(
+            SelectCase + "WHERE c.id = (SELECT case_id FROM reports WHERE channel_instance = @i AND provider_message_id = @m)",
+            [Text("i", channelInstance), Text("m", providerMessageId)],
+            ct);
+
+    public async Task<CaseRecord?> FindByReferenceCodeAsync(string referenceCode, CancellationToken ct) =>
+        await QuerySingleAsync(
+            SelectCase + "WHERE c.id = (SELECT case_id FROM reports WHERE reference_code = @code ORDER BY id LIMIT 1)",
+            [Text("code", referenceCode)],
+            ct);
+
+    public async Task<CaseRecord?> GetAsync(string id, CancellationToken ct) =>
+        await QuerySingleAsync(SelectCase + "WHERE c.id = @id", [Text("id", id)], ct);
+
+    public async Task<IReadOnlyList<CaseRecord>> ListRecentAsync(int count, CancellationToken ct)
+    {
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand(SelectCase + "ORDER BY c.id DESC LIMIT @n");
+        cmd.Parameters.Add(new NpgsqlParameter<long>("n", Math.Max(0, (long)count)));
+        var list = new List<CaseRecord>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(Read(r));
+        }
+
+        return list;
+    }
+
+    public async Task CheckAsync(CancellationToken ct)
+    {
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand("SELECT 1 FROM cases LIMIT 1");
+        await cmd.ExecuteScalarAsync(ct);
+    }
+
+    /// <summary>Reads one row of <see cref="Columns"/>.</summary>
+    internal static CaseRecord Read(NpgsqlDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        ChannelInstance = r.GetString(1),
+        ProviderMessageId = r.GetString(2),
+        ReferenceCode = r.GetString(3),
+        Channel = r.GetString(4),
+        Urgency = r.GetString(5),
+        Categories = r.GetFieldValue<string[]>(6),
+        ProvinceCode = r.IsDBNull(7) ? null : r.GetString(7),
+        ReporterPseudonym = r.IsDBNull(8) ? null : r.GetString(8),
+        Revision = r.GetInt32(9),
+        Status = CaseLifecycle.ParseStatus(r.GetString(10)),
+        TeamId = r.GetString(11),
+        OwnerId = r.IsDBNull(12) ? null : r.GetInt64(12),
+        ReceivedAt = r.GetFieldValue<DateTimeOffset>(13),
+        CreatedAt = r.GetFieldValue<DateTimeOffset>(14),
+        UpdatedAt = r.IsDBNull(15) ? null : r.GetFieldValue<DateTimeOffset>(15),
+        Envelope = r.GetString(16),
+    };
+
+    internal static NpgsqlParameter<DateTimeOffset> Ts(string name, DateTimeOffset value) => new(name, value.ToUniversalTime());
+
+    internal static NpgsqlParameter Text(string name, string? value) => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
+
+    private async Task<CaseRecord?> QuerySingleAsync(string sql, NpgsqlParameter[] parameters, CancellationToken ct)
+    {
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand(sql);
+        cmd.Parameters.AddRange(parameters);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? Read(r) : null;
+    }
+
+    private void Bind(NpgsqlCommand cmd, ReportEnvelope e, string envelopeJson, DateTimeOffset now)
+    {
+        var urgency = e.Signals.Urgency;
+        var missed = e.Signals.Reasons.Contains("call:missed", StringComparer.Ordinal);
+        cmd.Parameters.Add(Text("instance", e.ChannelInstance));
+        cmd.Parameters.Add(Text("mid", e.Source.ProviderMessageId));
+        cmd.Parameters.Add(Text("code", e.ReferenceCode));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("rev", e.Revision ?? 1));
+        cmd.Parameters.Add(Text("envelope", envelopeJson));
+        cmd.Parameters.Add(Text("urgency", urgency));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("categories", e.Incident.Categories.ToArray()));
+        cmd.Parameters.Add(Text("province", e.Location?.ProvinceCode));
+        cmd.Parameters.Add(Text("pseudonym", e.Reporter.Pseudonym));
+        cmd.Parameters.Add(new NpgsqlParameter<short>("rank", CaseClock.Rank(urgency)));
+        cmd.Parameters.Add(Ts("first_due", CaseClock.FirstResponseDue(e.ReceivedAt, urgency, O.Clock)));
+        cmd.Parameters.Add(new NpgsqlParameter("intervention_due", NpgsqlDbType.TimestampTz) { Value = (object?)CaseClock.InterventionDue(e.ReceivedAt, urgency, O.Clock)?.ToUniversalTime() ?? DBNull.Value });
+        cmd.Parameters.Add(Ts("now", now));
+        cmd.Parameters.Add(new NpgsqlParameter<bool>("missed", missed));
+        cmd.Parameters.Add(Text("contact", e.Reporter.ContactRef));
+        cmd.Parameters.Add(Ts("callback_due", now + O.CallbackDue));
+    }
+}
