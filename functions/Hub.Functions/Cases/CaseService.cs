@@ -474,7 +474,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
             await People.ExecAsync(conn, tx,
                 "UPDATE cases SET status = @s, owner_id = @o, close_reason = @r, closed_at = CASE WHEN @s = 'closed' THEN @now END, " +
                 "first_response_at = CASE WHEN @o IS NOT NULL THEN COALESCE(first_response_at, @now) ELSE first_response_at END, version = version + 1 WHERE id = @id", ct,
-                ("s", CaseLifecycle.Name(to)), ("o", newOwner), ("r", closeReason), ("now", now), ("id", c.Id));
+                ("s", CaseLifecycle.Name(to)), ("o", new NpgsqlParameter("o", NpgsqlDbType.Bigint) { Value = (object?)newOwner ?? DBNull.Value }), ("r", PostgresCaseStore.Text("r", closeReason)), ("now", now), ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, CaseLifecycle.Name(action), c.Status, to, c.OwnerId, newOwner, c.TeamId, c.TeamId, closeReason is null ? reason : closeReason + (reason is null ? string.Empty : ": " + reason), ct);
             return closeReason is null ? ["status", "owner_id"] : ["status", "owner_id", "close_reason"];
         }, ct);

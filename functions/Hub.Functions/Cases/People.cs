@@ -186,7 +186,8 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
         {
             cmd.Parameters.Add(value switch
             {
-                null => new NpgsqlParameter(name, NpgsqlDbType.Text) { Value = DBNull.Value },
+                null => new NpgsqlParameter(name, DBNull.Value), // untyped: the server infers it from where it is used
+                NpgsqlParameter typed => typed,
                 DateTimeOffset d => PostgresCaseStore.Ts(name, d),
                 _ => new NpgsqlParameter(name, value),
             });

@@ -36,13 +36,16 @@ public class HubFixture : IAsyncLifetime
 
     public HubStorage Storage => Services.GetRequiredService<HubStorage>();
 
+    /// <summary>The case database: a fresh copy on the run's shared cluster, or (for outage tests) a cluster of its own.</summary>
+    protected virtual Task<PostgresDatabase> CreateDatabaseAsync() => PostgresServer.CreateDatabaseAsync();
+
     /// <summary>Settings a derived fixture adds or overrides (e.g. the processor off, custom-handler mode).</summary>
     protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
     public virtual async Task InitializeAsync()
     {
         var azurite = AzuriteInstance.StartAsync();
-        Postgres = await PostgresServer.CreateDatabaseAsync();
+        Postgres = await CreateDatabaseAsync();
         Azurite = await azurite;
         var settings = CoreSettings(Azurite.ConnectionString, Postgres);
         foreach (var (k, v) in new Dictionary<string, string?>

@@ -13,7 +13,7 @@ namespace Hub.Functions.Cases.Database;
 /// A failure (the server down at start-up) is not remembered: the next call tries again, so the hub starts and takes
 /// reports while the case store is away, and the processor catches up when it is back.
 /// </summary>
-public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvironment env, ILogger<CaseDatabase> logger) : IAsyncDisposable
+public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvironment env, ILogger<CaseDatabase> logger) : IAsyncDisposable, IDisposable
 {
     public const string LocalDatabase = "hub";
     public const string AppRole = "hub_app";
@@ -85,19 +85,27 @@ public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvi
         _ => ex.InnerException is { } inner && IsUnavailable(inner),
     };
 
+    public void Dispose()
+    {
+        _source?.Dispose();
+        _source = null;
+        _cluster?.StopIfStartedHere();
+        _cluster = null;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_source is not null)
         {
             await _source.DisposeAsync();
+            _source = null;
         }
 
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync();
+            _cluster = null;
         }
-
-        _gate.Dispose();
     }
 
     private async Task<(string App, string? Admin)> ResolveAsync(CancellationToken ct)

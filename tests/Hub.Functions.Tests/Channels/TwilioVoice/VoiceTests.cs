@@ -197,8 +197,9 @@ public sealed class VoiceTests(VoiceFixture hub) : IClassFixture<VoiceFixture>
     public async Task Recording_OnAHostThatIsNotTwilios_IsRefusedButTheReportKeepsTheError()
     {
         var callSid = "CA" + Guid.NewGuid().ToString("N");
+        var recordingSid = "RE" + Guid.NewGuid().ToString("N"); // unique: another test's recording must not look like this one
         await Send("incoming", callSid);
-        using (var r = await hub.Client.SendAsync(Voice("hn-111", "recording", callSid, "RecordingSid=RE1&RecordingUrl=https%3A%2F%2Fevil.example.com%2Frec&RecordingStatus=completed")))
+        using (var r = await hub.Client.SendAsync(Voice("hn-111", "recording", callSid, $"RecordingSid={recordingSid}&RecordingUrl=https%3A%2F%2Fevil.example.com%2Frec&RecordingStatus=completed")))
         {
             r.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         }
@@ -206,7 +207,7 @@ public sealed class VoiceTests(VoiceFixture hub) : IClassFixture<VoiceFixture>
         var envelope = await WaitForRevisionAsync("hn-111", callSid, 2);
         var audio = envelope.RootElement.GetProperty("evidence").EnumerateArray().Single();
         audio.GetProperty("error").GetString()!.ShouldContain("not allowed");
-        hub.TwilioRequests.ShouldNotContain(x => x.Contains("RE1", StringComparison.Ordinal));
+        hub.TwilioRequests.ShouldNotContain(x => x.Contains(recordingSid, StringComparison.Ordinal));
     }
 
     [Fact]
