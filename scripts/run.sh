@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the hub locally on http://localhost:7071 (Development): installs Azurite if needed; the app starts
-# Azurite itself when nothing is listening on its ports. Extra arguments go to the app (admin commands);
+# Azurite itself when nothing is listening on its ports, and a private PostgreSQL cluster (.pgdata/) for cases,
+# installing Debian's postgresql package first if it is missing. Extra arguments go to the app (admin commands);
 # "demo ..." goes to tools/Hub.Cli, which carries the provider simulators the deployable does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -x node_modules/.bin/azurite ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+bash scripts/ensure-postgres.sh
 if [[ "${1:-}" == "demo" ]]; then
   exec dotnet run --project tools/Hub.Cli -- "$@"
 fi

@@ -7,7 +7,16 @@ cd "$(dirname "$0")/.."
 log=$(mktemp)
 bash scripts/run.sh >"$log" 2>&1 &
 pid=$!
-cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pkill -TERM -f 'node_modules/.bin/azurite|azurite/dist' 2>/dev/null || true; }
+cleanup() {
+  kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  pkill -TERM -f 'node_modules/.bin/azurite|azurite/dist' 2>/dev/null || true
+  # The hub stops the PostgreSQL cluster it started; this only catches a hub that died first.
+  if [[ -f .pgdata/postmaster.pid ]]; then
+    pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$pgbin/pg_ctl" stop -D "$PWD/.pgdata" -m fast >/dev/null 2>&1 || true
+    else "$pgbin/pg_ctl" stop -D "$PWD/.pgdata" -m fast >/dev/null 2>&1 || true; fi
+  fi
+}
 trap cleanup EXIT
 for _ in $(seq 1 120); do
   if curl -fsS http://localhost:7071/api/health >/dev/null 2>&1; then break; fi
@@ -29,6 +38,24 @@ demo() {
   echo "smoke: demo $what OK"
 }
 demo sms '"schema": "hub.report/v1"'
+# The demo text says "Quảng Nam", which is part of Đà Nẵng (48) since July 2025: the case is in that province's queue.
+grep -q "in the queue of team province-48" "$log.sms" || { echo "smoke: the demo SMS is not in Đà Nẵng's team queue"; cat "$log.sms"; exit 1; }
+# The back office from the console: a named counsellor claims, closes and reopens the demo case; the audit chain holds.
+code=$(sed -n 's/^Stored case \([0-9A-Z]\{4\}-[0-9A-Z]\{4\}\).*/\1/p' "$log.sms" | head -1)
+admin() {
+  if ! dotnet run --project functions/Hub.Functions --no-build -- "$@" >"$log.admin" 2>&1; then
+    echo "smoke: '$*' failed"; cat "$log.admin"; exit 1
+  fi
+  cat "$log.admin"
+}
+login="smoke-$RANDOM$RANDOM"
+admin users add "$login" --name "Smoke Counsellor" --team province-48 --role counsellor >/dev/null
+admin cases claim "$code" --as "$login" >/dev/null
+admin cases close "$code" --reason resolved --note "smoke" --as "$login" >/dev/null
+admin cases reopen "$code" --reason "smoke reopen" --as "$login" >/dev/null
+admin cases show "$code" --as "$login" | grep -q "reopen" || { echo "smoke: the case's history lacks the reopen"; cat "$log.admin"; exit 1; }
+admin audit verify | grep -q "Audit chain intact" || { echo "smoke: audit verify failed"; cat "$log.admin"; exit 1; }
+echo "smoke: cases claim/close/reopen as $login on $code OK; audit chain intact"
 demo gateway '"schema": "hub.report/v1"'
 demo messenger '"channel": "messenger"'
 demo zalo '"channel": "zalo"'

@@ -9,6 +9,9 @@ if [[ ! -x node_modules/.bin/azurite ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# Cases are tested against a real PostgreSQL the tests start themselves (one private cluster per test run).
+bash scripts/ensure-postgres.sh
+
 results="artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"

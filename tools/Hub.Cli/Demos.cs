@@ -97,7 +97,7 @@ internal static class Demos
             if (await cases.FindAsync(instance, messageId, CancellationToken.None) is { } found)
             {
                 using var doc = JsonDocument.Parse(found.Envelope);
-                output.WriteLine($"Stored case {found.ReferenceCode} (status {CaseRecord.StatusName(found.Status)}):");
+                output.WriteLine($"Stored case {found.ReferenceCode} (status {CaseRecord.StatusName(found.Status)}, in the queue of team {found.TeamId}):");
                 output.WriteLine(JsonSerializer.Serialize(doc.RootElement, IndentedJson));
                 return 0;
             }

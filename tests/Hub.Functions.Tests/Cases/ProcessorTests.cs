@@ -113,6 +113,29 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
         (await hub.Services.GetRequiredService<PoisonMessages>().ListAsync(CancellationToken.None)).ShouldNotContain(e => e.MessageId == entry.MessageId);
     }
 
+    [Fact]
+    public async Task Processor_CaseStoreDown_IsNoAttempt_TriedFarMoreThanFiveTimesWithoutPoison_ThenOneCase()
+    {
+        var mid = "down-" + Guid.NewGuid().ToString("N");
+        hub.Faults.UnavailableFor(mid);
+        var envelope = TestEnvelopes.For(mid);
+        await hub.Storage.Reports.SendMessageAsync(Json(envelope));
+
+        var deadline = DateTimeOffsetClock.Elapsed(TimeSpan.FromSeconds(30));
+        while (hub.Faults.Attempts.GetValueOrDefault(mid) < 8 && !deadline.IsExpired)
+        {
+            await Task.Delay(50);
+        }
+
+        hub.Faults.Attempts.GetValueOrDefault(mid).ShouldBeGreaterThanOrEqualTo(8, "held back and tried again, past the 5 attempts that would poison a failing message");
+        (await hub.Services.GetRequiredService<PoisonMessages>().ListAsync(CancellationToken.None)).ShouldNotContain(e => e.ReportId == envelope.Id);
+
+        hub.Faults.Heal(mid);
+        var stored = await hub.WaitForCaseAsync("hn-sms", mid);
+        stored.ShouldNotBeNull().Id.ShouldBe(envelope.Id);
+        (await hub.Services.GetRequiredService<PoisonMessages>().ListAsync(CancellationToken.None)).ShouldNotContain(e => e.ReportId == envelope.Id);
+    }
+
     [Theory]
     [InlineData("this is not json")]
     [InlineData("{\"schema\":\"hub.report/v0\",\"id\":\"x\"}")]

@@ -17,6 +17,7 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
         protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
         {
             [HubApp.CustomHandlerPortVariable] = "7099",
+            ["Hub:Cases:OutageRetryDelay"] = "00:00:01",
         };
     }
 
@@ -107,6 +108,37 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
         }.ToJsonString(),
         Encoding.UTF8,
         "application/json");
+
+    [Fact]
+    public async Task ProcessReport_CaseStoreDown_AnswersSuccessAndPutsAFreshCopyBack_SoTheHostNeverPoisonsIt()
+    {
+        var mid = "down-" + Guid.NewGuid().ToString("N");
+        var json = JsonSerializer.Serialize(TestEnvelopes.For(mid), HubJsonContext.Default.ReportEnvelope);
+        hub.Faults.UnavailableFor(mid);
+
+        // The host's 5th delivery: with a failure answer the host would poison it now.
+        using var response = await hub.Client.PostAsync("/ProcessReport", Invocation(JsonValue.Create(json)!, 5));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, "success: the host deletes this delivery; the copy carries the report");
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!["Logs"]!.AsArray().Select(l => (string)l!).ShouldContain(l => l.Contains("held back", StringComparison.Ordinal));
+        (await hub.Services.GetRequiredService<Hub.Functions.Messaging.PoisonMessages>().ListAsync(CancellationToken.None)).ShouldNotContain(p => p.Message.Contains(mid, StringComparison.Ordinal));
+
+        Azure.Storage.Queues.Models.QueueMessage? copy = null;
+        var deadline = DateTimeOffsetClock.Elapsed(TimeSpan.FromSeconds(20));
+        while (copy is null && !deadline.IsExpired)
+        {
+            await Task.Delay(200);
+            var got = (await hub.Storage.Reports.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30))).Value;
+            copy = got.FirstOrDefault(m => m.Body.ToString().Contains(mid, StringComparison.Ordinal));
+        }
+
+        copy.ShouldNotBeNull("the report is back on the queue once the hold-back delay passes");
+        copy.DequeueCount.ShouldBe(1, "a fresh message: the outage's attempts do not count");
+        await hub.Storage.Reports.DeleteMessageAsync(copy.MessageId, copy.PopReceipt);
+        hub.Faults.Heal(mid);
+        using var healed = await hub.Client.PostAsync("/ProcessReport", Invocation(JsonValue.Create(copy.Body.ToString())!, (int)copy.DequeueCount));
+        JsonNode.Parse(await healed.Content.ReadAsStringAsync())!["Logs"]!.AsArray().Select(l => (string)l!).ShouldContain("ProcessReport: Created");
+    }
 
     public static TheoryData<string> Shapes => new() { "string", "double-encoded string", "object" };
 

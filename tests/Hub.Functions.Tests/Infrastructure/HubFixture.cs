@@ -56,6 +56,7 @@ public class HubFixture : IAsyncLifetime
             ["Hub:Processor:RetryBaseDelay"] = "00:00:00.050",
             ["Hub:Processor:MaxPollInterval"] = "00:00:00.100",
             ["Hub:Processor:VisibilityTimeout"] = "00:00:30",
+            ["Hub:Cases:OutageRetryDelay"] = "00:00:00.100",
             ["Hub:Channels:hn-sms:Province"] = "01",
             ["Hub:Channels:media-sms:Type"] = "twilio-sms",
             ["Hub:Channels:media-sms:AccountSid"] = TestSecrets.TwilioAccountSid,
@@ -210,14 +211,19 @@ public sealed class FaultInjectingCaseStore(ICaseStore inner) : ICaseStore
 
     public void FailFor(string providerMessageId) => _failing[providerMessageId] = 1;
 
+    /// <summary>Writes for this message fail as a database outage does (a refused connection), not as a bad message.</summary>
+    public void UnavailableFor(string providerMessageId) => _failing[providerMessageId] = 2;
+
     public void Heal(string providerMessageId) => _failing.TryRemove(providerMessageId, out _);
 
     public Task<ProcessOutcome> WriteAsync(Hub.Core.Envelope.ReportEnvelope envelope, string envelopeJson, CancellationToken ct)
     {
         Attempts.AddOrUpdate(envelope.Source.ProviderMessageId, 1, (_, n) => n + 1);
-        if (_failing.ContainsKey(envelope.Source.ProviderMessageId))
+        if (_failing.TryGetValue(envelope.Source.ProviderMessageId, out var kind))
         {
-            throw new InvalidOperationException("injected case-store failure");
+            throw kind == 2
+                ? new Npgsql.NpgsqlException("injected case-store outage", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused))
+                : new InvalidOperationException("injected case-store failure");
         }
 
         return inner.WriteAsync(envelope, envelopeJson, ct);
