@@ -56,6 +56,32 @@ param contactKeyId string = 'k1'
 @description('Key id of the hub\'s ES256 signing key for takedown requests (Key Vault secret Hub--Signing--Keys--{id}).')
 param signingKeyId string = 's1'
 
+@description('Object id of the case database\'s Microsoft Entra administrator (a group of the hub\'s operators): runs the migrations and grants the app\'s identity the hub_app role (docs/cases.md#azure).')
+param databaseAdministratorObjectId string
+
+@description('Display name of that Entra administrator.')
+param databaseAdministratorName string
+
+@allowed(['Group', 'User', 'ServicePrincipal'])
+param databaseAdministratorType string = 'Group'
+
+@description('Case database compute size.')
+param databaseSku string = 'Standard_B2s'
+
+@allowed(['Burstable', 'GeneralPurpose', 'MemoryOptimized'])
+param databaseTier string = 'Burstable'
+
+@description('Days of point-in-time restore for the case database (7-35).')
+@minValue(7)
+@maxValue(35)
+param databaseBackupRetentionDays int = 35
+
+param databaseGeoRedundantBackup bool = false
+
+@description('A standby for the case database: ZoneRedundant needs GeneralPurpose or MemoryOptimized.')
+@allowed(['Disabled', 'SameZone', 'ZoneRedundant'])
+param databaseHighAvailability string = 'Disabled'
+
 type channelType = 'twilio-sms' | 'twilio-voice' | 'sms-gateway' | 'messenger' | 'zalo'
 
 type channel = {
@@ -107,6 +133,7 @@ var names = {
   appInsights: 'appi-${prefix}-${environmentName}'
   plan: 'plan-${prefix}-${environmentName}'
   app: 'func-${prefix}-${environmentName}-${take(suffix, 6)}'
+  database: 'psql-${prefix}-${environmentName}-${take(suffix, 6)}'
 }
 
 // The secrets each channel type needs (what start-up validation requires); optional ones such as a
@@ -189,6 +216,33 @@ module vault 'modules/keyvault.bicep' = {
   }
 }
 
+module database 'modules/postgres.bicep' = {
+  name: 'postgres'
+  params: {
+    location: location
+    name: names.database
+    skuName: databaseSku
+    skuTier: databaseTier
+    backupRetentionDays: databaseBackupRetentionDays
+    geoRedundantBackup: databaseGeoRedundantBackup
+    highAvailability: databaseHighAvailability
+    administratorObjectId: databaseAdministratorObjectId
+    administratorName: databaseAdministratorName
+    administratorType: databaseAdministratorType
+    workspaceId: monitoring.outputs.workspaceId
+    tags: tags
+  }
+}
+
+// The app signs in to PostgreSQL as its identity's name with an Entra token: no password in any setting.
+var caseSettings = [
+  setting('Hub__Cases__ConnectionString', 'Host=${database.outputs.fqdn};Database=${database.outputs.databaseName};Username=${names.identity};Ssl Mode=VerifyFull;Maximum Pool Size=20')
+  setting('Hub__Cases__UseEntraAuthentication', 'true')
+  setting('Hub__Cases__ManagedIdentityClientId', identity.outputs.clientId)
+  // The identity holds hub_app only; the Entra administrator applies migrations (scripts/deploy.sh).
+  setting('Hub__Cases__MigrateOnStart', 'false')
+]
+
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
@@ -223,6 +277,7 @@ module app 'modules/functionapp.bicep' = {
         setting('Hub__Storage__ManagedIdentityClientId', identity.outputs.clientId)
       ],
       privacySettings,
+      caseSettings,
       channelSettings,
       platformSettings
     )
@@ -233,6 +288,9 @@ module app 'modules/functionapp.bicep' = {
 output functionAppName string = app.outputs.name
 output storageAccountName string = storage.outputs.name
 output keyVaultName string = vault.outputs.name
+output databaseServer string = database.outputs.fqdn
+output databaseName string = database.outputs.databaseName
+output identityName string = names.identity
 output publicBaseUrl string = baseUrl
 output healthUrl string = '${baseUrl}/api/health'
 

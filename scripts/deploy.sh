@@ -21,7 +21,13 @@ az group create -n "$rg" -l "$location" -o none
 
 echo "== infrastructure (infra-bicep/main.bicep)"
 deployment="hub-$(date +%Y%m%d%H%M%S)"
-az deployment group create -g "$rg" -n "$deployment" -f infra-bicep/main.bicep -p location="$location" "$@" -o none
+# The case database's Entra administrator: the signed-in operator unless the parameters name a group.
+admin_args=()
+if [[ " $* " != *databaseAdministratorObjectId* ]]; then
+  admin_args=(-p databaseAdministratorObjectId="$(az ad signed-in-user show --query id -o tsv)" \
+    databaseAdministratorName="$(az ad signed-in-user show --query userPrincipalName -o tsv)" databaseAdministratorType=User)
+fi
+az deployment group create -g "$rg" -n "$deployment" -f infra-bicep/main.bicep -p location="$location" "${admin_args[@]}" "$@" -o none
 out() { az deployment group show -g "$rg" -n "$deployment" --query "properties.outputs.$1.value" -o tsv; }
 app=$(out functionAppName)
 vault=$(out keyVaultName)
@@ -47,6 +53,13 @@ done
 set_if_absent Hub--Privacy--PseudonymKey openssl rand -base64 32
 set_if_absent Hub--Privacy--ContactKeys--k1 openssl rand -base64 32
 set_if_absent Hub--Signing--Keys--s1 bash -c 'openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt'
+
+echo "== case database: migrations as the Entra administrator, and hub_app for the app's identity"
+server=$(out databaseServer); database=$(out databaseName); identity=$(out identityName)
+token=$(az account get-access-token --resource-type oss-rdbms --query accessToken -o tsv)
+admin_user=$(az ad signed-in-user show --query userPrincipalName -o tsv)
+Hub__Cases__AdminConnectionString="Host=$server;Database=$database;Username=$admin_user;Password=$token;Ssl Mode=VerifyFull" \
+  dotnet run --project functions/Hub.Functions -c Release -- cases migrate --grant "$identity"
 
 echo "== package and deploy to $app"
 bash scripts/publish.sh

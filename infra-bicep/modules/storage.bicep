@@ -24,7 +24,7 @@ param tags object
 
 // The names the app uses (functions/Hub.Functions/Storage/HubStorage.cs; a test checks both lists agree).
 var queues = ['reports', 'reports-poison', 'bot-turns', 'bot-turns-poison', 'takedowns', 'takedowns-poison']
-var tables = ['cases', 'intake', 'optouts', 'conversations', 'zalotokens', 'calls', 'platforms', 'platformreports']
+var tables = ['intake', 'optouts', 'conversations', 'zalotokens', 'calls', 'platforms', 'platformreports']
 var evidenceContainers = ['evidence', 'raw']
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

@@ -177,6 +177,35 @@ public sealed class BicepTests(CompiledTemplate compiled) : IClassFixture<Compil
         compiled.Template["parameters"]!["plan"]!["allowedValues"]!.AsArray().Select(v => (string)v!).ShouldBe(["FlexConsumption", "ElasticPremium"]);
     }
 
+    [Fact]
+    public void CaseDatabase_EntraOnly_TlsRequired_BackupsAndHighAvailabilityAsParameters()
+    {
+        var server = compiled.Resource("postgres", "Microsoft.DBforPostgreSQL/flexibleServers");
+        var auth = server["properties"]!["authConfig"]!;
+        ((string)auth["passwordAuth"]!).ShouldBe("Disabled", "no password exists anywhere");
+        ((string)auth["activeDirectoryAuth"]!).ShouldBe("Enabled");
+        var configurations = CompiledTemplate.Resources(compiled.Module("postgres"))
+            .Where(r => (string?)r["type"] == "Microsoft.DBforPostgreSQL/flexibleServers/configurations")
+            .ToDictionary(r => r["name"]!.ToString().Split('\'').Reverse().Skip(1).First(), r => (string)r["properties"]!["value"]!);
+        configurations["require_secure_transport"].ShouldBe("on");
+        configurations["ssl_min_protocol_version"].ShouldBe("TLSv1.2");
+
+        var parameters = compiled.Template["parameters"]!;
+        foreach (var p in new[] { "databaseBackupRetentionDays", "databaseGeoRedundantBackup", "databaseHighAvailability", "databaseSku", "databaseAdministratorObjectId" })
+        {
+            parameters[p].ShouldNotBeNull(p);
+        }
+
+        parameters["databaseHighAvailability"]!["allowedValues"]!.AsArray().Select(v => (string)v!).ShouldBe(["Disabled", "SameZone", "ZoneRedundant"]);
+
+        // The app reaches it as its managed identity, with tokens (Hub:Cases:UseEntraAuthentication), over verified TLS.
+        var text = File.ReadAllText(Repo.PathOf("infra-bicep", "main.bicep"));
+        text.ShouldContain("setting('Hub__Cases__UseEntraAuthentication', 'true')");
+        text.ShouldContain("setting('Hub__Cases__ManagedIdentityClientId', identity.outputs.clientId)");
+        text.ShouldContain("Username=${names.identity};Ssl Mode=VerifyFull");
+        text.ShouldNotContain("Password=", Case.Insensitive);
+    }
+
     /// <summary>The app's services as its areas register them (Production, no configuration): what it would ask of Azure.</summary>
     private static ServiceProvider App()
     {

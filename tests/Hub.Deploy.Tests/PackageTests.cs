@@ -143,6 +143,8 @@ public sealed class PackageTests(PublishedPackage package) : IClassFixture<Publi
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         psi.Environment["Hub__Storage__AccountName"] = "sthubpackagetest"; // identity mode; readiness needs no storage
         psi.Environment["Hub__Storage__ManagedIdentityClientId"] = "00000000-0000-0000-0000-000000000001";
+        psi.Environment["Hub__Cases__ConnectionString"] = "Host=/nonexistent-hub-socket;Database=hub;Username=hub_app;Timeout=1"; // readiness needs no database
+        psi.Environment["Hub__Cases__MigrateOnStart"] = "false";
         psi.Environment["Hub__Privacy__PseudonymKey"] = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i + 1)).ToArray());
         psi.Environment["Hub__Privacy__ContactKeys__k1"] = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i + 2)).ToArray());
         psi.Environment["Hub__Privacy__ActiveContactKeyId"] = "k1";

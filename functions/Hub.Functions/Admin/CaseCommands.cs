@@ -35,6 +35,8 @@ internal static class CaseCommands
           cases overdue-summary               overdue cases per team and urgency
           cases seed N [--open M]             synthetic cases for benchmarks (Development only)
           audit verify                        walk the audit trail's hash chain; report the first break
+          cases migrate [--grant ROLE]        apply the schema migrations (as the tables' owner); on Azure, --grant
+                                              creates the app identity's Entra role and grants it hub_app
 
         """;
 
@@ -93,6 +95,25 @@ internal static class CaseCommands
                     var open = int.TryParse(a.Option("--open"), NumberStyles.None, CultureInfo.InvariantCulture, out var o) ? o : Math.Min(count, 5000);
                     await CaseSeeder.SeedAsync(await sp.GetRequiredService<CaseDatabase>().GetAsync(ct), count, Math.Min(open, count), sp.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
                     output.WriteLine($"Seeded {count} synthetic case(s), {Math.Min(open, count)} waiting.");
+                    return 0;
+                case ("cases", "migrate"):
+                    var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Hosting.HubOptions>>().Value.Cases;
+                    var target = options.AdminConnectionString ?? options.ConnectionString;
+                    if (string.IsNullOrWhiteSpace(target))
+                    {
+                        await sp.GetRequiredService<CaseDatabase>().GetAsync(ct); // Development: the private cluster, migrated on open
+                        output.WriteLine("Migrated the local case store.");
+                        return 0;
+                    }
+
+                    var applied = await Migrator.MigrateAsync(target, ct);
+                    output.WriteLine(applied.Count == 0 ? "The schema is up to date." : $"Applied {string.Join(", ", applied.Select(m => $"V{m:000}"))}.");
+                    if (a.Option("--grant") is { } grantee)
+                    {
+                        await Migrator.GrantAppRoleAsync(target, grantee, ct);
+                        output.WriteLine($"{grantee} holds {CaseDatabase.AppRole}.");
+                    }
+
                     return 0;
                 case ("cases", "overdue-summary"):
                     foreach (var row in await cases.OverdueByTeamAsync(ct))

@@ -96,6 +96,30 @@ public static partial class Migrator
         return applied;
     }
 
+    /// <summary>
+    /// Azure: makes <paramref name="role"/> (the app's managed identity, by name) a PostgreSQL role for Entra sign-in when
+    /// it is not one yet, and grants it <c>hub_app</c> and nothing else. Run by the Entra administrator (scripts/deploy.sh).
+    /// </summary>
+    public static async Task GrantAppRoleAsync(string connectionString, string role, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(role);
+        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await conn.OpenAsync(ct);
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_roles WHERE rolname = @r", conn))
+        {
+            exists.Parameters.AddWithValue("r", role);
+            if (await exists.ExecuteScalarAsync(ct) is null)
+            {
+                await using var create = new NpgsqlCommand("SELECT * FROM pgaadauth_create_principal(@r, false, false)", conn);
+                create.Parameters.AddWithValue("r", role);
+                await create.ExecuteNonQueryAsync(ct);
+            }
+        }
+
+        await using var grant = new NpgsqlCommand($"GRANT {CaseDatabase.AppRole} TO \"{role.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", conn);
+        await grant.ExecuteNonQueryAsync(ct);
+    }
+
     private static List<Migration> Load()
     {
         var asm = Assembly.GetExecutingAssembly();
