@@ -53,6 +53,14 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task OutsideDevelopment_WithoutACaseStore_RefusesToStart()
+    {
+        // Everything else is valid: the only thing missing is where cases live (the hub never starts a database of its own there).
+        var ex = await StartFailure("Production", Infrastructure.HubFixture.CoreSettings("UseDevelopmentStorage=true", null));
+        ex.ShouldBeOfType<InvalidOperationException>().Message.ShouldContain("Hub:Cases:ConnectionString");
+    }
+
+    [Fact]
     public async Task Production_WithWeakKey_RefusesToStart()
     {
         var ex = await StartFailure("Production", new Dictionary<string, string?>
