@@ -31,6 +31,8 @@ public static class LoadRun
             AzuriteProcess.FreePort(), AzuriteProcess.FreePort(), AzuriteProcess.FreePort());
         await azurite.StartAsync(exe);
         ConnectionString = azurite.ConnectionString;
+        await using var postgres = await BenchDatabase.StartAsync();
+        var (casesApp, casesAdmin) = await postgres.CreateAsync("hub");
 
         // Chat turns run in the background against a simulated provider, as they would in production.
         await using var simulator = await Hub.Simulators.ProviderSimulator.StartAsync();
@@ -43,6 +45,8 @@ public static class LoadRun
             ["urls"] = baseUrl,
             ["Hub:PublicBaseUrl"] = baseUrl,
             ["Hub:Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Hub:Cases:ConnectionString"] = casesApp,
+            ["Hub:Cases:AdminConnectionString"] = casesAdmin,
             ["Hub:Privacy:PseudonymKey"] = Convert.ToBase64String(new byte[32]),
             ["Hub:Privacy:ContactKeys:b1"] = Convert.ToBase64String(new byte[32]),
             ["Hub:Privacy:ActiveContactKeyId"] = "b1",

@@ -5,6 +5,7 @@ using Hub.Benchmarks;
 // dotnet run -c Release --project tests/Hub.Benchmarks -- load [--seconds N] [--concurrency N] [--processor on|off]
 // dotnet run -c Release --project tests/Hub.Benchmarks -- chat [--seconds N] [--concurrency N]   (Messenger/Zalo webhook -> 200)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- all [--seconds N] [--rates 25,50,100] [--concurrency N] [--processor on]   (every channel, fixed rates + saturated, beside the storage floor)
+// dotnet run -c Release --project tests/Hub.Benchmarks -- cases [--reports N] [--concurrency N] [--cases N] [--open N] [--queries N]   (the case store on PostgreSQL)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- platform [--seconds N] [--concurrency N] [--batch-concurrency N] [--processor on|off]
 return args.FirstOrDefault() switch
 {
@@ -13,6 +14,7 @@ return args.FirstOrDefault() switch
     "chat" => await LoadRun.RunAsync(args[1..], chat: true),
     "platform" => await LoadRun.RunAsync(args[1..], platform: true),
     "all" => await LoadRun.RunAsync(args[1..], all: true),
+    "cases" => await CaseBenchmarks.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -24,6 +26,6 @@ static int RunMicro(string[] rest)
 
 static int Usage()
 {
-    Console.WriteLine("usage: micro [BenchmarkDotNet args] | all [--rates 25,50,100] | load|chat|platform [--seconds N] [--concurrency N] [--processor on|off]");
+    Console.WriteLine("usage: micro [BenchmarkDotNet args] | all [--rates 25,50,100] | cases [--cases N] | load|chat|platform [--seconds N] [--concurrency N] [--processor on|off]");
     return 2;
 }
