@@ -318,41 +318,69 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
         var source = await database.GetAsync(ct);
         await using var conn = await source.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var id = await ResolveIdAsync(conn, tx, caseIdOrCode, ct);
-        var c = id is null ? null : await LockAsync(conn, tx, id, forUpdate: false, ct);
+        var c = await LockAsync(conn, tx, caseIdOrCode, forUpdate: false, ct);
         if (c is null || !CanSee(actor, c.TeamId, c.TransferTo))
         {
             throw new CaseOperationException(CaseProblem.NotFound, "no such case");
         }
 
+        // Everything the detail shows, in one round trip (a batch of six reads in the same snapshot).
+        await using var batch = new NpgsqlBatch(conn, tx);
+        void Add(string sql)
+        {
+            var cmd = new NpgsqlBatchCommand(sql);
+            cmd.Parameters.Add(PostgresCaseStore.Text("id", c.Id));
+            cmd.Parameters.Add(PostgresCaseStore.Text("p", c.Pseudonym));
+            batch.BatchCommands.Add(cmd);
+        }
+
+        Add($"SELECT {PostgresCaseStore.Columns}, {SummaryColumns}, c.close_reason FROM cases c JOIN reports r0 ON r0.id = c.id WHERE c.id = @id");
+        Add("SELECT id, at, actor_id, action, from_status, to_status, from_owner, to_owner, from_team, to_team, reason FROM case_history WHERE case_id = @id ORDER BY id");
+        Add("SELECT id, author_id, at, body, corrects FROM case_notes WHERE case_id = @id ORDER BY id");
+        Add("SELECT other_case_id, kind, reason, created_by, created_at FROM case_links WHERE case_id = @id UNION ALL SELECT case_id, CASE kind WHEN 'duplicate-of' THEN 'duplicated-by' ELSE kind END, reason, created_by, created_at FROM case_links WHERE other_case_id = @id ORDER BY 5");
+        Add("SELECT id, case_id, status, created_at, due_at, done_by, done_at, outcome FROM callback_tasks WHERE case_id = @id ORDER BY id");
+        Add("SELECT (SELECT count(*) FROM reports r JOIN cases k ON k.id = r.case_id WHERE @p IS NOT NULL AND k.reporter_pseudonym = @p AND r.id < @id)::int, " +
+            "(SELECT count(*) FROM cases WHERE @p IS NOT NULL AND reporter_pseudonym = @p AND id < @id)::int");
+
         CaseRecord record;
         CaseSummary summary;
         string? closeReason;
-        await using (var cmd = new NpgsqlCommand($"SELECT {PostgresCaseStore.Columns}, {SummaryColumns}, c.close_reason FROM cases c JOIN reports r0 ON r0.id = c.id WHERE c.id = @id", conn, tx))
+        var history = new List<CaseEvent>();
+        var notes = new List<CaseNote>();
+        var links = new List<CaseLink>();
+        var callbacks = new List<CallbackTask>();
+        int reports, cases;
+        await using (var r = await batch.ExecuteReaderAsync(ct))
         {
-            cmd.Parameters.Add(PostgresCaseStore.Text("id", c.Id));
-            await using var r = await cmd.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
             record = PostgresCaseStore.Read(r);
             summary = ReadSummary(r, 17);
             closeReason = r.IsDBNull(33) ? null : r.GetString(33);
-        }
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                history.Add(new CaseEvent(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), N64(r, 2), r.GetString(3), S(r, 4), S(r, 5), N64(r, 6), N64(r, 7), S(r, 8), S(r, 9), S(r, 10)));
+            }
 
-        var history = await ListAsync(conn, tx, "SELECT id, at, actor_id, action, from_status, to_status, from_owner, to_owner, from_team, to_team, reason FROM case_history WHERE case_id = @id ORDER BY id", c.Id, r =>
-            new CaseEvent(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), N64(r, 2), r.GetString(3), S(r, 4), S(r, 5), N64(r, 6), N64(r, 7), S(r, 8), S(r, 9), S(r, 10)), ct);
-        var notes = await ListAsync(conn, tx, "SELECT id, author_id, at, body, corrects FROM case_notes WHERE case_id = @id ORDER BY id", c.Id, r =>
-            new CaseNote(r.GetInt64(0), r.GetInt64(1), r.GetFieldValue<DateTimeOffset>(2), r.GetString(3), N64(r, 4)), ct);
-        var links = await ListAsync(conn, tx, "SELECT other_case_id, kind, reason, created_by, created_at FROM case_links WHERE case_id = @id UNION ALL SELECT case_id, CASE kind WHEN 'duplicate-of' THEN 'duplicated-by' ELSE kind END, reason, created_by, created_at FROM case_links WHERE other_case_id = @id ORDER BY 5", c.Id, r =>
-            new CaseLink(r.GetString(0), r.GetString(1), r.GetString(2), N64(r, 3), r.GetFieldValue<DateTimeOffset>(4)), ct);
-        var callbacks = await ListAsync(conn, tx, "SELECT id, case_id, status, created_at, due_at, done_by, done_at, outcome FROM callback_tasks WHERE case_id = @id ORDER BY id", c.Id, ReadCallback, ct);
-        int reports = 0, cases = 0;
-        if (c.Pseudonym is not null)
-        {
-            await using var repeat = new NpgsqlCommand(
-                "SELECT (SELECT count(*) FROM reports r JOIN cases k ON k.id = r.case_id WHERE k.reporter_pseudonym = @p AND r.id < @id)::int, (SELECT count(*) FROM cases WHERE reporter_pseudonym = @p AND id < @id)::int", conn, tx);
-            repeat.Parameters.Add(PostgresCaseStore.Text("p", c.Pseudonym));
-            repeat.Parameters.Add(PostgresCaseStore.Text("id", c.Id));
-            await using var r = await repeat.ExecuteReaderAsync(ct);
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                notes.Add(new CaseNote(r.GetInt64(0), r.GetInt64(1), r.GetFieldValue<DateTimeOffset>(2), r.GetString(3), N64(r, 4)));
+            }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                links.Add(new CaseLink(r.GetString(0), r.GetString(1), r.GetString(2), N64(r, 3), r.GetFieldValue<DateTimeOffset>(4)));
+            }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                callbacks.Add(ReadCallback(r));
+            }
+
+            await r.NextResultAsync(ct);
             await r.ReadAsync(ct);
             reports = r.GetInt32(0);
             cases = r.GetInt32(1);
@@ -486,8 +514,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
         var source = await database.GetAsync(ct);
         await using var conn = await source.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var id = await ResolveIdAsync(conn, tx, caseId, ct);
-        var c = id is null ? null : await LockAsync(conn, tx, id, forUpdate: true, ct);
+        var c = await LockAsync(conn, tx, caseId, forUpdate: true, ct);
         if (c is null || !CanSee(actor, c.TeamId, c.TransferTo))
         {
             throw new CaseOperationException(CaseProblem.NotFound, "no such case");
@@ -504,19 +531,13 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
             ("c", caseId), ("at", time.GetUtcNow()), ("a", actor.UserId), ("act", action), ("fs", CaseLifecycle.Name(from)), ("ts", CaseLifecycle.Name(to)),
             ("fo", fromOwner), ("to", toOwner), ("ft", fromTeam), ("tt", toTeam), ("r", reason));
 
-    /// <summary>A case id, or a reference code (XXXX-XXXX) of any of its reports.</summary>
-    private static async Task<string?> ResolveIdAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string idOrCode, CancellationToken ct)
+    /// <summary>The case by its id or by the reference code (XXXX-XXXX) of any of its reports, in one query; optionally row-locked.</summary>
+    private static async Task<Locked?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string idOrCode, bool forUpdate, CancellationToken ct)
     {
         var code = Hub.Core.Envelope.ReferenceCode.Parse(idOrCode);
-        await using var cmd = new NpgsqlCommand(code is null ? "SELECT id FROM cases WHERE id = @k" : "SELECT case_id FROM reports WHERE reference_code = @k ORDER BY id LIMIT 1", conn, tx);
+        var where = code is null ? "id = @k" : "id = (SELECT case_id FROM reports WHERE reference_code = @k ORDER BY id LIMIT 1)";
+        await using var cmd = new NpgsqlCommand("SELECT id, status, team_id, owner_id, transfer_to, reporter_pseudonym FROM cases WHERE " + where + (forUpdate ? " FOR UPDATE" : string.Empty), conn, tx);
         cmd.Parameters.Add(PostgresCaseStore.Text("k", code ?? idOrCode));
-        return await cmd.ExecuteScalarAsync(ct) as string;
-    }
-
-    private static async Task<Locked?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string id, bool forUpdate, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("SELECT id, status, team_id, owner_id, transfer_to, reporter_pseudonym FROM cases WHERE id = @id" + (forUpdate ? " FOR UPDATE" : string.Empty), conn, tx);
-        cmd.Parameters.Add(PostgresCaseStore.Text("id", id));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? new Locked(r.GetString(0), CaseLifecycle.ParseStatus(r.GetString(1)), r.GetString(2), N64(r, 3), S(r, 4), S(r, 5)) : null;
     }
@@ -546,20 +567,6 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
         cmd.Parameters.Add(new NpgsqlParameter<long>("id", taskId));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? (r.GetString(0), r.GetString(1)) : throw new CaseOperationException(CaseProblem.NotFound, "no such call-back");
-    }
-
-    private static async Task<List<T>> ListAsync<T>(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, string caseId, Func<NpgsqlDataReader, T> read, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        cmd.Parameters.Add(PostgresCaseStore.Text("id", caseId));
-        var list = new List<T>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(read(r));
-        }
-
-        return list;
     }
 
     private static async Task<IReadOnlyList<CaseSummary>> ReadSummariesAsync(NpgsqlCommand cmd, CancellationToken ct)

@@ -53,9 +53,10 @@ public sealed partial class IntakeRequestFilter(string category, Func<HttpContex
         {
             result = Results.StatusCode(StatusCodes.Status499ClientClosedRequest);
         }
-        catch (Exception ex) when ((deadline.IsCancellationRequested && ex is OperationCanceledException) || HubStorage.IsUnavailable(ex))
+        catch (Exception ex) when ((deadline.IsCancellationRequested && ex is OperationCanceledException) || HubStorage.IsUnavailable(ex) || Cases.Database.CaseDatabase.IsUnavailable(ex))
         {
-            // Timed out, or storage failed in a way the handler did not wrap: nothing acknowledged, the provider retries.
+            // Timed out, or storage (or, for a status read, the case store) failed in a way the handler did not wrap:
+            // nothing acknowledged, the provider retries.
             LogUnavailable(logger, label(http), deadline.IsCancellationRequested ? "request timeout" : ex.GetType().Name);
             result = Problems.Unavailable(intake.RetryAfterSeconds);
         }

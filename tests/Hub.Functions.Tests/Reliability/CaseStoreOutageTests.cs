@@ -60,6 +60,14 @@ public sealed class CaseStoreOutageTests(CaseStoreOutageTests.Fixture hub, ITest
         await Task.Delay(TimeSpan.FromSeconds(60));
         var ackedDuring = acknowledged.Count - ackedBefore;
         (await hub.PeekReportsAsync()).ShouldNotBeEmpty("reports wait in the queue while the case store is down");
+        using (var health = await hub.Client.GetAsync("/api/health"))
+        {
+            health.StatusCode.ShouldBe(System.Net.HttpStatusCode.ServiceUnavailable);
+            var body = await health.Content.ReadAsStringAsync();
+            body.ShouldContain("\"cases\":\"unavailable\"");
+            body.ShouldContain("\"storage\":\"ok\"", Case.Sensitive, "intake's storage is fine: only processing waits");
+        }
+
         await hub.Postgres.Cluster.StartAsync();
         var restartedAt = clock.Elapsed;
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -71,6 +79,7 @@ public sealed class CaseStoreOutageTests(CaseStoreOutageTests.Fixture hub, ITest
         ackedDuring.ShouldBeGreaterThan(0);
 
         await WaitUntilAsync(async () => await CountCasesAsync() >= acknowledged.Count, TimeSpan.FromSeconds(90));
+        await WaitUntilAsync(async () => (await hub.Client.GetAsync("/api/health")).IsSuccessStatusCode, TimeSpan.FromSeconds(30));
         var cases = await CountCasesAsync();
         var perKey = await hub.Postgres.ScalarAsync<long>("SELECT count(*) FROM (SELECT provider_message_id FROM reports WHERE channel_instance = 'hn-sms' GROUP BY 1 HAVING count(*) > 1) d");
         var poisoned = await hub.Services.GetRequiredService<Hub.Functions.Messaging.PoisonMessages>().ListAsync(CancellationToken.None);
