@@ -18,19 +18,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
     }
 
     /// <summary>Creates and migrates <paramref name="name"/>; returns (app, admin) connection strings.</summary>
-    public async Task<(string App, string Admin)> CreateAsync(string name)
-    {
-        var admin = await CaseDatabase.EnsureDatabaseAsync(Cluster, name, CancellationToken.None);
-        await Migrator.MigrateAsync(admin, CancellationToken.None);
-        await using (var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin) { Pooling = false }.ConnectionString))
-        {
-            await conn.OpenAsync();
-            await using var login = new NpgsqlCommand($"ALTER ROLE {CaseDatabase.AppRole} LOGIN", conn);
-            await login.ExecuteNonQueryAsync();
-        }
-
-        return (Cluster.ConnectionString(name, CaseDatabase.AppRole), admin);
-    }
+    public Task<(string App, string Admin)> CreateAsync(string name) => CaseDatabase.PrepareLocalAsync(Cluster, name, CancellationToken.None);
 
     public async ValueTask DisposeAsync()
     {

@@ -41,7 +41,7 @@ public static class PostgresServer
     {
         var cluster = new PostgresCluster(Path.Combine(Path.GetTempPath(), "hub-tests-pg", Guid.NewGuid().ToString("N")[..12]), fast: true);
         await cluster.StartAsync();
-        await PrepareAsync(cluster, "hub");
+        await CaseDatabase.PrepareLocalAsync(cluster, "hub", CancellationToken.None);
         return new PostgresDatabase(cluster, "hub", ownsCluster: true);
     }
 
@@ -54,18 +54,8 @@ public static class PostgresServer
             TryDelete(cluster.DataDirectory);
         };
         await cluster.StartAsync();
-        await PrepareAsync(cluster, Template);
+        await CaseDatabase.PrepareLocalAsync(cluster, Template, CancellationToken.None);
         return cluster;
-    }
-
-    private static async Task PrepareAsync(PostgresCluster cluster, string database)
-    {
-        var admin = await CaseDatabase.EnsureDatabaseAsync(cluster, database, CancellationToken.None);
-        await Migrator.MigrateAsync(admin, CancellationToken.None);
-        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin) { Pooling = false }.ConnectionString);
-        await conn.OpenAsync();
-        await using var login = new NpgsqlCommand($"ALTER ROLE {CaseDatabase.AppRole} LOGIN", conn);
-        await login.ExecuteNonQueryAsync();
     }
 
     internal static void TryDelete(string path)

@@ -54,6 +54,13 @@ public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvi
             }
 
             var builder = new NpgsqlDataSourceBuilder(app);
+            if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            {
+                // The hub sends a few dozen distinct statements, over and over: prepared once per connection, they skip
+                // parsing and planning (about half of a case detail's server time on a million cases, docs/benchmarks.md).
+                builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            }
+
             if (O.UseEntraAuthentication)
             {
                 TokenCredential credential = string.IsNullOrWhiteSpace(O.ManagedIdentityClientId)
@@ -126,16 +133,26 @@ public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvi
             LogClusterStarted(logger, _cluster.DataDirectory);
         }
 
-        var admin = await EnsureDatabaseAsync(_cluster, LocalDatabase, ct);
+        return await PrepareLocalAsync(_cluster, LocalDatabase, ct);
+    }
+
+    /// <summary>
+    /// A private cluster's database ready for the hub: created when missing, migrated as the owner, and the
+    /// <c>hub_app</c> role allowed to log in (over the socket, trust). Returns (app, owner) connection strings.
+    /// </summary>
+    public static async Task<(string App, string Admin)> PrepareLocalAsync(PostgresCluster cluster, string database, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var admin = await EnsureDatabaseAsync(cluster, database, ct);
         await Migrator.MigrateAsync(admin, ct);
-        await using (var conn = new NpgsqlConnection(admin))
+        await using (var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(admin) { Pooling = false }.ConnectionString))
         {
             await conn.OpenAsync(ct);
             await using var login = new NpgsqlCommand($"ALTER ROLE {AppRole} LOGIN", conn);
             await login.ExecuteNonQueryAsync(ct);
         }
 
-        return (_cluster.ConnectionString(LocalDatabase, AppRole), admin);
+        return (cluster.ConnectionString(database, AppRole), admin);
     }
 
     /// <summary>Creates <paramref name="database"/> on the cluster when missing; returns the owner's connection string to it.</summary>

@@ -127,6 +127,23 @@ public sealed partial class PostgresCluster : IAsyncDisposable
         {
             await RunAsync("pg_ctl", ["stop", "-w", "-t", "60", "-m", "fast", "-D", DataDirectory], ct);
         }
+
+        TryRemoveSocketDirectory();
+    }
+
+    private void TryRemoveSocketDirectory()
+    {
+        try
+        {
+            if (Directory.Exists(SocketDirectory) && !Directory.EnumerateFileSystemEntries(SocketDirectory).Any())
+            {
+                Directory.Delete(SocketDirectory);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // a temp directory: left for the next start
+        }
     }
 
     /// <summary>Stops the server if this instance started it.</summary>
@@ -146,6 +163,7 @@ public sealed partial class PostgresCluster : IAsyncDisposable
         {
             _startedHere = false;
             RunAsync("pg_ctl", ["stop", "-w", "-t", "30", "-m", "fast", "-D", DataDirectory], CancellationToken.None, check: false).GetAwaiter().GetResult();
+            TryRemoveSocketDirectory();
         }
     }
 
