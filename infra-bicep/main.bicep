@@ -56,7 +56,7 @@ param contactKeyId string = 'k1'
 @description('Key id of the hub\'s ES256 signing key for takedown requests (Key Vault secret Hub--Signing--Keys--{id}).')
 param signingKeyId string = 's1'
 
-@description('Object id of the case database\'s Microsoft Entra administrator (a group of the hub\'s operators): runs the migrations and grants the app\'s identity the hub_app role (docs/cases.md#azure).')
+@description('Object id of the case database\'s Microsoft Entra administrator (a group of the hub\'s operators): runs the migrations and grants the app\'s identity the hub_app role (docs/cases.md#on-azure).')
 param databaseAdministratorObjectId string
 
 @description('Display name of that Entra administrator.')

@@ -1,7 +1,7 @@
 // The case store: Azure Database for PostgreSQL Flexible Server with Microsoft Entra authentication only (no
 // password exists), TLS 1.2+ required, backups and high availability as parameters. The app's user-assigned
 // identity signs in with Entra tokens (Azure.Identity; Npgsql's periodic password provider); the Entra
-// administrator named here runs the migrations and grants the identity the hub_app role (docs/cases.md#azure).
+// administrator named here runs the migrations and grants the identity the hub_app role (docs/cases.md#on-azure).
 @description('Resource location.')
 param location string
 

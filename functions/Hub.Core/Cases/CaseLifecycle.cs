@@ -1,6 +1,6 @@
 namespace Hub.Core.Cases;
 
-/// <summary>Where a case is in its handling (docs/cases.md#lifecycle).</summary>
+/// <summary>Where a case is in its handling (docs/cases.md#the-lifecycle).</summary>
 public enum CaseStatus
 {
     /// <summary>In a team's queue; no person owns it yet.</summary>

@@ -28,7 +28,7 @@ public sealed partial class ReportProcessor(ICaseStore cases, IOptions<HubOption
         }
         catch (Exception ex) when (ex is not OperationCanceledException && CaseDatabase.IsUnavailable(ex))
         {
-            // An outage is not this message's fault: it must not count toward poisoning (docs/reliability.md#outages).
+            // An outage is not this message's fault: it must not count toward poisoning (docs/reliability.md#case-store-outages).
             throw new DependencyUnavailableException("case store", options.Value.Cases.OutageRetryDelay, ex);
         }
 

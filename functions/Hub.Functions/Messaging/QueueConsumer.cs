@@ -15,7 +15,7 @@ public sealed class PoisonMessageException(string message) : Exception(message);
 
 /// <summary>
 /// The message is fine but something it needs (the case store) cannot be reached: not an attempt. The message is put
-/// back on its queue, hidden for <see cref="RetryAfter"/>, with its attempt count reset (docs/reliability.md#outages).
+/// back on its queue, hidden for <see cref="RetryAfter"/>, with its attempt count reset (docs/reliability.md#case-store-outages).
 /// </summary>
 public sealed class DependencyUnavailableException(string dependency, TimeSpan retryAfter, Exception inner)
     : Exception($"{dependency} unavailable ({inner?.GetType().Name})", inner)

@@ -85,7 +85,7 @@ public static class QueueFunction
         {
             // The host counts every delivery toward poisoning, and a failed answer is a delivery: instead, put a fresh copy
             // back (attempts reset, hidden for the back-off) and answer success so the host deletes this one. If the copy
-            // cannot be written, fail: the host retries the original (docs/reliability.md#outages).
+            // cannot be written, fail: the host retries the original (docs/reliability.md#case-store-outages).
             await QueueWorker.HoldBackAsync(queues.Source, message, ex.RetryAfter, ct);
             logs.Add($"{functionName}: {ex.Dependency} unavailable; held back {ex.RetryAfter.TotalSeconds:F0} s (not an attempt)");
             return Ok(logs);

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Hub.Functions.Tests.Reliability;
 
 /// <summary>
-/// A case-store outage is not poison (docs/reliability.md#outages): PostgreSQL is stopped for 60 s while reports keep
+/// A case-store outage is not poison (docs/reliability.md#case-store-outages): PostgreSQL is stopped for 60 s while reports keep
 /// arriving. Intake does not need it, so every report is acknowledged; the processor holds each message back without
 /// counting an attempt, so nothing reaches the poison queue however many times it is tried; once the database is
 /// back every acknowledged report is exactly one case.

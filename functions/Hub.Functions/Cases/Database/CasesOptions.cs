@@ -7,7 +7,7 @@ public sealed class CasesOptions
 {
     /// <summary>
     /// The running hub's connection (a login granted <c>hub_app</c>). Unset in Development: the hub starts a private
-    /// cluster in <c>.pgdata/</c> at the repository root (docs/cases.md#local).
+    /// cluster in <c>.pgdata/</c> at the repository root (docs/cases.md#where-postgresql-comes-from).
     /// </summary>
     public string? ConnectionString { get; set; }
 
