@@ -19,6 +19,7 @@ public sealed class StartupTests
             b.UseEnvironment(environment);
             b.UseSetting("Hub:Storage:AutoStartAzurite", "false");
             b.UseSetting("Hub:Processor:Enabled", "false");
+            b.UseSetting("Hub:Cases:ConnectionString", NoDatabase); // never the repository's own .pgdata
             foreach (var (k, v) in settings)
             {
                 b.UseSetting(k, v);
@@ -30,11 +31,20 @@ public sealed class StartupTests
     /// WebApplicationFactory, whose deferred host races the failing app's disposal and sometimes reports
     /// ObjectDisposedException instead of the real error.
     /// </summary>
+    /// <summary>A case store that is not there (a socket that does not exist): start-up logs it and goes on.</summary>
+    private const string NoDatabase = "Host=/nonexistent-hub-tests-socket;Database=hub;Username=hub_app;Timeout=1";
+
     private static async Task<Exception> StartFailure(string environment, IDictionary<string, string?> settings)
     {
+        var all = new Dictionary<string, string?>(settings);
+        if (environment == "Development")
+        {
+            all.TryAdd("Hub:Cases:ConnectionString", NoDatabase); // never the repository's own .pgdata
+        }
+
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseTestServer();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings)
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(all)
         {
             ["Hub:Storage:AutoStartAzurite"] = "false",
             ["Hub:Processor:Enabled"] = "false",
