@@ -47,10 +47,10 @@ public sealed class AuditLog(CaseDatabase database, TimeProvider time)
         insert.Parameters.Add(new NpgsqlParameter<long>("id", id));
         insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", at));
         insert.Parameters.Add(new NpgsqlParameter("u", NpgsqlDbType.Bigint) { Value = (object?)userId ?? DBNull.Value });
-        insert.Parameters.Add(PostgresCaseStore.Text("a", action));
-        insert.Parameters.Add(PostgresCaseStore.Text("c", caseId));
+        insert.Parameters.Add(Sql.Text("a", action));
+        insert.Parameters.Add(Sql.Text("c", caseId));
         insert.Parameters.Add(new NpgsqlParameter<string[]>("f", fields.ToArray()));
-        insert.Parameters.Add(PostgresCaseStore.Text("s", source));
+        insert.Parameters.Add(Sql.Text("s", source));
         insert.Parameters.Add(new NpgsqlParameter<byte[]>("p", previous));
         insert.Parameters.Add(new NpgsqlParameter<byte[]>("h", AuditChain.Hash(previous, entry)));
         await insert.ExecuteNonQueryAsync(ct);
@@ -98,7 +98,7 @@ public sealed class AuditLog(CaseDatabase database, TimeProvider time)
     {
         var source = await database.GetAsync(ct);
         await using var cmd = source.CreateCommand("SELECT id, at, user_id, action, case_id, fields, source FROM audit WHERE case_id = @c ORDER BY id");
-        cmd.Parameters.Add(PostgresCaseStore.Text("c", caseId));
+        cmd.Parameters.Add(Sql.Text("c", caseId));
         var list = new List<AuditEntry>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))

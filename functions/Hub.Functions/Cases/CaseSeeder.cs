@@ -53,7 +53,7 @@ public static class CaseSeeder
                 SELECT g.id, g.id, 'seed', g.id, g.code, 1, g.received, g.received, jsonb_build_object('schema', 'hub.report/v1', 'id', g.id, 'synthetic', true)
                 FROM g
                 """, conn, tx);
-            cmd.Parameters.Add(PostgresCaseStore.Ts("now", now));
+            cmd.Parameters.Add(Sql.Ts("now", now));
             cmd.Parameters.Add(new NpgsqlParameter<long>("count", count));
             cmd.Parameters.Add(new NpgsqlParameter<long>("start", start));
             cmd.Parameters.Add(new NpgsqlParameter<long>("open", open));

@@ -147,7 +147,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
                 throw new CaseOperationException(CaseProblem.Conflict, c.TransferTo is null ? "a closed case is not transferred" : $"already offered to {c.TransferTo}");
             }
 
-            await People.ExecAsync(conn, tx, "UPDATE cases SET transfer_to = @t, version = version + 1 WHERE id = @id", ct, ("t", toTeam), ("id", c.Id));
+            await Sql.ExecAsync(conn, tx, "UPDATE cases SET transfer_to = @t, version = version + 1 WHERE id = @id", ct, ("t", toTeam), ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, "transfer-requested", c.Status, c.Status, c.OwnerId, c.OwnerId, c.TeamId, toTeam, reason, ct);
             return ["transfer_to"];
         }, ct);
@@ -168,7 +168,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
             }
 
             var to = c.Status == CaseStatus.Closed ? c.Status : CaseStatus.New;
-            await People.ExecAsync(conn, tx, "UPDATE cases SET team_id = transfer_to, transfer_to = NULL, owner_id = NULL, status = @s, version = version + 1 WHERE id = @id", ct, ("s", CaseLifecycle.Name(to)), ("id", c.Id));
+            await Sql.ExecAsync(conn, tx, "UPDATE cases SET team_id = transfer_to, transfer_to = NULL, owner_id = NULL, status = @s, version = version + 1 WHERE id = @id", ct, ("s", CaseLifecycle.Name(to)), ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, "transfer-accepted", c.Status, to, c.OwnerId, null, c.TeamId, c.TransferTo, null, ct);
             return ["team_id", "owner_id", "status"];
         }, ct);
@@ -187,7 +187,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
                 throw Forbidden($"only a member of {c.TransferTo} rejects this transfer");
             }
 
-            await People.ExecAsync(conn, tx, "UPDATE cases SET transfer_to = NULL, version = version + 1 WHERE id = @id", ct, ("id", c.Id));
+            await Sql.ExecAsync(conn, tx, "UPDATE cases SET transfer_to = NULL, version = version + 1 WHERE id = @id", ct, ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, "transfer-rejected", c.Status, c.Status, c.OwnerId, c.OwnerId, c.TeamId, c.TransferTo, reason, ct);
             return ["transfer_to"];
         }, ct);
@@ -206,10 +206,10 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
 
             await using var cmd = new NpgsqlCommand(
                 "INSERT INTO case_notes (case_id, author_id, at, body, corrects) SELECT @c, @a, @at, @b, @k WHERE @k IS NULL OR EXISTS (SELECT 1 FROM case_notes WHERE id = @k AND case_id = @c) RETURNING id", conn, tx);
-            cmd.Parameters.Add(PostgresCaseStore.Text("c", c.Id));
+            cmd.Parameters.Add(Sql.Text("c", c.Id));
             cmd.Parameters.Add(new NpgsqlParameter("a", NpgsqlDbType.Bigint) { Value = (object?)actor.UserId ?? DBNull.Value });
-            cmd.Parameters.Add(PostgresCaseStore.Ts("at", time.GetUtcNow()));
-            cmd.Parameters.Add(PostgresCaseStore.Text("b", body));
+            cmd.Parameters.Add(Sql.Ts("at", time.GetUtcNow()));
+            cmd.Parameters.Add(Sql.Text("b", body));
             cmd.Parameters.Add(new NpgsqlParameter("k", NpgsqlDbType.Bigint) { Value = (object?)corrects ?? DBNull.Value });
             id = await cmd.ExecuteScalarAsync(ct) is long n ? n : throw new CaseOperationException(CaseProblem.Invalid, $"note {corrects} is not a note of this case");
             return [corrects is null ? "note" : "note:corrects:" + corrects.Value.ToString(CultureInfo.InvariantCulture)];
@@ -238,7 +238,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
                 throw new CaseOperationException(CaseProblem.NotFound, "no such other case");
             }
 
-            await People.ExecAsync(conn, tx, "INSERT INTO case_links (case_id, other_case_id, kind, reason, created_by, created_at) VALUES (@c, @o, @k, @r, @u, @at) ON CONFLICT DO NOTHING", ct,
+            await Sql.ExecAsync(conn, tx, "INSERT INTO case_links (case_id, other_case_id, kind, reason, created_by, created_at) VALUES (@c, @o, @k, @r, @u, @at) ON CONFLICT DO NOTHING", ct,
                 ("c", c.Id), ("o", other.Id), ("k", kind), ("r", reason), ("u", actor.UserId), ("at", time.GetUtcNow()));
             return ["link:" + kind + ":" + other.Id];
         }, ct);
@@ -267,7 +267,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
             }
 
             var now = time.GetUtcNow();
-            await People.ExecAsync(conn, tx, "INSERT INTO reporter_blocks (pseudonym, reason, blocked_by, blocked_at, expires_at) VALUES (@p, @r, @u, @at, @x)", ct,
+            await Sql.ExecAsync(conn, tx, "INSERT INTO reporter_blocks (pseudonym, reason, blocked_by, blocked_at, expires_at) VALUES (@p, @r, @u, @at, @x)", ct,
                 ("p", c.Pseudonym), ("r", reason), ("u", actor.UserId), ("at", now), ("x", now + length));
             await HistoryAsync(conn, tx, c.Id, actor, "reporter-blocked", c.Status, c.Status, c.OwnerId, c.OwnerId, c.TeamId, c.TeamId, duration + ": " + reason, ct);
             return ["reporter_blocks"];
@@ -303,7 +303,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
                 throw Forbidden("only a counsellor or supervisor of the owning team completes a call-back");
             }
 
-            var n = await People.ExecAsync(conn, tx, "UPDATE callback_tasks SET status = 'done', done_by = @u, done_at = @at, outcome = @o WHERE id = @id AND status = 'open'", ct,
+            var n = await Sql.ExecAsync(conn, tx, "UPDATE callback_tasks SET status = 'done', done_by = @u, done_at = @at, outcome = @o WHERE id = @id AND status = 'open'", ct,
                 ("u", actor.UserId), ("at", time.GetUtcNow()), ("o", outcome), ("id", taskId));
             return n == 0 ? throw new CaseOperationException(CaseProblem.Conflict, "this call-back is already done") : ["callback:" + taskId.ToString(CultureInfo.InvariantCulture)];
         }, ct);
@@ -329,8 +329,8 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
         void Add(string sql)
         {
             var cmd = new NpgsqlBatchCommand(sql);
-            cmd.Parameters.Add(PostgresCaseStore.Text("id", c.Id));
-            cmd.Parameters.Add(PostgresCaseStore.Text("p", c.Pseudonym));
+            cmd.Parameters.Add(Sql.Text("id", c.Id));
+            cmd.Parameters.Add(Sql.Text("p", c.Pseudonym));
             batch.BatchCommands.Add(cmd);
         }
 
@@ -409,11 +409,11 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
         await using var cmd = source.CreateCommand(
             $"SELECT {SummaryColumns} FROM cases c WHERE c.team_id = @team AND c.status <> 'closed' AND c.status = ANY(@statuses) " +
             "AND (c.queue_rank, c.received_at, c.id) > (@rank, @received, @id) ORDER BY c.queue_rank, c.received_at, c.id LIMIT @n");
-        cmd.Parameters.Add(PostgresCaseStore.Text("team", teamId));
+        cmd.Parameters.Add(Sql.Text("team", teamId));
         cmd.Parameters.Add(new NpgsqlParameter<string[]>("statuses", wanted));
         cmd.Parameters.Add(new NpgsqlParameter<short>("rank", rank));
-        cmd.Parameters.Add(PostgresCaseStore.Ts("received", received));
-        cmd.Parameters.Add(PostgresCaseStore.Text("id", id));
+        cmd.Parameters.Add(Sql.Ts("received", received));
+        cmd.Parameters.Add(Sql.Text("id", id));
         cmd.Parameters.Add(new NpgsqlParameter<int>("n", Math.Clamp(limit, 1, 500)));
         return await ReadSummariesAsync(cmd, ct);
     }
@@ -439,8 +439,8 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
             $"SELECT {SummaryColumns} FROM cases c WHERE c.status <> 'closed' AND (@team IS NULL OR c.team_id = @team) AND " +
             "((c.first_response_at IS NULL AND c.first_response_due < @now) OR (c.intervention_due IS NOT NULL AND c.intervention_done_at IS NULL AND c.intervention_due < @now)) " +
             "ORDER BY LEAST(CASE WHEN c.first_response_at IS NULL THEN c.first_response_due END, c.intervention_due), c.id LIMIT @n");
-        cmd.Parameters.Add(PostgresCaseStore.Text("team", teamId));
-        cmd.Parameters.Add(PostgresCaseStore.Ts("now", time.GetUtcNow()));
+        cmd.Parameters.Add(Sql.Text("team", teamId));
+        cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
         cmd.Parameters.Add(new NpgsqlParameter<int>("n", Math.Clamp(limit, 1, 1000)));
         var rows = await ReadSummariesAsync(cmd, ct);
         return rows.Where(r => CanSee(actor, r.TeamId, r.TransferTo)).ToList();
@@ -455,7 +455,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
             "count(*) FILTER (WHERE intervention_due IS NOT NULL AND intervention_done_at IS NULL AND intervention_due < @now)::int " +
             "FROM cases WHERE status <> 'closed' AND ((first_response_at IS NULL AND first_response_due < @now) OR (intervention_due IS NOT NULL AND intervention_done_at IS NULL AND intervention_due < @now)) " +
             "GROUP BY team_id, urgency ORDER BY team_id, urgency");
-        cmd.Parameters.Add(PostgresCaseStore.Ts("now", time.GetUtcNow()));
+        cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
         var list = new List<OverdueCount>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
@@ -499,10 +499,10 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
 
             var newOwner = owner(c, to);
             var now = time.GetUtcNow();
-            await People.ExecAsync(conn, tx,
+            await Sql.ExecAsync(conn, tx,
                 "UPDATE cases SET status = @s, owner_id = @o, close_reason = @r, closed_at = CASE WHEN @s = 'closed' THEN @now END, " +
                 "first_response_at = CASE WHEN @o IS NOT NULL THEN COALESCE(first_response_at, @now) ELSE first_response_at END, version = version + 1 WHERE id = @id", ct,
-                ("s", CaseLifecycle.Name(to)), ("o", new NpgsqlParameter("o", NpgsqlDbType.Bigint) { Value = (object?)newOwner ?? DBNull.Value }), ("r", PostgresCaseStore.Text("r", closeReason)), ("now", now), ("id", c.Id));
+                ("s", CaseLifecycle.Name(to)), ("o", new NpgsqlParameter("o", NpgsqlDbType.Bigint) { Value = (object?)newOwner ?? DBNull.Value }), ("r", Sql.Text("r", closeReason)), ("now", now), ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, CaseLifecycle.Name(action), c.Status, to, c.OwnerId, newOwner, c.TeamId, c.TeamId, closeReason is null ? reason : closeReason + (reason is null ? string.Empty : ": " + reason), ct);
             return closeReason is null ? ["status", "owner_id"] : ["status", "owner_id", "close_reason"];
         }, ct);
@@ -526,7 +526,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
     }
 
     private async Task HistoryAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, Actor actor, string action, CaseStatus from, CaseStatus to, long? fromOwner, long? toOwner, string fromTeam, string toTeam, string? reason, CancellationToken ct) =>
-        await People.ExecAsync(conn, tx,
+        await Sql.ExecAsync(conn, tx,
             "INSERT INTO case_history (case_id, at, actor_id, action, from_status, to_status, from_owner, to_owner, from_team, to_team, reason) VALUES (@c, @at, @a, @act, @fs, @ts, @fo, @to, @ft, @tt, @r)", ct,
             ("c", caseId), ("at", time.GetUtcNow()), ("a", actor.UserId), ("act", action), ("fs", CaseLifecycle.Name(from)), ("ts", CaseLifecycle.Name(to)),
             ("fo", fromOwner), ("to", toOwner), ("ft", fromTeam), ("tt", toTeam), ("r", reason));
@@ -537,7 +537,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
         var code = Hub.Core.Envelope.ReferenceCode.Parse(idOrCode);
         var where = code is null ? "id = @k" : "id = (SELECT case_id FROM reports WHERE reference_code = @k ORDER BY id LIMIT 1)";
         await using var cmd = new NpgsqlCommand("SELECT id, status, team_id, owner_id, transfer_to, reporter_pseudonym FROM cases WHERE " + where + (forUpdate ? " FOR UPDATE" : string.Empty), conn, tx);
-        cmd.Parameters.Add(PostgresCaseStore.Text("k", code ?? idOrCode));
+        cmd.Parameters.Add(Sql.Text("k", code ?? idOrCode));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? new Locked(r.GetString(0), CaseLifecycle.ParseStatus(r.GetString(1)), r.GetString(2), N64(r, 3), S(r, 4), S(r, 5)) : null;
     }
@@ -545,7 +545,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
     private static async Task<bool> TeamExistsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string team, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("SELECT 1 FROM teams WHERE id = @t", conn, tx);
-        cmd.Parameters.Add(PostgresCaseStore.Text("t", team));
+        cmd.Parameters.Add(Sql.Text("t", team));
         return await cmd.ExecuteScalarAsync(ct) is not null;
     }
 
@@ -553,7 +553,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
     {
         var source = await database.GetAsync(ct);
         await using var cmd = source.CreateCommand("SELECT id, active, ARRAY(SELECT team_id FROM team_members WHERE user_id = u.id), ARRAY(SELECT role FROM user_roles WHERE user_id = u.id) FROM users u WHERE login = @l");
-        cmd.Parameters.Add(PostgresCaseStore.Text("l", login));
+        cmd.Parameters.Add(Sql.Text("l", login));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct)
             ? (r.GetInt64(0), r.GetBoolean(1), new HashSet<string>(r.GetFieldValue<string[]>(2), StringComparer.Ordinal), new HashSet<string>(r.GetFieldValue<string[]>(3), StringComparer.Ordinal))

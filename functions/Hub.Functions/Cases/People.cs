@@ -82,7 +82,7 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
     {
         var source = await database.GetAsync(ct);
         await using var cmd = source.CreateCommand(UserSelect + " WHERE u.login = @l");
-        cmd.Parameters.Add(PostgresCaseStore.Text("l", login));
+        cmd.Parameters.Add(Sql.Text("l", login));
         return (await ReadUsersAsync(cmd, ct)).FirstOrDefault();
     }
 
@@ -113,11 +113,11 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
                 long id;
                 await using (var insert = new NpgsqlCommand("INSERT INTO users (login, display_name, issuer, subject, created_at) VALUES (@l, @n, @i, @s, @at) RETURNING id", conn, tx))
                 {
-                    insert.Parameters.Add(PostgresCaseStore.Text("l", login));
-                    insert.Parameters.Add(PostgresCaseStore.Text("n", displayName));
-                    insert.Parameters.Add(PostgresCaseStore.Text("i", issuer));
-                    insert.Parameters.Add(PostgresCaseStore.Text("s", subject));
-                    insert.Parameters.Add(PostgresCaseStore.Ts("at", time.GetUtcNow()));
+                    insert.Parameters.Add(Sql.Text("l", login));
+                    insert.Parameters.Add(Sql.Text("n", displayName));
+                    insert.Parameters.Add(Sql.Text("i", issuer));
+                    insert.Parameters.Add(Sql.Text("s", subject));
+                    insert.Parameters.Add(Sql.Ts("at", time.GetUtcNow()));
                     try
                     {
                         id = (long)(await insert.ExecuteScalarAsync(ct))!;
@@ -137,7 +137,7 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
 
                 foreach (var role in roles)
                 {
-                    await ExecAsync(conn, tx, "INSERT INTO user_roles (user_id, role) VALUES (@u, @r) ON CONFLICT DO NOTHING", ct, ("u", id), ("r", role));
+                    await Sql.ExecAsync(conn, tx, "INSERT INTO user_roles (user_id, role) VALUES (@u, @r) ON CONFLICT DO NOTHING", ct, ("u", id), ("r", role));
                 }
 
                 await audit.AppendAsync(conn, tx, actor.UserId, "user.add", null, [login, .. teams.Select(t => "team:" + t), .. roles.Select(r => "role:" + r)], actor.Source, ct);
@@ -159,7 +159,7 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
         await InTransactionAsync(
             async (conn, tx) =>
             {
-                var n = await ExecAsync(conn, tx, "UPDATE users SET active = false, disabled_at = @at WHERE login = @l AND active", ct, ("at", time.GetUtcNow()), ("l", login));
+                var n = await Sql.ExecAsync(conn, tx, "UPDATE users SET active = false, disabled_at = @at WHERE login = @l AND active", ct, ("at", time.GetUtcNow()), ("l", login));
                 if (n == 0 && await FindUserAsync(login, ct) is null)
                 {
                     throw new CaseOperationException(CaseProblem.Invalid, $"no user '{login}'");
@@ -177,23 +177,6 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
         await using var tx = await conn.BeginTransactionAsync(ct);
         await work(conn, tx);
         await tx.CommitAsync(ct);
-    }
-
-    internal static async Task<int> ExecAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params (string Name, object? Value)[] args)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.Add(value switch
-            {
-                null => new NpgsqlParameter(name, DBNull.Value), // untyped: the server infers it from where it is used
-                NpgsqlParameter typed => typed,
-                DateTimeOffset d => PostgresCaseStore.Ts(name, d),
-                _ => new NpgsqlParameter(name, value),
-            });
-        }
-
-        return await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private const string UserSelect =
@@ -233,7 +216,7 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
             {
                 if (role is not null)
                 {
-                    await ExecAsync(conn, tx, grant ? "INSERT INTO user_roles (user_id, role) VALUES (@u, @r) ON CONFLICT DO NOTHING" : "DELETE FROM user_roles WHERE user_id = @u AND role = @r", ct, ("u", user.Id), ("r", role));
+                    await Sql.ExecAsync(conn, tx, grant ? "INSERT INTO user_roles (user_id, role) VALUES (@u, @r) ON CONFLICT DO NOTHING" : "DELETE FROM user_roles WHERE user_id = @u AND role = @r", ct, ("u", user.Id), ("r", role));
                 }
 
                 if (team is not null)
@@ -244,7 +227,7 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
                     }
                     else
                     {
-                        await ExecAsync(conn, tx, "DELETE FROM team_members WHERE user_id = @u AND team_id = @t", ct, ("u", user.Id), ("t", team));
+                        await Sql.ExecAsync(conn, tx, "DELETE FROM team_members WHERE user_id = @u AND team_id = @t", ct, ("u", user.Id), ("t", team));
                     }
                 }
 
@@ -257,7 +240,7 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
     {
         try
         {
-            await ExecAsync(conn, tx, "INSERT INTO team_members (team_id, user_id) VALUES (@t, @u) ON CONFLICT DO NOTHING", ct, ("t", team), ("u", userId));
+            await Sql.ExecAsync(conn, tx, "INSERT INTO team_members (team_id, user_id) VALUES (@t, @u) ON CONFLICT DO NOTHING", ct, ("t", team), ("u", userId));
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {

@@ -98,11 +98,11 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
         await using (var insert = source.CreateCommand(InsertSql))
         {
             Bind(insert, envelope, envelopeJson, now);
-            insert.Parameters.Add(Text("follow", envelope.Source.FollowUpOf));
-            insert.Parameters.Add(Text("channel", envelope.Channel));
-            insert.Parameters.Add(Text("central", CentralTeam));
-            insert.Parameters.Add(Ts("received", envelope.ReceivedAt));
-            insert.Parameters.Add(Text("id", envelope.Id));
+            insert.Parameters.Add(Sql.Text("follow", envelope.Source.FollowUpOf));
+            insert.Parameters.Add(Sql.Text("channel", envelope.Channel));
+            insert.Parameters.Add(Sql.Text("central", CentralTeam));
+            insert.Parameters.Add(Sql.Ts("received", envelope.ReceivedAt));
+            insert.Parameters.Add(Sql.Text("id", envelope.Id));
             await using var r = await insert.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
             var inserted = r.GetInt64(0);
@@ -127,17 +127,17 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
     public async Task<CaseRecord?> FindAsync(string channelInstance, string providerMessageId, CancellationToken ct) =>
         await QuerySingleAsync(
             SelectCase + "WHERE c.id = (SELECT case_id FROM reports WHERE channel_instance = @i AND provider_message_id = @m)",
-            [Text("i", channelInstance), Text("m", providerMessageId)],
+            [Sql.Text("i", channelInstance), Sql.Text("m", providerMessageId)],
             ct);
 
     public async Task<CaseRecord?> FindByReferenceCodeAsync(string referenceCode, CancellationToken ct) =>
         await QuerySingleAsync(
             SelectCase + "WHERE c.id = (SELECT case_id FROM reports WHERE reference_code = @code ORDER BY id LIMIT 1)",
-            [Text("code", referenceCode)],
+            [Sql.Text("code", referenceCode)],
             ct);
 
     public async Task<CaseRecord?> GetAsync(string id, CancellationToken ct) =>
-        await QuerySingleAsync(SelectCase + "WHERE c.id = @id", [Text("id", id)], ct);
+        await QuerySingleAsync(SelectCase + "WHERE c.id = @id", [Sql.Text("id", id)], ct);
 
     public async Task<IReadOnlyList<CaseRecord>> ListRecentAsync(int count, CancellationToken ct)
     {
@@ -183,10 +183,6 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
         Envelope = r.GetString(16),
     };
 
-    internal static NpgsqlParameter<DateTimeOffset> Ts(string name, DateTimeOffset value) => new(name, value.ToUniversalTime());
-
-    internal static NpgsqlParameter Text(string name, string? value) => new(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value };
-
     private async Task<CaseRecord?> QuerySingleAsync(string sql, NpgsqlParameter[] parameters, CancellationToken ct)
     {
         var source = await database.GetAsync(ct);
@@ -200,21 +196,21 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
     {
         var urgency = e.Signals.Urgency;
         var missed = e.Signals.Reasons.Contains("call:missed", StringComparer.Ordinal);
-        cmd.Parameters.Add(Text("instance", e.ChannelInstance));
-        cmd.Parameters.Add(Text("mid", e.Source.ProviderMessageId));
-        cmd.Parameters.Add(Text("code", e.ReferenceCode));
+        cmd.Parameters.Add(Sql.Text("instance", e.ChannelInstance));
+        cmd.Parameters.Add(Sql.Text("mid", e.Source.ProviderMessageId));
+        cmd.Parameters.Add(Sql.Text("code", e.ReferenceCode));
         cmd.Parameters.Add(new NpgsqlParameter<int>("rev", e.Revision ?? 1));
-        cmd.Parameters.Add(Text("envelope", envelopeJson));
-        cmd.Parameters.Add(Text("urgency", urgency));
+        cmd.Parameters.Add(Sql.Text("envelope", envelopeJson));
+        cmd.Parameters.Add(Sql.Text("urgency", urgency));
         cmd.Parameters.Add(new NpgsqlParameter<string[]>("categories", e.Incident.Categories.ToArray()));
-        cmd.Parameters.Add(Text("province", e.Location?.ProvinceCode));
-        cmd.Parameters.Add(Text("pseudonym", e.Reporter.Pseudonym));
+        cmd.Parameters.Add(Sql.Text("province", e.Location?.ProvinceCode));
+        cmd.Parameters.Add(Sql.Text("pseudonym", e.Reporter.Pseudonym));
         cmd.Parameters.Add(new NpgsqlParameter<short>("rank", CaseClock.Rank(urgency)));
-        cmd.Parameters.Add(Ts("first_due", CaseClock.FirstResponseDue(e.ReceivedAt, urgency, O.Clock)));
+        cmd.Parameters.Add(Sql.Ts("first_due", CaseClock.FirstResponseDue(e.ReceivedAt, urgency, O.Clock)));
         cmd.Parameters.Add(new NpgsqlParameter("intervention_due", NpgsqlDbType.TimestampTz) { Value = (object?)CaseClock.InterventionDue(e.ReceivedAt, urgency, O.Clock)?.ToUniversalTime() ?? DBNull.Value });
-        cmd.Parameters.Add(Ts("now", now));
+        cmd.Parameters.Add(Sql.Ts("now", now));
         cmd.Parameters.Add(new NpgsqlParameter<bool>("missed", missed));
-        cmd.Parameters.Add(Text("contact", e.Reporter.ContactRef));
-        cmd.Parameters.Add(Ts("callback_due", now + O.CallbackDue));
+        cmd.Parameters.Add(Sql.Text("contact", e.Reporter.ContactRef));
+        cmd.Parameters.Add(Sql.Ts("callback_due", now + O.CallbackDue));
     }
 }
