@@ -137,7 +137,7 @@ internal static class CaseBenchmarks
         var options = Options.Create(new HubOptions { Cases = { ConnectionString = app, AdminConnectionString = admin, MigrateOnStart = false } });
         await using var database = new CaseDatabase(options, new BenchEnvironment(), NullLogger<CaseDatabase>.Instance);
         var audit = new AuditLog(database, TimeProvider.System);
-        var service = new CaseService(database, audit, options, TimeProvider.System);
+        var service = new CaseService(database, audit, TimeProvider.System);
         var actor = Actor.Console("bench");
         var teams = Provinces.All.Select(p => "province-" + p.Code).Append(PostgresCaseStore.CentralTeam).ToArray();
         var rng = new Random(830);

@@ -2,7 +2,6 @@ using System.Globalization;
 using Hub.Core.Cases;
 using Hub.Functions.Cases.Database;
 using Hub.Functions.Hosting;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -59,7 +58,7 @@ public sealed record OverdueCount(string TeamId, string Urgency, int FirstRespon
 /// and team, done in one transaction with the case row locked, its history row and its audit row (all or nothing).
 /// Reads of a case's detail or protected content are audited the same way. Nothing here trusts a UI.
 /// </summary>
-public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<HubOptions> options, TimeProvider time)
+public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvider time)
 {
     private const string SummaryColumns =
         "c.id, c.reference_code, c.channel, c.urgency, c.queue_rank, c.status, c.team_id, c.owner_id, c.categories, c.province_code, " +
@@ -624,6 +623,4 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, IOptions<
     private static long? N64(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
 
     private static string? S(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    internal CasesOptions Options => options.Value.Cases;
 }

@@ -18,7 +18,7 @@ public sealed class AuditChainTests(CaseStoreDatabase db) : IClassFixture<CaseSt
         var options = Options.Create(new HubOptions());
         var audit = new AuditLog(db.Cases, time);
         var people = new People(db.Cases, audit, time);
-        var cases = new CaseService(db.Cases, audit, options, time);
+        var cases = new CaseService(db.Cases, audit, time);
         var store = new PostgresCaseStore(db.Cases, options, time);
         await people.AddUserAsync(Actor.Console(), "an", "An", ["central-111"], [Roles.Counsellor], null, null, CancellationToken.None);
         var an = await people.ActorAsync("an", "198.51.100.1", CancellationToken.None);

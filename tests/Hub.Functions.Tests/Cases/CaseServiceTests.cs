@@ -32,7 +32,7 @@ public sealed class CaseServiceTests : IClassFixture<CaseStoreDatabase>, IAsyncL
         _store = new PostgresCaseStore(db.Cases, options, _time);
         _audit = new AuditLog(db.Cases, _time);
         _people = new People(db.Cases, _audit, _time);
-        _cases = new CaseService(db.Cases, _audit, options, _time);
+        _cases = new CaseService(db.Cases, _audit, _time);
     }
 
     private Actor Lan { get; set; } = null!;        // counsellor, Hà Nội
