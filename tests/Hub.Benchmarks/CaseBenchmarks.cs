@@ -7,7 +7,6 @@ using Hub.Core.Taxonomy;
 using Hub.Functions.Cases;
 using Hub.Functions.Cases.Database;
 using Hub.Functions.Hosting;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -54,7 +53,7 @@ internal static class CaseBenchmarks
 
         var floor1 = await FloorAsync(floorApp, envelopes, reports, concurrency);
         var options = Options.Create(new HubOptions { Cases = { ConnectionString = procApp, AdminConnectionString = procAdmin } });
-        await using var database = new CaseDatabase(options, new BenchEnvironment(), NullLogger<CaseDatabase>.Instance);
+        await using var database = new CaseDatabase(options, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory }, NullLogger<CaseDatabase>.Instance);
         var store = new PostgresCaseStore(database, options, TimeProvider.System);
         var processor = new ReportProcessor(store, options, NullLogger<ReportProcessor>.Instance);
         var json = envelopes.Select(e => JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope)).ToArray();
@@ -135,7 +134,7 @@ internal static class CaseBenchmarks
         Console.WriteLine();
         Console.WriteLine($"seeded {total} cases ({open} open) in {seed.Elapsed.TotalSeconds:F0} s");
         var options = Options.Create(new HubOptions { Cases = { ConnectionString = app, AdminConnectionString = admin, MigrateOnStart = false } });
-        await using var database = new CaseDatabase(options, new BenchEnvironment(), NullLogger<CaseDatabase>.Instance);
+        await using var database = new CaseDatabase(options, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory }, NullLogger<CaseDatabase>.Instance);
         var audit = new AuditLog(database, TimeProvider.System);
         var service = new CaseService(database, audit, TimeProvider.System);
         var actor = Actor.Console("bench");
@@ -280,16 +279,5 @@ internal static class CaseBenchmarks
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : fallback;
-    }
-
-    private sealed class BenchEnvironment : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Benchmark";
-
-        public string ApplicationName { get; set; } = "Hub.Benchmarks";
-
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
     }
 }

@@ -1,7 +1,6 @@
 using Hub.Functions.Cases;
 using Hub.Functions.Cases.Database;
 using Hub.Functions.Hosting;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -104,7 +103,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
     /// <summary>A <see cref="CaseDatabase"/> of this database, outside any hub (contract tests, verification of another process's work).</summary>
     public CaseDatabase Open() =>
         new(Microsoft.Extensions.Options.Options.Create(new HubOptions { Cases = { ConnectionString = AppConnectionString, AdminConnectionString = AdminConnectionString } }),
-            new TestEnvironment(),
+            new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory },
             NullLogger<CaseDatabase>.Instance);
 
     public async Task<T> ScalarAsync<T>(string sql, bool asAdmin = true)
@@ -143,16 +142,5 @@ public sealed class PostgresDatabase : IAsyncDisposable
         {
             // the cluster is going away with the process anyway
         }
-    }
-
-    private sealed class TestEnvironment : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = "Testing";
-
-        public string ApplicationName { get; set; } = "Hub.Functions.Tests";
-
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
     }
 }

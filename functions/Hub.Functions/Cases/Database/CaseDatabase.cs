@@ -43,8 +43,8 @@ public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvi
                 return _source;
             }
 
-            var (app, admin) = await ResolveAsync(ct);
-            if (O.MigrateOnStart)
+            var (app, admin, migrated) = await ResolveAsync(ct);
+            if (O.MigrateOnStart && !migrated)
             {
                 var applied = await Migrator.MigrateAsync(admin ?? app, ct);
                 if (applied.Count > 0)
@@ -115,11 +115,12 @@ public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvi
         }
     }
 
-    private async Task<(string App, string? Admin)> ResolveAsync(CancellationToken ct)
+    /// <summary>The connection strings to use, and whether the schema was already migrated on the way (the private cluster).</summary>
+    private async Task<(string App, string? Admin, bool Migrated)> ResolveAsync(CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(O.ConnectionString))
         {
-            return (O.ConnectionString, string.IsNullOrWhiteSpace(O.AdminConnectionString) ? null : O.AdminConnectionString);
+            return (O.ConnectionString, string.IsNullOrWhiteSpace(O.AdminConnectionString) ? null : O.AdminConnectionString, false);
         }
 
         if (!env.IsDevelopment() || !O.AutoStartPostgres)
@@ -133,7 +134,8 @@ public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvi
             LogClusterStarted(logger, _cluster.DataDirectory);
         }
 
-        return await PrepareLocalAsync(_cluster, LocalDatabase, ct);
+        var (app, admin) = await PrepareLocalAsync(_cluster, LocalDatabase, ct);
+        return (app, admin, true);
     }
 
     /// <summary>
