@@ -82,7 +82,10 @@ public sealed class ProcessorTests(HubFixture hub) : IClassFixture<HubFixture>
             await Task.Delay(50);
         }
 
-        hub.Faults.Attempts[mid].ShouldBe(3);
+        // Every copy was handled. Delivery is at-least-once: a copy retried after a transient failure (seen once in
+        // eight CI runs on a loaded machine) is a fourth attempt, which the idempotent write absorbs; what must hold is
+        // below: one case, and no copy left.
+        hub.Faults.Attempts[mid].ShouldBeGreaterThanOrEqualTo(3);
         // One case; which envelope made it is a race (the poller handles a batch in parallel, and queues do not
         // promise order), so either id is right, never a third case.
         stored.Id.ShouldBeOneOf(first.Id, second.Id);
