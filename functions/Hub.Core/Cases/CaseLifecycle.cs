@@ -68,6 +68,9 @@ public static class CaseLifecycle
     /// <summary>The status <paramref name="action"/> leads to from <paramref name="from"/>, or null when it is not allowed.</summary>
     public static CaseStatus? Next(CaseStatus from, CaseAction action) => Moves.TryGetValue((from, action), out var to) ? to : null;
 
+    /// <summary>The actions the lifecycle allows from <paramref name="from"/>, in declaration order.</summary>
+    public static IReadOnlyList<CaseAction> AllowedFrom(CaseStatus from) => [.. Enum.GetValues<CaseAction>().Where(a => Moves.ContainsKey((from, a)))];
+
     public static IEnumerable<(CaseStatus From, CaseAction Action, CaseStatus To)> AllMoves => Moves.Select(m => (m.Key.From, m.Key.Action, m.Value));
 
     /// <summary>Whether a person owns the case in this status (from <c>open</c> on, until closed or released).</summary>

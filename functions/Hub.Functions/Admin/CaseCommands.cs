@@ -221,7 +221,7 @@ internal static class CaseCommands
                     break;
                 case "note":
                     var id = await cases.AddNoteAsync(actor, a.Positional(0), a.Positional(1), long.TryParse(a.Option("--corrects"), NumberStyles.None, CultureInfo.InvariantCulture, out var k2) ? k2 : null, ct);
-                    output.WriteLine($"Note {id} added.");
+                    output.WriteLine($"Note {id.Id} added.");
                     return 0;
                 case "link":
                     await cases.LinkAsync(actor, a.Positional(0), a.Positional(1), a.Required("--kind"), a.Required("--reason"), ct);

@@ -24,7 +24,8 @@ public sealed record CaseSummary(
     DateTimeOffset? FirstResponseAt,
     DateTimeOffset? InterventionDue,
     string? LowPriorityReason,
-    string? TransferTo)
+    string? TransferTo,
+    int Version)
 {
     public bool FirstResponseOverdue(DateTimeOffset now) => Status != CaseStatus.Closed && CaseClock.IsOverdue(FirstResponseDue, FirstResponseAt, now);
 
@@ -49,7 +50,22 @@ public sealed record CaseDetail(
     IReadOnlyList<CaseLink> Links,
     IReadOnlyList<CallbackTask> Callbacks,
     int EarlierReportsBySameReporter,
-    int EarlierCasesBySameReporter);
+    int EarlierCasesBySameReporter,
+    IReadOnlyList<(string Id, string Envelope)> Reports,
+    IReadOnlyDictionary<long, string> UserNames);
+
+public sealed record NoteAdded(long Id, int Version);
+
+/// <summary>
+/// The case an operation acts on — its id or a report's reference code — and, from an API's <c>If-Match</c>, the
+/// version the caller last read: a change to a case that has moved on since is refused (412), never applied blindly.
+/// </summary>
+public readonly record struct CaseTarget(string Key, int? IfVersion = null)
+{
+    public static implicit operator CaseTarget(string key) => new(key);
+
+    public static CaseTarget FromString(string key) => new(key);
+}
 
 public sealed record OverdueCount(string TeamId, string Urgency, int FirstResponse, int Intervention);
 
@@ -58,11 +74,11 @@ public sealed record OverdueCount(string TeamId, string Urgency, int FirstRespon
 /// and team, done in one transaction with the case row locked, its history row and its audit row (all or nothing).
 /// Reads of a case's detail or protected content are audited the same way. Nothing here trusts a UI.
 /// </summary>
-public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvider time)
+public sealed partial class CaseService(CaseDatabase database, AuditLog audit, TimeProvider time)
 {
     private const string SummaryColumns =
         "c.id, c.reference_code, c.channel, c.urgency, c.queue_rank, c.status, c.team_id, c.owner_id, c.categories, c.province_code, " +
-        "c.received_at, c.first_response_due, c.first_response_at, c.intervention_due, c.low_priority_reason, c.transfer_to";
+        "c.received_at, c.first_response_due, c.first_response_at, c.intervention_due, c.low_priority_reason, c.transfer_to, c.version";
 
     public static readonly IReadOnlyDictionary<string, TimeSpan> BlockDurations = new Dictionary<string, TimeSpan>(StringComparer.Ordinal)
     {
@@ -71,7 +87,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
         ["1y"] = TimeSpan.FromDays(365),
     };
 
-    private sealed record Locked(string Id, CaseStatus Status, string TeamId, long? OwnerId, string? TransferTo, string? Pseudonym);
+    private sealed record Locked(string Id, CaseStatus Status, string TeamId, long? OwnerId, string? TransferTo, string? Pseudonym, int Version);
 
     // ---- who may see and do what ----
 
@@ -98,14 +114,14 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
     // ---- changes ----
 
     /// <summary>Takes a case from the team's queue: the actor becomes its owner and its first response is recorded.</summary>
-    public Task ClaimAsync(Actor actor, string caseId, CancellationToken ct) =>
+    public Task<int> ClaimAsync(Actor actor, CaseTarget caseId, CancellationToken ct) =>
         MoveAsync(actor, caseId, CaseAction.Claim, null, (c, _) => Works(actor, c.TeamId) ? null : "only a counsellor or supervisor of the owning team claims its cases", (_, _) => actor.UserId, null, ct);
 
     /// <summary>A supervisor gives the case to a counsellor or supervisor of its team.</summary>
-    public async Task AssignAsync(Actor actor, string caseId, string toLogin, string? reason, CancellationToken ct)
+    public async Task<int> AssignAsync(Actor actor, CaseTarget caseId, string toLogin, string? reason, CancellationToken ct)
     {
         var target = await UserInTeamAsync(toLogin, ct);
-        await MoveAsync(actor, caseId, CaseAction.Assign, reason,
+        return await MoveAsync(actor, caseId, CaseAction.Assign, reason,
             (c, _) => !Supervises(actor, c.TeamId) ? "only a supervisor of the owning team assigns its cases"
                 : !target.Teams.Contains(c.TeamId) || !(target.Roles.Contains(Roles.Counsellor) || target.Roles.Contains(Roles.Supervisor)) ? $"'{toLogin}' is not a counsellor or supervisor of {c.TeamId}"
                 : !target.Active ? $"'{toLogin}' is disabled" : null,
@@ -115,21 +131,21 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
     }
 
     /// <summary>The owner (or a supervisor) gives the case back to the team's queue.</summary>
-    public Task ReleaseAsync(Actor actor, string caseId, string reason, CancellationToken ct) =>
+    public Task<int> ReleaseAsync(Actor actor, CaseTarget caseId, string reason, CancellationToken ct) =>
         MoveAsync(actor, caseId, CaseAction.Release, Required(reason, "a reason"), (c, _) => c.OwnerId == actor.UserId || Supervises(actor, c.TeamId) ? null : "only the owner or a supervisor releases a case", (_, _) => null, null, ct);
 
-    public Task CloseAsync(Actor actor, string caseId, CloseReason reason, string? note, CancellationToken ct) =>
+    public Task<int> CloseAsync(Actor actor, CaseTarget caseId, CloseReason reason, string? note, CancellationToken ct) =>
         MoveAsync(actor, caseId, CaseAction.Close, note, (c, _) => c.OwnerId == actor.UserId || Supervises(actor, c.TeamId) ? null : "only the owner or a supervisor closes a case", (c, _) => c.OwnerId, CaseLifecycle.Name(reason), ct);
 
     /// <summary>A closed case opened again goes back to its team's queue until someone claims it.</summary>
-    public Task ReopenAsync(Actor actor, string caseId, string reason, CancellationToken ct) =>
+    public Task<int> ReopenAsync(Actor actor, CaseTarget caseId, string reason, CancellationToken ct) =>
         MoveAsync(actor, caseId, CaseAction.Reopen, Required(reason, "a reason"), (c, _) => Works(actor, c.TeamId) ? null : "only a counsellor or supervisor of the owning team reopens a case", (_, _) => null, null, ct);
 
     /// <summary>Offers the case to another team; it keeps its team and owner until that team accepts.</summary>
-    public async Task RequestTransferAsync(Actor actor, string caseId, string toTeam, string reason, CancellationToken ct)
+    public async Task<int> RequestTransferAsync(Actor actor, CaseTarget caseId, string toTeam, string reason, CancellationToken ct)
     {
         Required(reason, "a reason");
-        await ChangeAsync(actor, caseId, "transfer.request", async (conn, tx, c) =>
+        return await ChangeAsync(actor, caseId, "transfer.request", async (conn, tx, c) =>
         {
             if (c.OwnerId != actor.UserId && !Supervises(actor, c.TeamId))
             {
@@ -146,14 +162,14 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
                 throw new CaseOperationException(CaseProblem.Conflict, c.TransferTo is null ? "a closed case is not transferred" : $"already offered to {c.TransferTo}");
             }
 
-            await Sql.ExecAsync(conn, tx, "UPDATE cases SET transfer_to = @t, version = version + 1 WHERE id = @id", ct, ("t", toTeam), ("id", c.Id));
+            await Sql.ExecAsync(conn, tx, "UPDATE cases SET transfer_to = @t WHERE id = @id", ct, ("t", toTeam), ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, "transfer-requested", c.Status, c.Status, c.OwnerId, c.OwnerId, c.TeamId, toTeam, reason, ct);
             return ["transfer_to"];
         }, ct);
     }
 
     /// <summary>The receiving team takes the case: it joins that team's queue with no personal owner.</summary>
-    public Task AcceptTransferAsync(Actor actor, string caseId, CancellationToken ct) =>
+    public Task<int> AcceptTransferAsync(Actor actor, CaseTarget caseId, CancellationToken ct) =>
         ChangeAsync(actor, caseId, "transfer.accept", async (conn, tx, c) =>
         {
             if (c.TransferTo is null)
@@ -167,12 +183,12 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
             }
 
             var to = c.Status == CaseStatus.Closed ? c.Status : CaseStatus.New;
-            await Sql.ExecAsync(conn, tx, "UPDATE cases SET team_id = transfer_to, transfer_to = NULL, owner_id = NULL, status = @s, version = version + 1 WHERE id = @id", ct, ("s", CaseLifecycle.Name(to)), ("id", c.Id));
+            await Sql.ExecAsync(conn, tx, "UPDATE cases SET team_id = transfer_to, transfer_to = NULL, owner_id = NULL, status = @s WHERE id = @id", ct, ("s", CaseLifecycle.Name(to)), ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, "transfer-accepted", c.Status, to, c.OwnerId, null, c.TeamId, c.TransferTo, null, ct);
             return ["team_id", "owner_id", "status"];
         }, ct);
 
-    public Task RejectTransferAsync(Actor actor, string caseId, string reason, CancellationToken ct) =>
+    public Task<int> RejectTransferAsync(Actor actor, CaseTarget caseId, string reason, CancellationToken ct) =>
         ChangeAsync(actor, caseId, "transfer.reject", async (conn, tx, c) =>
         {
             Required(reason, "a reason");
@@ -186,17 +202,17 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
                 throw Forbidden($"only a member of {c.TransferTo} rejects this transfer");
             }
 
-            await Sql.ExecAsync(conn, tx, "UPDATE cases SET transfer_to = NULL, version = version + 1 WHERE id = @id", ct, ("id", c.Id));
+            await Sql.ExecAsync(conn, tx, "UPDATE cases SET transfer_to = NULL WHERE id = @id", ct, ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, "transfer-rejected", c.Status, c.Status, c.OwnerId, c.OwnerId, c.TeamId, c.TransferTo, reason, ct);
             return ["transfer_to"];
         }, ct);
 
     /// <summary>Appends a note (notes are never edited: a correction names the note it corrects).</summary>
-    public async Task<long> AddNoteAsync(Actor actor, string caseId, string body, long? corrects, CancellationToken ct)
+    public async Task<NoteAdded> AddNoteAsync(Actor actor, CaseTarget caseId, string body, long? corrects, CancellationToken ct)
     {
         Required(body, "a note");
         long id = 0;
-        await ChangeAsync(actor, caseId, "note.add", async (conn, tx, c) =>
+        var version = await ChangeAsync(actor, caseId, "note.add", async (conn, tx, c) =>
         {
             if (!(actor.In(c.TeamId) && (actor.Has(Roles.Counsellor) || actor.Has(Roles.Supervisor) || actor.Has(Roles.Liaison))))
             {
@@ -213,11 +229,11 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
             id = await cmd.ExecuteScalarAsync(ct) is long n ? n : throw new CaseOperationException(CaseProblem.Invalid, $"note {corrects} is not a note of this case");
             return [corrects is null ? "note" : "note:corrects:" + corrects.Value.ToString(CultureInfo.InvariantCulture)];
         }, ct);
-        return id;
+        return new NoteAdded(id, version);
     }
 
     /// <summary>Links two cases (related, or a duplicate of the other); linking never deletes either.</summary>
-    public Task LinkAsync(Actor actor, string caseId, string otherCaseId, string kind, string reason, CancellationToken ct) =>
+    public Task<int> LinkAsync(Actor actor, CaseTarget caseId, string otherCaseId, string kind, string reason, CancellationToken ct) =>
         ChangeAsync(actor, caseId, "case.link", async (conn, tx, c) =>
         {
             Required(reason, "a reason");
@@ -246,7 +262,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
     /// Blocks the case's reporter (by pseudonym: no identity is shown) for 24 hours, 30 days or a year: their next
     /// reports are still stored and still become cases, marked low priority with the reason. A supervisor's decision.
     /// </summary>
-    public Task BlockReporterAsync(Actor actor, string caseId, string duration, string reason, CancellationToken ct) =>
+    public Task<int> BlockReporterAsync(Actor actor, CaseTarget caseId, string duration, string reason, CancellationToken ct) =>
         ChangeAsync(actor, caseId, "reporter.block", async (conn, tx, c) =>
         {
             Required(reason, "a reason");
@@ -287,7 +303,7 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
 
             number = unseal(contactRef);
             return Task.FromResult<string[]>(["callback:" + taskId.ToString(CultureInfo.InvariantCulture)]);
-        }, ct);
+        }, ct, changesCase: false);
         return number!;
     }
 
@@ -340,6 +356,9 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
         Add("SELECT id, case_id, status, created_at, due_at, done_by, done_at, outcome FROM callback_tasks WHERE case_id = @id ORDER BY id");
         Add("SELECT (SELECT count(*) FROM reports r JOIN cases k ON k.id = r.case_id WHERE @p IS NOT NULL AND k.reporter_pseudonym = @p AND r.id < @id)::int, " +
             "(SELECT count(*) FROM cases WHERE @p IS NOT NULL AND reporter_pseudonym = @p AND id < @id)::int");
+        Add("SELECT id, envelope::text FROM reports WHERE case_id = @id ORDER BY id");
+        Add("SELECT id, display_name FROM users WHERE id IN (SELECT owner_id FROM cases WHERE id = @id UNION SELECT actor_id FROM case_history WHERE case_id = @id " +
+            "UNION SELECT from_owner FROM case_history WHERE case_id = @id UNION SELECT author_id FROM case_notes WHERE case_id = @id)");
 
         CaseRecord record;
         CaseSummary summary;
@@ -349,12 +368,14 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
         var links = new List<CaseLink>();
         var callbacks = new List<CallbackTask>();
         int reports, cases;
+        var all = new List<(string, string)>();
+        var names = new Dictionary<long, string>();
         await using (var r = await batch.ExecuteReaderAsync(ct))
         {
             await r.ReadAsync(ct);
             record = PostgresCaseStore.Read(r);
             summary = ReadSummary(r, 17);
-            closeReason = r.IsDBNull(33) ? null : r.GetString(33);
+            closeReason = r.IsDBNull(34) ? null : r.GetString(34);
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
             {
@@ -383,11 +404,22 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
             await r.ReadAsync(ct);
             reports = r.GetInt32(0);
             cases = r.GetInt32(1);
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                all.Add((r.GetString(0), r.GetString(1)));
+            }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                names[r.GetInt64(0)] = r.GetString(1);
+            }
         }
 
-        await audit.AppendAsync(conn, tx, actor.UserId, "case.view", c.Id, ["case", "envelope", "notes", "history"], actor.Source, ct);
+        await audit.AppendAsync(conn, tx, actor.UserId, "case.view", c.Id, ["case", "reports", "notes", "history"], actor.Source, ct);
         await tx.CommitAsync(ct);
-        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases);
+        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names);
     }
 
     /// <summary>
@@ -486,11 +518,11 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
 
     // ---- the machinery ----
 
-    private Task MoveAsync(Actor actor, string caseId, CaseAction action, string? reason, Func<Locked, CaseStatus, string?> refuse, Func<Locked, CaseStatus, long?> owner, string? closeReason, CancellationToken ct) =>
+    private Task<int> MoveAsync(Actor actor, CaseTarget caseId, CaseAction action, string? reason, Func<Locked, CaseStatus, string?> refuse, Func<Locked, CaseStatus, long?> owner, string? closeReason, CancellationToken ct) =>
         ChangeAsync(actor, caseId, "case." + CaseLifecycle.Name(action), async (conn, tx, c) =>
         {
             var to = CaseLifecycle.Next(c.Status, action)
-                ?? throw new CaseOperationException(CaseProblem.Conflict, $"a {CaseLifecycle.Name(c.Status)} case cannot be {CaseLifecycle.Name(action)}ed");
+                ?? throw new CaseOperationException(CaseProblem.Conflict, $"a {CaseLifecycle.Name(c.Status)} case cannot be {CaseLifecycle.Name(action)}ed", [.. CaseLifecycle.AllowedFrom(c.Status).Select(CaseLifecycle.Name)]);
             if (refuse(c, to) is { } why)
             {
                 throw Forbidden(why);
@@ -500,28 +532,46 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
             var now = time.GetUtcNow();
             await Sql.ExecAsync(conn, tx,
                 "UPDATE cases SET status = @s, owner_id = @o, close_reason = @r, closed_at = CASE WHEN @s = 'closed' THEN @now END, " +
-                "first_response_at = CASE WHEN @o IS NOT NULL THEN COALESCE(first_response_at, @now) ELSE first_response_at END, version = version + 1 WHERE id = @id", ct,
+                "first_response_at = CASE WHEN @o IS NOT NULL THEN COALESCE(first_response_at, @now) ELSE first_response_at END WHERE id = @id", ct,
                 ("s", CaseLifecycle.Name(to)), ("o", new NpgsqlParameter("o", NpgsqlDbType.Bigint) { Value = (object?)newOwner ?? DBNull.Value }), ("r", Sql.Text("r", closeReason)), ("now", now), ("id", c.Id));
             await HistoryAsync(conn, tx, c.Id, actor, CaseLifecycle.Name(action), c.Status, to, c.OwnerId, newOwner, c.TeamId, c.TeamId, closeReason is null ? reason : closeReason + (reason is null ? string.Empty : ": " + reason), ct);
             return closeReason is null ? ["status", "owner_id"] : ["status", "owner_id", "close_reason"];
         }, ct);
 
-    /// <summary>Locks the case, checks scope (404 outside it), runs <paramref name="work"/>, audits the fields it names, commits.</summary>
-    private async Task ChangeAsync(Actor actor, string caseId, string auditAction, Func<NpgsqlConnection, NpgsqlTransaction, Locked, Task<string[]>> work, CancellationToken ct)
+    /// <summary>
+    /// Locks the case, checks scope (404 outside it) and the caller's precondition (412 when the case changed since
+    /// the caller read it), runs <paramref name="work"/>, counts the change in the case's version (unless it only
+    /// reads protected content), audits the fields it names, commits. Answers the case's version afterwards.
+    /// </summary>
+    private async Task<int> ChangeAsync(Actor actor, CaseTarget target, string auditAction, Func<NpgsqlConnection, NpgsqlTransaction, Locked, Task<string[]>> work, CancellationToken ct, bool changesCase = true)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var source = await database.GetAsync(ct);
         await using var conn = await source.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var c = await LockAsync(conn, tx, caseId, forUpdate: true, ct);
+        var c = await LockAsync(conn, tx, target.Key, forUpdate: true, ct);
         if (c is null || !CanSee(actor, c.TeamId, c.TransferTo))
         {
             throw new CaseOperationException(CaseProblem.NotFound, "no such case");
         }
 
+        if (target.IfVersion is { } expected && expected != c.Version)
+        {
+            throw new CaseOperationException(CaseProblem.PreconditionFailed, "the case changed since it was read: read it again");
+        }
+
         var fields = await work(conn, tx, c);
+        var version = c.Version;
+        if (changesCase)
+        {
+            await using var bump = new NpgsqlCommand("UPDATE cases SET version = version + 1 WHERE id = @id RETURNING version", conn, tx);
+            bump.Parameters.Add(Sql.Text("id", c.Id));
+            version = (int)(await bump.ExecuteScalarAsync(ct))!;
+        }
+
         await audit.AppendAsync(conn, tx, actor.UserId, auditAction, c.Id, fields, actor.Source, ct);
         await tx.CommitAsync(ct);
+        return version;
     }
 
     private async Task HistoryAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, Actor actor, string action, CaseStatus from, CaseStatus to, long? fromOwner, long? toOwner, string fromTeam, string toTeam, string? reason, CancellationToken ct) =>
@@ -535,10 +585,10 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
     {
         var code = Hub.Core.Envelope.ReferenceCode.Parse(idOrCode);
         var where = code is null ? "id = @k" : "id = (SELECT case_id FROM reports WHERE reference_code = @k ORDER BY id LIMIT 1)";
-        await using var cmd = new NpgsqlCommand("SELECT id, status, team_id, owner_id, transfer_to, reporter_pseudonym FROM cases WHERE " + where + (forUpdate ? " FOR UPDATE" : string.Empty), conn, tx);
+        await using var cmd = new NpgsqlCommand("SELECT id, status, team_id, owner_id, transfer_to, reporter_pseudonym, version FROM cases WHERE " + where + (forUpdate ? " FOR UPDATE" : string.Empty), conn, tx);
         cmd.Parameters.Add(Sql.Text("k", code ?? idOrCode));
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new Locked(r.GetString(0), CaseLifecycle.ParseStatus(r.GetString(1)), r.GetString(2), N64(r, 3), S(r, 4), S(r, 5)) : null;
+        return await r.ReadAsync(ct) ? new Locked(r.GetString(0), CaseLifecycle.ParseStatus(r.GetString(1)), r.GetString(2), N64(r, 3), S(r, 4), S(r, 5), r.GetInt32(6)) : null;
     }
 
     private static async Task<bool> TeamExistsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string team, CancellationToken ct)
@@ -596,7 +646,8 @@ public sealed class CaseService(CaseDatabase database, AuditLog audit, TimeProvi
         r.IsDBNull(o + 12) ? null : r.GetFieldValue<DateTimeOffset>(o + 12),
         r.IsDBNull(o + 13) ? null : r.GetFieldValue<DateTimeOffset>(o + 13),
         S(r, o + 14),
-        S(r, o + 15));
+        S(r, o + 15),
+        r.GetInt32(o + 16));
 
     private static CallbackTask ReadCallback(NpgsqlDataReader r) =>
         new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3), r.GetFieldValue<DateTimeOffset>(4), N64(r, 5), r.IsDBNull(6) ? null : r.GetFieldValue<DateTimeOffset>(6), S(r, 7));

@@ -34,9 +34,12 @@ public sealed record Actor(long? UserId, string Login, IReadOnlySet<string> Role
 }
 
 /// <summary>A refused case or people operation: <see cref="Kind"/> says how the API answers it (404, 403, 409, 400).</summary>
-public sealed class CaseOperationException(CaseProblem kind, string message) : Exception(message)
+public sealed class CaseOperationException(CaseProblem kind, string message, IReadOnlyList<string>? allowed = null) : Exception(message)
 {
     public CaseProblem Kind { get; } = kind;
+
+    /// <summary>For a refused transition: what the lifecycle allows from the case's current state.</summary>
+    public IReadOnlyList<string> Allowed { get; } = allowed ?? [];
 }
 
 public enum CaseProblem
@@ -52,6 +55,9 @@ public enum CaseProblem
 
     /// <summary>The request itself is wrong (an unknown reason, user, team or role).</summary>
     Invalid,
+
+    /// <summary>The caller's precondition (<c>If-Match</c>) names a version the case has moved on from.</summary>
+    PreconditionFailed,
 }
 
 /// <summary>Teams and users, kept in the hub and managed by admin commands (sign-in comes with the operator API).</summary>
@@ -84,6 +90,31 @@ public sealed class People(CaseDatabase database, AuditLog audit, TimeProvider t
         await using var cmd = source.CreateCommand(UserSelect + " WHERE u.login = @l");
         cmd.Parameters.Add(Sql.Text("l", login));
         return (await ReadUsersAsync(cmd, ct)).FirstOrDefault();
+    }
+
+    /// <summary>The user a sign-in provider's (issuer, subject) pair belongs to, if the hub knows them.</summary>
+    public async Task<User?> FindBySubjectAsync(string issuer, string subject, CancellationToken ct)
+    {
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand(UserSelect + " WHERE u.issuer = @i AND u.subject = @s");
+        cmd.Parameters.Add(Sql.Text("i", issuer));
+        cmd.Parameters.Add(Sql.Text("s", subject));
+        return (await ReadUsersAsync(cmd, ct)).FirstOrDefault();
+    }
+
+    public async Task<User?> FindByIdAsync(long id, CancellationToken ct)
+    {
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand(UserSelect + " WHERE u.id = @id");
+        cmd.Parameters.Add(new NpgsqlParameter<long>("id", id));
+        return (await ReadUsersAsync(cmd, ct)).FirstOrDefault();
+    }
+
+    /// <summary>The acting user for a known, active account; null when disabled.</summary>
+    public static Actor? ActorOf(User user, string? source)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.Active ? new Actor(user.Id, user.Login, new HashSet<string>(user.Roles, StringComparer.Ordinal), new HashSet<string>(user.Teams, StringComparer.Ordinal), source) : null;
     }
 
     /// <summary>The acting user for <paramref name="login"/>: refused when unknown or disabled.</summary>

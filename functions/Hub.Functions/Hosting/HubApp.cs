@@ -1,6 +1,7 @@
 using Hub.Functions.Cases;
 using Hub.Functions.Channels;
 using Hub.Functions.Chat;
+using Hub.Functions.ConsoleApi;
 using Hub.Functions.Media;
 using Hub.Functions.Intake;
 using Hub.Functions.Messaging;
@@ -36,6 +37,7 @@ public static class HubApp
         }
 
         builder.Services.AddHubServices(builder.Environment);
+        builder.Services.AddConsoleApi(builder.Configuration, builder.Environment); // ConsoleApi/: staff sign-in and the operator API (web host only)
         return builder;
     }
 
@@ -63,10 +65,12 @@ public static class HubApp
         ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseConsole();
         app.MapGet("/", () => Results.Text("hub")).ExcludeFromDescription(); // custom-handler readiness probe
         app.MapHealth();
         app.MapChannelsApi();
         app.MapPlatformApi();
+        app.MapConsole();
         app.MapQueueFunctions();
         return app;
     }

@@ -287,8 +287,8 @@ public sealed class CaseServiceTests : IClassFixture<CaseStoreDatabase>, IAsyncL
     public async Task Notes_AreAppendOnly_ACorrectionNamesTheNoteItCorrects()
     {
         var e = await ReportAsync();
-        var first = await _cases.AddNoteAsync(Lan, e.Id, "Em 13 tuổi", null, CancellationToken.None);
-        var fix = await _cases.AddNoteAsync(Lan, e.Id, "Em 14 tuổi (sửa)", first, CancellationToken.None);
+        var first = (await _cases.AddNoteAsync(Lan, e.Id, "Em 13 tuổi", null, CancellationToken.None)).Id;
+        var fix = (await _cases.AddNoteAsync(Lan, e.Id, "Em 14 tuổi (sửa)", first, CancellationToken.None)).Id;
 
         var notes = (await DetailAsync(e.Id)).Notes;
         notes.Select(n => (n.Id, n.Body, n.Corrects)).ShouldBe([(first, "Em 13 tuổi", (long?)null), (fix, "Em 14 tuổi (sửa)", first)]);

@@ -1,0 +1,333 @@
+using System.Globalization;
+using System.Text.Json;
+using Hub.Core.Cases;
+using Hub.Core.Envelope;
+using Hub.Functions.Cases.Database;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hub.Functions.Cases;
+
+/// <summary>What <c>GET /cases</c> asks for; every part optional. <see cref="Search"/> is already resolved to one kind.</summary>
+public sealed record CaseQuery
+{
+    public IReadOnlyList<CaseStatus> Statuses { get; init; } = [];
+
+    public string? Urgency { get; init; }
+
+    public string? Team { get; init; }
+
+    public string? Province { get; init; }
+
+    public string? Channel { get; init; }
+
+    public string? Category { get; init; }
+
+    public long? OwnerId { get; init; }
+
+    public bool OverdueOnly { get; init; }
+
+    public CaseSearch? Search { get; init; }
+
+    public string? After { get; init; }
+
+    public int Limit { get; init; } = 50;
+}
+
+/// <summary>A search term, by kind: a report's reference code, a URL a report names, or a reporter's pseudonym (from a phone number).</summary>
+public sealed record CaseSearch(CaseSearchKind Kind, string Value);
+
+public enum CaseSearchKind
+{
+    ReferenceCode,
+    Url,
+    Pseudonym,
+}
+
+/// <summary>A page of the change feed: the cases changed since the caller's cursor, and the cursor to ask with next.</summary>
+public sealed record CaseChanges(IReadOnlyList<CaseSummary> Cases, string Cursor, bool More);
+
+/// <summary>Which protected item of a case is asked for.</summary>
+public enum ProtectedKind
+{
+    /// <summary>The latest conversation transcript (the most complete one).</summary>
+    Transcript,
+
+    /// <summary>The n-th call recording (1-based, in the order the reports arrived).</summary>
+    Recording,
+
+    /// <summary>The n-th evidence item of any kind (1-based), as the case's detail lists them.</summary>
+    Evidence,
+}
+
+/// <summary>One evidence item of a case as the detail lists it: where it sits in the case, never its bytes or blob name.</summary>
+public sealed record EvidenceItem(int Index, string ReportId, Evidence Evidence);
+
+/// <summary>The operator API's reads: the queue across teams, the change feed, protected content and the case's audit.</summary>
+public sealed partial class CaseService
+{
+    /// <summary>Whether <paramref name="actor"/> sees every case: administrators (at the server console) and the central 111 team's counsellors and supervisors.</summary>
+    public static bool SeesAll(Actor actor)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        return actor.Has(Roles.Admin) || (actor.In(PostgresCaseStore.CentralTeam) && (actor.Has(Roles.Counsellor) || actor.Has(Roles.Supervisor)));
+    }
+
+    /// <summary>
+    /// The queue as the actor may see it, in working order (urgency, then oldest first), keyset-paged. Without a
+    /// status filter, every case not closed. Scope is part of the query, so a page is never short because of it.
+    /// </summary>
+    public async Task<IReadOnlyList<CaseSummary>> ListAsync(Actor actor, CaseQuery query, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(query);
+        var (rank, received, id) = ParseCursor(query.After);
+        var where = new List<string> { "(c.queue_rank, c.received_at, c.id) > (@rank, @received, @id)" };
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand();
+        cmd.Parameters.Add(new NpgsqlParameter<short>("rank", rank));
+        cmd.Parameters.Add(Sql.Ts("received", received));
+        cmd.Parameters.Add(Sql.Text("id", id));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("n", Math.Clamp(query.Limit, 1, 200)));
+        void Filter(string clause, string name, string? value)
+        {
+            if (value is not null)
+            {
+                where.Add(clause);
+                cmd.Parameters.Add(Sql.Text(name, value));
+            }
+        }
+
+        AddScope(actor, where, cmd);
+        if (query.Statuses.Count == 0)
+        {
+            where.Add("c.status <> 'closed'");
+        }
+        else
+        {
+            where.Add("c.status = ANY(@statuses)");
+            cmd.Parameters.Add(new NpgsqlParameter<string[]>("statuses", query.Statuses.Select(CaseLifecycle.Name).ToArray()));
+        }
+
+        Filter("c.urgency = @urgency", "urgency", query.Urgency);
+        Filter("c.team_id = @team", "team", query.Team);
+        Filter("c.province_code = @province", "province", query.Province);
+        Filter("c.channel = @channel", "channel", query.Channel);
+        Filter("@category = ANY(c.categories)", "category", query.Category);
+        if (query.OwnerId is { } owner)
+        {
+            where.Add("c.owner_id = @owner");
+            cmd.Parameters.Add(new NpgsqlParameter<long>("owner", owner));
+        }
+
+        if (query.OverdueOnly)
+        {
+            where.Add("c.status <> 'closed' AND ((c.first_response_at IS NULL AND c.first_response_due < @now) OR (c.intervention_due IS NOT NULL AND c.intervention_done_at IS NULL AND c.intervention_due < @now))");
+            cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
+        }
+
+        switch (query.Search)
+        {
+            case { Kind: CaseSearchKind.ReferenceCode } s:
+                Filter("c.id IN (SELECT case_id FROM reports WHERE reference_code = @code)", "code", s.Value);
+                break;
+            case { Kind: CaseSearchKind.Url } s:
+                where.Add("c.id IN (SELECT case_id FROM reports WHERE envelope -> 'incident' -> 'urls' @> @url)");
+                cmd.Parameters.Add(new NpgsqlParameter("url", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(new[] { s.Value }) });
+                break;
+            case { Kind: CaseSearchKind.Pseudonym } s:
+                Filter("c.reporter_pseudonym = @pseudonym", "pseudonym", s.Value);
+                break;
+        }
+
+        cmd.CommandText = $"SELECT {SummaryColumns} FROM cases c WHERE {string.Join(" AND ", where)} ORDER BY c.queue_rank, c.received_at, c.id LIMIT @n";
+        return await ReadSummariesAsync(cmd, ct);
+    }
+
+    /// <summary>
+    /// The cases in the actor's scope changed since <paramref name="cursor"/> (null: none, just the cursor of now).
+    /// Only changes by transactions older than every transaction still running are given, so one that commits
+    /// late is given on a later call rather than skipped (<c>V003__console_api.sql</c>).
+    /// </summary>
+    public async Task<CaseChanges> ChangesAsync(Actor actor, string? cursor, int limit, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var (xid, afterId) = cursor is null ? (ulong.MaxValue, string.Empty) : ParseChangeCursor(cursor);
+        var where = new List<string> { "(c.change_xid, c.id) > (@x::xid8, @id)", "c.change_xid < h.xmin" };
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand();
+        cmd.Parameters.Add(Sql.Text("x", xid.ToString(CultureInfo.InvariantCulture)));
+        cmd.Parameters.Add(Sql.Text("id", afterId));
+        var n = Math.Clamp(limit, 1, 500);
+        cmd.Parameters.Add(new NpgsqlParameter<int>("n", n + 1));
+        AddScope(actor, where, cmd);
+
+        // One statement, one snapshot: the horizon and the rows below it are read together.
+        cmd.CommandText =
+            "WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) " +
+            $"SELECT h.xmin::text, s.* FROM h LEFT JOIN LATERAL (SELECT {SummaryColumns}, c.change_xid::text AS change FROM cases c " +
+            $"WHERE {string.Join(" AND ", where)} ORDER BY c.change_xid, c.id LIMIT @n) s ON true";
+        var rows = new List<CaseSummary>();
+        string horizon = "0";
+        string? lastXid = null;
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                horizon = r.GetString(0);
+                if (!r.IsDBNull(1) && rows.Count < n)
+                {
+                    rows.Add(ReadSummary(r, 1));
+                    lastXid = r.GetString(18);
+                }
+                else if (!r.IsDBNull(1))
+                {
+                    return new CaseChanges(rows, lastXid + "." + rows[^1].Id, true);
+                }
+            }
+        }
+
+        // Caught up: every change below the horizon has been given, so the next call starts there.
+        var next = ulong.Parse(horizon, CultureInfo.InvariantCulture);
+        return cursor is null || next > xid ? new CaseChanges(rows, horizon + ".", false) : new CaseChanges(rows, cursor, false);
+    }
+
+    /// <summary>
+    /// A case's protected item (a transcript, a recording, an evidence file): who asked is written to the audit
+    /// trail and committed before the caller may fetch a byte. Counsellors and supervisors who see the case only;
+    /// liaisons get shared evidence through referrals, administrators and analysts never.
+    /// </summary>
+    public async Task<EvidenceItem> OpenProtectedAsync(Actor actor, CaseTarget target, ProtectedKind kind, int n, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        EvidenceItem? found = null;
+        await ChangeAsync(actor, target, "content.read", async (conn, tx, c) =>
+        {
+            if (!(actor.Has(Roles.Counsellor) || actor.Has(Roles.Supervisor)) || actor.UserId is null)
+            {
+                throw Forbidden("only counsellors and supervisors read a case's protected content");
+            }
+
+            var items = await EvidenceOfAsync(conn, tx, c.Id, ct);
+            found = kind switch
+            {
+                ProtectedKind.Transcript => items.LastOrDefault(i => i.Evidence.Kind == "transcript"),
+                ProtectedKind.Recording => items.Where(i => i.Evidence.Kind == "audio").ElementAtOrDefault(n - 1),
+                _ => items.ElementAtOrDefault(n - 1),
+            };
+            if (found?.Evidence is not { Blob: not null, Sha256: not null })
+            {
+                throw new CaseOperationException(CaseProblem.NotFound, found is null ? $"this case has no such {Name(kind)}" : $"this {Name(kind)} is not held by the hub ({found.Evidence.Error ?? found.Evidence.HeldBy ?? "no content"})");
+            }
+
+            return [$"{Name(kind)}:{found.Index.ToString(CultureInfo.InvariantCulture)}", "sha256:" + found.Evidence.Sha256];
+        }, ct, changesCase: false);
+        return found!;
+    }
+
+    /// <summary>The reporter's contact (sealed in the report), unsealed for the case's owner or a supervisor of its team: an audited read.</summary>
+    public async Task<string> RevealContactAsync(Actor actor, CaseTarget target, Func<string, string> unseal, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(unseal);
+        string? contact = null;
+        await ChangeAsync(actor, target, "contact.reveal", async (conn, tx, c) =>
+        {
+            if (c.OwnerId != actor.UserId && !Supervises(actor, c.TeamId))
+            {
+                throw Forbidden("only the case's owner or a supervisor of its team sees the reporter's contact");
+            }
+
+            await using var cmd = new NpgsqlCommand("SELECT envelope -> 'reporter' ->> 'contactRef' FROM reports WHERE case_id = @c AND envelope -> 'reporter' ? 'contactRef' ORDER BY id DESC LIMIT 1", conn, tx);
+            cmd.Parameters.Add(Sql.Text("c", c.Id));
+            var sealedContact = await cmd.ExecuteScalarAsync(ct) as string
+                ?? throw new CaseOperationException(CaseProblem.Conflict, "this case's reporter left no contact");
+            contact = unseal(sealedContact);
+            return ["reporter.contact"];
+        }, ct, changesCase: false);
+        return contact!;
+    }
+
+    /// <summary>The evidence of every report of a case, numbered from 1 in the order the reports arrived.</summary>
+    public static IReadOnlyList<EvidenceItem> NumberEvidence(IEnumerable<(string ReportId, ReportEnvelope Envelope)> reports)
+    {
+        var list = new List<EvidenceItem>();
+        foreach (var (reportId, envelope) in reports)
+        {
+            foreach (var e in envelope.Evidence)
+            {
+                list.Add(new EvidenceItem(list.Count + 1, reportId, e));
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>A case's audit rows, for a supervisor of its team (or the central team): 404 outside scope like every case read.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> AuditOfAsync(Actor actor, string caseIdOrCode, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var source = await database.GetAsync(ct);
+        string caseId;
+        await using (var conn = await source.OpenConnectionAsync(ct))
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            var c = await LockAsync(conn, tx, caseIdOrCode, forUpdate: false, ct);
+            if (c is null || !CanSee(actor, c.TeamId, c.TransferTo))
+            {
+                throw new CaseOperationException(CaseProblem.NotFound, "no such case");
+            }
+
+            if (!(actor.Has(Roles.Supervisor) && (actor.In(c.TeamId) || actor.In(PostgresCaseStore.CentralTeam))))
+            {
+                throw Forbidden("only a supervisor of the case's team reads its audit trail");
+            }
+
+            await audit.AppendAsync(conn, tx, actor.UserId, "audit.view", c.Id, ["audit"], actor.Source, ct);
+            await tx.CommitAsync(ct);
+            caseId = c.Id;
+        }
+
+        return await audit.ForCaseAsync(caseId, ct);
+    }
+
+    private static async Task<IReadOnlyList<EvidenceItem>> EvidenceOfAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT id, envelope::text FROM reports WHERE case_id = @c ORDER BY id", conn, tx);
+        cmd.Parameters.Add(Sql.Text("c", caseId));
+        var reports = new List<(string, ReportEnvelope)>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            reports.Add((r.GetString(0), JsonSerializer.Deserialize(r.GetString(1), HubJsonContext.Default.ReportEnvelope)!));
+        }
+
+        return NumberEvidence(reports);
+    }
+
+    private static void AddScope(Actor actor, List<string> where, NpgsqlCommand cmd)
+    {
+        if (SeesAll(actor))
+        {
+            return;
+        }
+
+        var works = actor.Has(Roles.Counsellor) || actor.Has(Roles.Supervisor) || actor.Has(Roles.Liaison);
+        where.Add(works ? "(c.team_id = ANY(@teams) OR c.transfer_to = ANY(@teams))" : "false");
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("teams", actor.Teams.ToArray()));
+    }
+
+    private static (ulong Xid, string Id) ParseChangeCursor(string cursor)
+    {
+        var dot = cursor.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 && ulong.TryParse(cursor.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var xid) && cursor.Length - dot <= 40
+            ? (xid, cursor[(dot + 1)..])
+            : throw new CaseOperationException(CaseProblem.Invalid, "not an events cursor");
+    }
+
+    private static string Name(ProtectedKind kind) => kind switch
+    {
+        ProtectedKind.Transcript => "transcript",
+        ProtectedKind.Recording => "recording",
+        _ => "evidence",
+    };
+}

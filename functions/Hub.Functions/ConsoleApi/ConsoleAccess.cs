@@ -1,0 +1,134 @@
+using Hub.Functions.Cases;
+using Hub.Functions.Hosting;
+
+namespace Hub.Functions.ConsoleApi;
+
+/// <summary>Who may call an endpoint: anyone (sign-in pages, the API's description), or the signed-in users with one of <see cref="Roles"/>.</summary>
+public sealed record AccessRule(bool Public, IReadOnlyList<string> Roles)
+{
+    public static AccessRule Anyone { get; } = new(true, []);
+
+    public static AccessRule For(params string[] roles) => new(false, roles);
+
+    public bool Allows(Actor actor) => Public || (actor is not null && Roles.Any(actor.Has));
+}
+
+/// <summary>
+/// The one table of who may call which staff endpoint, by endpoint name. Every endpoint under <c>/api/console</c>
+/// and <c>/auth</c> must have a row: an endpoint without one refuses every request (fails closed), and the matrix test walks
+/// every mapped endpoint against every role and anonymous. Roles open the door; the case service then checks
+/// team scope (a case outside it answers 404) and the finer rules (only the owner or a supervisor closes).
+/// </summary>
+public static class ConsoleAccess
+{
+    private static readonly string[] CaseWorkers = [Roles.Counsellor, Roles.Supervisor, Roles.Liaison];
+    private static readonly string[] Counselling = [Roles.Counsellor, Roles.Supervisor];
+
+    public static readonly IReadOnlyDictionary<string, AccessRule> Rules = new Dictionary<string, AccessRule>(StringComparer.Ordinal)
+    {
+        // sign-in: public by nature (each page says what it is for and refuses what it must)
+        ["auth.login"] = AccessRule.Anyone,
+        ["auth.logout"] = AccessRule.Anyone,
+        ["auth.signed-out"] = AccessRule.Anyone,
+        ["auth.error"] = AccessRule.Anyone,
+        ["auth.no-access"] = AccessRule.Anyone,
+        ["auth.dev"] = AccessRule.Anyone,
+        ["auth.dev.sign-in"] = AccessRule.Anyone,
+        ["auth.css"] = AccessRule.Anyone,
+        ["console.openapi"] = AccessRule.Anyone,
+
+        ["console.me"] = AccessRule.For([.. Roles.All]),
+        ["console.teams"] = AccessRule.For([.. CaseWorkers, Roles.Admin]),
+
+        // cases: never analysts (statistics only) nor administrators (no case content by default)
+        ["console.cases.list"] = AccessRule.For(CaseWorkers),
+        ["console.cases.get"] = AccessRule.For(CaseWorkers),
+        ["console.cases.claim"] = AccessRule.For(Counselling),
+        ["console.cases.assign"] = AccessRule.For(Roles.Supervisor),
+        ["console.cases.release"] = AccessRule.For(Counselling),
+        ["console.cases.transfer"] = AccessRule.For(Counselling),
+        ["console.cases.accept-transfer"] = AccessRule.For(CaseWorkers),
+        ["console.cases.reject-transfer"] = AccessRule.For(CaseWorkers),
+        ["console.cases.close"] = AccessRule.For(Counselling),
+        ["console.cases.reopen"] = AccessRule.For(Roles.Supervisor),
+        ["console.cases.notes"] = AccessRule.For(CaseWorkers),
+        ["console.cases.links"] = AccessRule.For(Counselling),
+        ["console.events"] = AccessRule.For(CaseWorkers),
+
+        // protected content: one item per request, audited before it is served
+        ["console.cases.transcript"] = AccessRule.For(Counselling),
+        ["console.cases.recording"] = AccessRule.For(Counselling),
+        ["console.cases.evidence"] = AccessRule.For(Counselling),
+        ["console.cases.reveal-contact"] = AccessRule.For(Counselling),
+
+        // supervision
+        ["console.cases.audit"] = AccessRule.For(Roles.Supervisor),
+        ["console.overdue"] = AccessRule.For(Roles.Supervisor),
+    };
+
+    /// <summary>The header a JSON API call authenticated by the session cookie must carry on a change: a browser cannot send it cross-site without a CORS preflight the hub never grants.</summary>
+    public const string RequestHeader = "X-Hub-Request";
+
+    /// <summary>
+    /// Applies <see cref="Rules"/> to every endpoint of a group: 401 without a session or token, 403 for a provider
+    /// account the hub does not know yet or a role the rule does not name, and the case service's refusals as
+    /// RFC 9457 problems (404, 403, 409 with the allowed actions, 400, 412).
+    /// </summary>
+    public static TBuilder RequireConsoleAccess<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+                var http = context.HttpContext;
+                var name = http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
+                var rule = name is not null && Rules.TryGetValue(name, out var r) ? r
+                    : throw new InvalidOperationException($"endpoint '{name}' has no row in ConsoleAccess.Rules: every staff endpoint needs one (refused)");
+                var actor = SignIn.ActorOf(http);
+                if (!rule.Public)
+                {
+                    if (actor is null)
+                    {
+                        return SignIn.IsPending(http)
+                            ? Problems.Forbidden("This account has no access yet: an administrator must add it (see /auth/no-access).")
+                            : Problems.Unauthorized("Sign in first (GET /auth/login), or send a bearer token.");
+                    }
+
+                    if (!rule.Allows(actor))
+                    {
+                        return Problems.Forbidden("Your role does not allow this.");
+                    }
+
+                    if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
+                        && !http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                        && string.IsNullOrEmpty(http.Request.Headers[RequestHeader]))
+                    {
+                        return Problems.Forbidden($"A change made with the session cookie must carry the {RequestHeader} header.");
+                    }
+                }
+
+                try
+                {
+                    return await next(context);
+                }
+                catch (CaseOperationException ex)
+                {
+                    return Problem(ex);
+                }
+        });
+        return builder;
+    }
+
+    public static IResult Problem(CaseOperationException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex.Kind switch
+        {
+            CaseProblem.NotFound => Problems.NotFound(ex.Message),
+            CaseProblem.Forbidden => Problems.Forbidden(ex.Message),
+            CaseProblem.Conflict => Results.Problem(title: "Conflict", detail: ex.Message, statusCode: StatusCodes.Status409Conflict,
+                extensions: new Dictionary<string, object?> { ["allowed"] = ex.Allowed }),
+            CaseProblem.PreconditionFailed => Results.Problem(title: "Precondition failed", detail: ex.Message, statusCode: StatusCodes.Status412PreconditionFailed),
+            _ => Problems.BadRequest(ex.Message),
+        };
+    }
+}

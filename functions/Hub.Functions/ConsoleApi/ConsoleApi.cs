@@ -1,0 +1,401 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Azure;
+using Hub.Core.Cases;
+using Hub.Core.Envelope;
+using Hub.Core.Privacy;
+using Hub.Functions.Cases;
+using Hub.Functions.Hosting;
+using Hub.Functions.Privacy;
+using Hub.Functions.Storage;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Net.Http.Headers;
+
+namespace Hub.Functions.ConsoleApi;
+
+/// <summary>What the console API's handlers use, bound per request (<c>[AsParameters]</c>).</summary>
+public sealed record ConsoleServices(CaseService Cases, People People, PrivacyServices Privacy, HubStorage Storage, TimeProvider Time, CaseChangeSignal Signal, ILogger<CaseService> Logger);
+
+/// <summary>
+/// <c>/api/console/v1</c>: the operator API the console and agencies' systems use (docs/console-api.md). Every
+/// endpoint has a row in <see cref="ConsoleAccess.Rules"/>; every change needs <c>If-Match</c> with the case's ETag.
+/// </summary>
+public static partial class ConsoleApi
+{
+    public const string Prefix = "/api/console/v1";
+    public static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(25);
+
+    public static IEndpointRouteBuilder MapConsoleApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup(Prefix).RequireConsoleAccess().WithTags("console");
+        api.MapGet("/me", Me).WithName("console.me");
+        api.MapGet("/teams", TeamsAsync).WithName("console.teams");
+        api.MapGet("/cases", ListAsync).WithName("console.cases.list");
+        api.MapGet("/cases/{id}", GetAsync).WithName("console.cases.get");
+        api.MapPost("/cases/{id}/claim", (string id, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.ClaimAsync(Actor(h), v, h.RequestAborted))).WithName("console.cases.claim");
+        api.MapPost("/cases/{id}/assign", (string id, AssignRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.AssignAsync(Actor(h), v, body.Login ?? string.Empty, body.Reason, h.RequestAborted))).WithName("console.cases.assign");
+        api.MapPost("/cases/{id}/release", (string id, ReasonRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.ReleaseAsync(Actor(h), v, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.release");
+        api.MapPost("/cases/{id}/transfer", (string id, TransferRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.RequestTransferAsync(Actor(h), v, body.Team ?? string.Empty, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.transfer");
+        api.MapPost("/cases/{id}/accept-transfer", (string id, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.AcceptTransferAsync(Actor(h), v, h.RequestAborted))).WithName("console.cases.accept-transfer");
+        api.MapPost("/cases/{id}/reject-transfer", (string id, ReasonRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.RejectTransferAsync(Actor(h), v, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.reject-transfer");
+        api.MapPost("/cases/{id}/close", CloseAsync).WithName("console.cases.close");
+        api.MapPost("/cases/{id}/reopen", (string id, ReasonRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.ReopenAsync(Actor(h), v, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.reopen");
+        api.MapPost("/cases/{id}/notes", NoteAsync).WithName("console.cases.notes");
+        api.MapPost("/cases/{id}/links", (string id, LinkRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.LinkAsync(Actor(h), v, body.OtherCase ?? string.Empty, body.Kind ?? string.Empty, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.links");
+        api.MapGet("/cases/{id}/transcript", (string id, HttpContext h, [AsParameters] ConsoleServices s) => ProtectedAsync(h, s, id, ProtectedKind.Transcript, 1)).WithName("console.cases.transcript");
+        api.MapGet("/cases/{id}/recordings/{n:int}", (string id, int n, HttpContext h, [AsParameters] ConsoleServices s) => ProtectedAsync(h, s, id, ProtectedKind.Recording, n)).WithName("console.cases.recording");
+        api.MapGet("/cases/{id}/evidence/{n:int}", (string id, int n, HttpContext h, [AsParameters] ConsoleServices s) => ProtectedAsync(h, s, id, ProtectedKind.Evidence, n)).WithName("console.cases.evidence");
+        api.MapPost("/cases/{id}/reveal-contact", RevealContactAsync).WithName("console.cases.reveal-contact");
+        api.MapGet("/cases/{id}/audit", AuditAsync).WithName("console.cases.audit");
+        api.MapGet("/overdue", OverdueAsync).WithName("console.overdue");
+        api.MapGet("/events", EventsAsync).WithName("console.events");
+        return app;
+    }
+
+    // ---- requests and responses ----
+
+    public sealed record MeResponse(string Login, string? DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Teams, bool SeesAllCases);
+
+    public sealed record CaseRow(
+        string Id, string ReferenceCode, string Channel, string Urgency, string Status, string Team, long? Owner, IReadOnlyList<string> Categories,
+        string? Province, DateTimeOffset ReceivedAt, DateTimeOffset FirstResponseDue, DateTimeOffset? FirstResponseAt, DateTimeOffset? InterventionDue,
+        bool FirstResponseOverdue, bool InterventionOverdue, string? LowPriorityReason, string? TransferTo, int Version);
+
+    public sealed record CasePage(IReadOnlyList<CaseRow> Cases, string? Next);
+
+    public sealed record EvidenceRow(int Index, string Report, string Kind, string? ContentType, long? Size, string? Sha256, string? Error, string? HeldBy, string? SourceUrl, IReadOnlyList<string>? Tags);
+
+    public sealed record ReportRow(
+        string Id, string ReferenceCode, DateTimeOffset ReceivedAt, string Channel, string ChannelInstance, string ReporterRole, string AgeBand, bool Anonymous,
+        bool HasContact, Incident Incident, string? Province, string Urgency, IReadOnlyList<string> UrgencyReasons, bool Handoff);
+
+    public sealed record CaseView(
+        CaseRow Case, string? CloseReason, IReadOnlyList<ReportRow> Reports, IReadOnlyList<EvidenceRow> Evidence, IReadOnlyList<CaseEvent> History,
+        IReadOnlyList<CaseNote> Notes, IReadOnlyList<CaseLink> Links, IReadOnlyList<CallbackTask> Callbacks, int EarlierReportsBySameReporter,
+        int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed);
+
+    public sealed record Changed(int Version);
+
+    public sealed record NoteCreated(long Id, int Version);
+
+    public sealed record AssignRequest(string? Login, string? Reason);
+
+    public sealed record ReasonRequest(string? Reason);
+
+    public sealed record TransferRequest(string? Team, string? Reason);
+
+    public sealed record CloseRequest(string? Reason, string? Note);
+
+    public sealed record NoteRequest(string? Body, long? Corrects);
+
+    public sealed record LinkRequest(string? OtherCase, string? Kind, string? Reason);
+
+    public sealed record ContactResponse(string Contact);
+
+    public sealed record OverdueResponse(IReadOnlyList<CaseRow> Cases, IReadOnlyList<OverdueCount> ByTeam);
+
+    public sealed record EventsResponse(string Cursor, IReadOnlyList<CaseRow> Changed, bool More);
+
+    // ---- handlers ----
+
+    private static Actor Actor(HttpContext context) => SignIn.ActorOf(context) ?? throw new InvalidOperationException("ConsoleAccess runs first");
+
+    private static async Task<IResult> Me(HttpContext context, People people)
+    {
+        var actor = Actor(context);
+        var user = await people.FindByIdAsync(actor.UserId!.Value, context.RequestAborted);
+        return TypedResults.Ok(new MeResponse(actor.Login, user?.DisplayName, [.. actor.Roles.Order(StringComparer.Ordinal)], [.. actor.Teams.Order(StringComparer.Ordinal)], CaseService.SeesAll(actor) && !actor.Has(Roles.Admin)));
+    }
+
+    private static async Task<IResult> TeamsAsync(HttpContext context, People people) => TypedResults.Ok(await people.ListTeamsAsync(context.RequestAborted));
+
+    private static async Task<IResult> ListAsync(
+        HttpContext context,
+        [AsParameters] ConsoleServices s,
+        string? status,
+        string? urgency,
+        string? team,
+        string? province,
+        string? channel,
+        string? category,
+        string? owner,
+        bool? overdue,
+        string? q,
+        string? cursor,
+        int? limit)
+    {
+        var actor = Actor(context);
+        var statuses = new List<CaseStatus>();
+        foreach (var name in (status ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!CaseLifecycle.TryParseStatus(name, out var st))
+            {
+                return Problems.BadRequest($"status is one or more of new, open, referred, closed, reopened (comma-separated), not '{name}'");
+            }
+
+            statuses.Add(st);
+        }
+
+        if (urgency is not null && urgency is not (Urgencies.Immediate or Urgencies.High or Urgencies.Normal or Urgencies.Low))
+        {
+            return Problems.BadRequest("urgency is immediate, high, normal or low");
+        }
+
+        long? ownerId = null;
+        if (owner is "me")
+        {
+            ownerId = actor.UserId;
+        }
+        else if (owner is not null)
+        {
+            ownerId = (await s.People.FindUserAsync(owner, context.RequestAborted))?.Id ?? -1;
+        }
+
+        CaseSearch? search = null;
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            search = Search(q.Trim(), s.Privacy);
+            if (search is null)
+            {
+                return Problems.BadRequest("q is a reference code (XXXX-XXXX), a URL (https://…) or a phone number");
+            }
+        }
+
+        var page = Math.Clamp(limit ?? 50, 1, 200);
+        var rows = await s.Cases.ListAsync(actor, new CaseQuery
+        {
+            Statuses = statuses,
+            Urgency = urgency,
+            Team = team,
+            Province = province,
+            Channel = channel,
+            Category = category,
+            OwnerId = ownerId,
+            OverdueOnly = overdue == true,
+            Search = search,
+            After = cursor,
+            Limit = page,
+        }, context.RequestAborted);
+        var now = s.Time.GetUtcNow();
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new CasePage([.. rows.Select(r => Row(r, now))], rows.Count == page ? CaseService.Cursor(rows[^1]) : null));
+    }
+
+    /// <summary>What <c>q</c> is: a reference code (typing-tolerant), a URL, or a phone number matched by its pseudonym (never stored or logged in clear).</summary>
+    public static CaseSearch? Search(string q, PrivacyServices privacy)
+    {
+        ArgumentNullException.ThrowIfNull(privacy);
+        if (ReferenceCode.Parse(q) is { } code)
+        {
+            return new CaseSearch(CaseSearchKind.ReferenceCode, code);
+        }
+
+        if (Uri.TryCreate(q, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            return new CaseSearch(CaseSearchKind.Url, q);
+        }
+
+        var number = Msisdn.Normalize(q);
+        return number.StartsWith('+') && number.Length is >= 9 and <= 16
+            ? new CaseSearch(CaseSearchKind.Pseudonym, privacy.Pseudonymizer.For(Pseudonymizer.PhoneKind, number))
+            : null;
+    }
+
+    private static async Task<IResult> GetAsync(string id, HttpContext context, [AsParameters] ConsoleServices s)
+    {
+        var d = await s.Cases.GetDetailAsync(Actor(context), id, context.RequestAborted);
+        var now = s.Time.GetUtcNow();
+        var reports = d.Reports.Select(r => (r.Id, Envelope: JsonSerializer.Deserialize(r.Envelope, HubJsonContext.Default.ReportEnvelope)!)).ToList();
+        var view = new CaseView(
+            Row(d.Summary, now),
+            d.CloseReason,
+            [.. reports.Select(r => new ReportRow(r.Id, r.Envelope.ReferenceCode, r.Envelope.ReceivedAt, r.Envelope.Channel, r.Envelope.ChannelInstance, r.Envelope.Reporter.Role, r.Envelope.Reporter.AgeBand,
+                r.Envelope.Reporter.Anonymous, r.Envelope.Reporter.ContactRef is not null, r.Envelope.Incident, r.Envelope.Location?.ProvinceCode, r.Envelope.Signals.Urgency, r.Envelope.Signals.Reasons, r.Envelope.Signals.Handoff))],
+            [.. CaseService.NumberEvidence(reports).Select(e => new EvidenceRow(e.Index, e.ReportId, e.Evidence.Kind, e.Evidence.ContentType, e.Evidence.Size, e.Evidence.Sha256, e.Evidence.Error, e.Evidence.HeldBy, e.Evidence.SourceUrl, e.Evidence.Tags))],
+            d.History,
+            d.Notes,
+            d.Links,
+            d.Callbacks,
+            d.EarlierReportsBySameReporter,
+            d.EarlierCasesBySameReporter,
+            d.UserNames.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value, StringComparer.Ordinal),
+            [.. CaseLifecycle.AllowedFrom(d.Summary.Status).Select(CaseLifecycle.Name)]);
+        context.Response.Headers.ETag = ETag(d.Summary.Version);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(view);
+    }
+
+    private static Task<IResult> CloseAsync(string id, CloseRequest body, HttpContext context, [AsParameters] ConsoleServices s) =>
+        !CaseLifecycle.TryParseCloseReason(body.Reason, out var reason)
+            ? Task.FromResult(Problems.BadRequest("reason is one of resolved, referred-and-done, no-contact-possible, not-child-protection, duplicate, prank, other"))
+            : Change(context, id, v => s.Cases.CloseAsync(Actor(context), v, reason, body.Note, context.RequestAborted));
+
+    private static async Task<IResult> NoteAsync(string id, NoteRequest body, HttpContext context, [AsParameters] ConsoleServices s)
+    {
+        if (IfMatch(context, id) is not { } target)
+        {
+            return PreconditionRequired();
+        }
+
+        var added = await s.Cases.AddNoteAsync(Actor(context), target, body.Body ?? string.Empty, body.Corrects, context.RequestAborted);
+        context.Response.Headers.ETag = ETag(added.Version);
+        return TypedResults.Created($"{Prefix}/cases/{id}", new NoteCreated(added.Id, added.Version));
+    }
+
+    private static async Task<IResult> RevealContactAsync(string id, HttpContext context, [AsParameters] ConsoleServices s)
+    {
+        var contact = await s.Cases.RevealContactAsync(Actor(context), id, c => s.Privacy.Cipher.Unprotect(c, PrivacyServices.ContactPurpose), context.RequestAborted);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new ContactResponse(contact));
+    }
+
+    private static async Task<IResult> AuditAsync(string id, HttpContext context, [AsParameters] ConsoleServices s)
+    {
+        var rows = await s.Cases.AuditOfAsync(Actor(context), id, context.RequestAborted);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(rows.Select(a => new { a.Id, a.At, a.UserId, a.Action, a.CaseId, a.Fields, a.Source }));
+    }
+
+    private static async Task<IResult> OverdueAsync(HttpContext context, [AsParameters] ConsoleServices s, string? team)
+    {
+        var actor = Actor(context);
+        var rows = await s.Cases.OverdueAsync(actor, team, 500, context.RequestAborted);
+        var counts = (await s.Cases.OverdueByTeamAsync(context.RequestAborted)).Where(c => CaseService.SeesAll(actor) || actor.In(c.TeamId)).ToList();
+        var now = s.Time.GetUtcNow();
+        return TypedResults.Ok(new OverdueResponse([.. rows.Select(r => Row(r, now))], counts));
+    }
+
+    /// <summary>Long-poll: answers at once when something changed since <paramref name="after"/>, else waits up to 25 s for a change.</summary>
+    private static async Task<IResult> EventsAsync(HttpContext context, [AsParameters] ConsoleServices s, string? after)
+    {
+        var actor = Actor(context);
+        context.Response.Headers.CacheControl = "no-store";
+        var changes = await s.Cases.ChangesAsync(actor, after, 200, context.RequestAborted);
+        if (after is null)
+        {
+            return TypedResults.Ok(new EventsResponse(changes.Cursor, [], false));
+        }
+
+        var deadline = s.Time.GetUtcNow() + LongPoll;
+        while (changes.Cases.Count == 0 && s.Time.GetUtcNow() < deadline && !context.RequestAborted.IsCancellationRequested)
+        {
+            await s.Signal.WaitAsync(context.RequestAborted);
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                break;
+            }
+
+            changes = await s.Cases.ChangesAsync(actor, changes.Cursor, 200, context.RequestAborted);
+        }
+
+        var now = s.Time.GetUtcNow();
+        return TypedResults.Ok(new EventsResponse(changes.Cursor, [.. changes.Cases.Select(r => Row(r, now))], changes.More));
+    }
+
+    /// <summary>
+    /// Serves one protected item: the read is in the audit trail (committed) before a byte is fetched; the stored
+    /// ciphertext is decrypted on the way out and its SHA-256 checked against the one recorded at intake — a
+    /// mismatch is served to nobody.
+    /// </summary>
+    private static async Task<IResult> ProtectedAsync(HttpContext context, ConsoleServices s, string id, ProtectedKind kind, int n)
+    {
+        var item = await s.Cases.OpenProtectedAsync(Actor(context), id, kind, n, context.RequestAborted);
+        var (container, name) = SplitBlob(item.Evidence.Blob!);
+        byte[] plain;
+        try
+        {
+            var download = await s.Storage.Container(container).GetBlobClient(name).DownloadContentAsync(context.RequestAborted);
+            plain = s.Privacy.Cipher.DecryptBlob(download.Value.Content.ToMemory().Span, $"{container}/{name}");
+        }
+        catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status404NotFound)
+        {
+            return Problems.NotFound("the stored content is gone (deleted under the retention policy, or never stored)");
+        }
+        catch (CryptographicException)
+        {
+            LogIntegrity(s.Logger, item.Index);
+            return Results.Problem(title: "Integrity check failed", detail: "The stored content failed its integrity check and is not served. The incident is logged.", statusCode: StatusCodes.Status500InternalServerError);
+        }
+
+        if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(plain)), item.Evidence.Sha256, StringComparison.Ordinal))
+        {
+            LogIntegrity(s.Logger, item.Index);
+            return Results.Problem(title: "Integrity check failed", detail: "The stored content does not match its recorded SHA-256 and is not served. The incident is logged.", statusCode: StatusCodes.Status500InternalServerError);
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
+        context.Response.Headers["Digest"] = "sha-256=" + Convert.ToBase64String(Convert.FromHexString(item.Evidence.Sha256!));
+        return TypedResults.File(plain, SafeContentType(item.Evidence.ContentType), $"{kind.ToString().ToLowerInvariant()}-{item.Index.ToString(CultureInfo.InvariantCulture)}{Extension(item.Evidence.ContentType)}");
+    }
+
+    // ---- helpers ----
+
+    /// <summary>Runs a change with the request's <c>If-Match</c> (required: 428 without it) and answers the case's new ETag.</summary>
+    private static async Task<IResult> Change(HttpContext context, string id, Func<CaseTarget, Task<int>> change)
+    {
+        if (IfMatch(context, id) is not { } target)
+        {
+            return PreconditionRequired();
+        }
+
+        var version = await change(target);
+        context.Response.Headers.ETag = ETag(version);
+        return TypedResults.Ok(new Changed(version));
+    }
+
+    private static CaseTarget? IfMatch(HttpContext context, string id)
+    {
+        var header = context.Request.Headers.IfMatch.ToString().Trim();
+        if (header == "*")
+        {
+            return new CaseTarget(id);
+        }
+
+        return EntityTagHeaderValue.TryParse(header, out var tag) && !tag.IsWeak
+            && int.TryParse(tag.Tag.AsSpan(1, tag.Tag.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            ? new CaseTarget(id, version)
+            : (CaseTarget?)null;
+    }
+
+    private static IResult PreconditionRequired() =>
+        Results.Problem(title: "Precondition required", detail: "A change needs If-Match with the case's ETag (from GET /cases/{id}).", statusCode: StatusCodes.Status428PreconditionRequired);
+
+    public static string ETag(int version) => "\"" + version.ToString(CultureInfo.InvariantCulture) + "\"";
+
+    private static CaseRow Row(CaseSummary r, DateTimeOffset now) => new(
+        r.Id, r.ReferenceCode, r.Channel, r.Urgency, CaseLifecycle.Name(r.Status), r.TeamId, r.OwnerId, r.Categories, r.ProvinceCode, r.ReceivedAt, r.FirstResponseDue,
+        r.FirstResponseAt, r.InterventionDue, r.FirstResponseOverdue(now), r.InterventionOverdue(now), r.LowPriorityReason, r.TransferTo, r.Version);
+
+    private static (string Container, string Name) SplitBlob(string blob)
+    {
+        var slash = blob.IndexOf('/', StringComparison.Ordinal);
+        return (blob[..slash], blob[(slash + 1)..]);
+    }
+
+    /// <summary>Only media types a browser shows inertly; anything else is a download.</summary>
+    private static string SafeContentType(string? declared)
+    {
+        var type = declared?.Split(';')[0].Trim().ToLowerInvariant();
+        return type is "image/jpeg" or "image/png" or "image/webp" or "image/gif" or "audio/mpeg" or "audio/wav" or "audio/ogg" or "video/mp4" or "application/json" or "application/pdf"
+            ? type
+            : type is "text/plain" ? "text/plain; charset=utf-8" : "application/octet-stream";
+    }
+
+    private static string Extension(string? contentType) => contentType?.Split(';')[0].Trim().ToLowerInvariant() switch
+    {
+        "image/jpeg" => ".jpg",
+        "image/png" => ".png",
+        "image/webp" => ".webp",
+        "audio/mpeg" => ".mp3",
+        "audio/wav" => ".wav",
+        "video/mp4" => ".mp4",
+        "application/json" => ".json",
+        "text/plain" => ".txt",
+        _ => string.Empty,
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Protected item {Index} of a case failed its integrity check and was not served")]
+    private static partial void LogIntegrity(ILogger logger, int index);
+}
