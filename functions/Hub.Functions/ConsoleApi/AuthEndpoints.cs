@@ -1,7 +1,9 @@
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Hub.Functions.Cases;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Functions.ConsoleApi;
@@ -26,12 +28,19 @@ public static class AuthEndpoints
         return app;
     }
 
-    private static IResult Login(HttpContext context, IOptions<AuthOptions> options, IHostEnvironment environment, string? returnUrl)
+    /// <summary>Starts sign-in with the provider; <c>login_hint</c> (an e-mail or user name) is passed on, as Entra ID and most providers accept it.</summary>
+    private static IResult Login(HttpContext context, IOptions<AuthOptions> options, IHostEnvironment environment, string? returnUrl, [FromQuery(Name = "login_hint")] string? loginHint)
     {
         var target = SignIn.LocalReturnUrl(returnUrl);
         if (options.Value.OidcConfigured)
         {
-            return Results.Challenge(new AuthenticationProperties { RedirectUri = target }, [SignIn.OidcScheme]);
+            var properties = new AuthenticationProperties { RedirectUri = target };
+            if (loginHint is { Length: > 0 and <= 256 })
+            {
+                properties.Items[SignIn.LoginHintItem] = loginHint;
+            }
+
+            return Results.Challenge(properties, [SignIn.OidcScheme]);
         }
 
         return environment.IsDevelopment()
@@ -53,8 +62,13 @@ public static class AuthEndpoints
     private static IResult NoAccess(HttpContext context, IAntiforgery antiforgery)
     {
         var name = context.User.FindFirst(SignIn.NameClaim)?.Value;
-        var issuer = context.User.FindFirst(SignIn.IssuerClaim)?.Value;
+        var issuer = context.User.FindFirst(SignIn.SessionIssuerClaim)?.Value;
         var subject = context.User.FindFirst(SignIn.SubjectClaim)?.Value;
+        if (SignIn.ActorOf(context) is { } actor)
+        {
+            return Page("Đã đăng nhập", $"<p>Bạn đã đăng nhập là <strong>{E(actor.Login)}</strong>. <a href=\"/console\">Vào bàn làm việc</a></p>" + LogoutForm(context, antiforgery));
+        }
+
         var who = issuer is null
             ? "<p>Bạn chưa đăng nhập. <a href=\"/auth/login\">Đăng nhập</a></p>"
             : $"<p>Tài khoản <strong>{E(name ?? subject!)}</strong> đã được nhà cung cấp xác thực nhưng chưa được cấp quyền trong hệ thống.</p>" +
@@ -122,7 +136,10 @@ public static class AuthEndpoints
         null,
         status);
 
-    private static string E(string value) => HtmlEncoder.Default.Encode(value);
+    // Vietnamese stays readable in the page source; only HTML's own special characters are encoded.
+    private static readonly HtmlEncoder Encoder = HtmlEncoder.Create(UnicodeRanges.All);
+
+    private static string E(string value) => Encoder.Encode(value);
 
     private const string Css =
         "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#f6f7f9}main{max-width:40rem;margin:2rem auto;padding:1rem 1.5rem;background:#fff;border-radius:8px}" +

@@ -43,6 +43,10 @@ public sealed class AuthOptions : IValidatableObject
     [Range(1, 10_000)]
     public int SignInPermitsPerMinute { get; set; } = 30;
 
+    /// <summary>How long <c>GET /events</c> waits for a change before answering an empty page (the Functions proxy allows far longer).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan EventsWait { get; set; } = TimeSpan.FromSeconds(25);
+
     public bool OidcConfigured => !string.IsNullOrWhiteSpace(Authority);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -17,8 +17,8 @@ public sealed partial class CaseChangeSignal(CaseDatabase database, TimeProvider
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _listener;
 
-    /// <summary>Completes at the next change notification, after <see cref="Recheck"/>, or when <paramref name="ct"/> ends.</summary>
-    public async Task WaitAsync(CancellationToken ct)
+    /// <summary>Completes at the next change notification, after <paramref name="max"/> (at most <see cref="Recheck"/>), or when <paramref name="ct"/> ends.</summary>
+    public async Task WaitAsync(TimeSpan max, CancellationToken ct)
     {
         Task changed;
         lock (_gate)
@@ -27,7 +27,7 @@ public sealed partial class CaseChangeSignal(CaseDatabase database, TimeProvider
             changed = _changed.Task;
         }
 
-        await changed.WaitAsync(Recheck, time, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await changed.WaitAsync(max < Recheck ? max : Recheck, time, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private void Pulse()

@@ -10,12 +10,13 @@ using Hub.Functions.Hosting;
 using Hub.Functions.Privacy;
 using Hub.Functions.Storage;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Hub.Functions.ConsoleApi;
 
 /// <summary>What the console API's handlers use, bound per request (<c>[AsParameters]</c>).</summary>
-public sealed record ConsoleServices(CaseService Cases, People People, PrivacyServices Privacy, HubStorage Storage, TimeProvider Time, CaseChangeSignal Signal, ILogger<CaseService> Logger);
+public sealed record ConsoleServices(CaseService Cases, People People, PrivacyServices Privacy, HubStorage Storage, TimeProvider Time, CaseChangeSignal Signal, IOptions<AuthOptions> Options, ILogger<CaseService> Logger);
 
 /// <summary>
 /// <c>/api/console/v1</c>: the operator API the console and agencies' systems use (docs/console-api.md). Every
@@ -24,7 +25,6 @@ public sealed record ConsoleServices(CaseService Cases, People People, PrivacySe
 public static partial class ConsoleApi
 {
     public const string Prefix = "/api/console/v1";
-    public static readonly TimeSpan LongPoll = TimeSpan.FromSeconds(25);
 
     public static IEndpointRouteBuilder MapConsoleApi(this IEndpointRouteBuilder app)
     {
@@ -277,10 +277,11 @@ public static partial class ConsoleApi
             return TypedResults.Ok(new EventsResponse(changes.Cursor, [], false));
         }
 
-        var deadline = s.Time.GetUtcNow() + LongPoll;
+        var deadline = s.Time.GetUtcNow() + s.Options.Value.EventsWait;
         while (changes.Cases.Count == 0 && s.Time.GetUtcNow() < deadline && !context.RequestAborted.IsCancellationRequested)
         {
-            await s.Signal.WaitAsync(context.RequestAborted);
+            var left = deadline - s.Time.GetUtcNow();
+            await s.Signal.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, context.RequestAborted);
             if (context.RequestAborted.IsCancellationRequested)
             {
                 break;

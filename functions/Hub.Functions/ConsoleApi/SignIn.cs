@@ -27,9 +27,10 @@ public static partial class SignIn
     public const string BearerScheme = "bearer";
     private const string PolicyScheme = "hub";
     public const string DevIssuer = "hub-dev";
-    public const string RateLimitPolicy = "sign-in";
+    internal const string LoginHintItem = "login_hint";
 
     internal const string IssuerClaim = "iss";
+    internal const string SessionIssuerClaim = "hub_iss";
     internal const string SubjectClaim = "sub";
     internal const string UserIdClaim = "hub_uid";
     internal const string SignedInAtClaim = "hub_auth_time";
@@ -104,12 +105,28 @@ public static partial class SignIn
                 o.NonceCookie.SameSite = SameSiteMode.Lax;
                 o.NonceCookie.SecurePolicy = o.CorrelationCookie.SecurePolicy;
                 o.TokenValidationParameters.NameClaimType = NameClaim;
+                o.Events.OnRedirectToIdentityProvider = ctx =>
+                {
+                    if (ctx.Properties.Items.TryGetValue(LoginHintItem, out var hint))
+                    {
+                        ctx.ProtocolMessage.LoginHint = hint;
+                    }
+
+                    return Task.CompletedTask;
+                };
                 o.Events.OnTokenValidated = ctx =>
                 {
                     // The session keeps who the provider says this is, and when they signed in; nothing else of the token.
                     var p = ctx.Principal!;
                     var name = p.FindFirstValue("name") ?? p.FindFirstValue("preferred_username") ?? p.FindFirstValue("email");
-                    ctx.Principal = Session(p.FindFirstValue(IssuerClaim)!, p.FindFirstValue(SubjectClaim)!, name, null, ctx.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
+                    var (issuer, subject) = IssuerAndSubject(p);
+                    if (issuer is null || subject is null)
+                    {
+                        ctx.Fail("the ID token names no issuer or subject");
+                        return Task.CompletedTask;
+                    }
+
+                    ctx.Principal = Session(issuer, subject, name, null, ctx.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
                     return Task.CompletedTask;
                 };
                 o.Events.OnRemoteFailure = ctx =>
@@ -196,8 +213,7 @@ public static partial class SignIn
     {
         var p = context.User;
         var bearer = p.Identity?.AuthenticationType != CookieScheme;
-        var issuer = p.FindFirstValue(IssuerClaim);
-        var subject = p.FindFirstValue(SubjectClaim);
+        var (issuer, subject) = IssuerAndSubject(p);
         var time = context.RequestServices.GetRequiredService<TimeProvider>();
         var options = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value;
         var people = context.RequestServices.GetRequiredService<People>();
@@ -232,6 +248,13 @@ public static partial class SignIn
         }
     }
 
+    /// <summary>Who the provider says this is: its subject, and the issuer that validated token came from (the claim's issuer when there is no <c>iss</c> claim).</summary>
+    private static (string? Issuer, string? Subject) IssuerAndSubject(ClaimsPrincipal p)
+    {
+        var sub = p.FindFirst(SubjectClaim);
+        return (p.FindFirstValue(SessionIssuerClaim) ?? p.FindFirstValue(IssuerClaim) ?? sub?.Issuer, sub?.Value);
+    }
+
     private static async Task EndAsync(HttpContext context, bool signOut = true)
     {
         if (signOut)
@@ -247,7 +270,7 @@ public static partial class SignIn
     {
         var claims = new List<Claim>
         {
-            new(IssuerClaim, issuer),
+            new(SessionIssuerClaim, issuer),
             new(SubjectClaim, subject),
             new(SignedInAtClaim, signedInAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
         };
