@@ -56,6 +56,34 @@ admin cases reopen "$code" --reason "smoke reopen" --as "$login" >/dev/null
 admin cases show "$code" --as "$login" | grep -q "reopen" || { echo "smoke: the case's history lacks the reopen"; cat "$log.admin"; exit 1; }
 admin audit verify | grep -q "Audit chain intact" || { echo "smoke: audit verify failed"; cat "$log.admin"; exit 1; }
 echo "smoke: cases claim/close/reopen as $login on $code OK; audit chain intact"
+# The operator API, signed in at /auth/dev (Development's demo users): the demo counsellor finds the case, claims and
+# closes it with ETags; Hà Nội's liaison gets 404 for it; the analyst gets 403.
+hub=http://localhost:7071
+devlogin() {
+  local who=$1 jar=$2 token
+  curl -fsS -c "$jar" -b "$jar" "$hub/auth/dev" >"$log.dev" || { echo "smoke: /auth/dev failed"; exit 1; }
+  token=$(grep -o 'name="__RequestVerificationToken" value="[^"]*"' "$log.dev" | head -1 | sed 's/.*value="//; s/"$//')
+  curl -fsS -o /dev/null -c "$jar" -b "$jar" --data-urlencode "__RequestVerificationToken=$token" --data-urlencode "login=$who" "$hub/auth/dev" \
+    || { echo "smoke: signing in as $who failed"; exit 1; }
+}
+status() { curl -sS -o "$log.api" -w '%{http_code}' "$@"; }
+json() { python3 -c "import json,sys; d=json.load(open('$log.api')); print($1)"; }
+jar=$(mktemp); for _ in $(seq 1 30); do grep -q demo.counsellor <(curl -fsS "$hub/auth/dev" 2>/dev/null) && break; sleep 1; done
+devlogin demo.counsellor "$jar"
+[[ $(status -b "$jar" "$hub/api/console/v1/cases?q=$code") == 200 ]] || { echo "smoke: GET /cases failed"; cat "$log.api"; exit 1; }
+case_id=$(json "d['cases'][0]['id']")
+etag=$(curl -fsS -D - -o "$log.api" -b "$jar" "$hub/api/console/v1/cases/$case_id" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+[[ $(status -X POST -b "$jar" -H 'X-Hub-Request: 1' -H "If-Match: $etag" "$hub/api/console/v1/cases/$case_id/claim") == 200 ]] || { echo "smoke: claim failed"; cat "$log.api"; exit 1; }
+etag="\"$(json "d['version']")\""
+[[ $(status -X POST -b "$jar" -H 'X-Hub-Request: 1' -H "If-Match: $etag" -H 'Content-Type: application/json' -d '{"reason":"resolved","note":"smoke"}' "$hub/api/console/v1/cases/$case_id/close") == 200 ]] \
+  || { echo "smoke: close failed"; cat "$log.api"; exit 1; }
+admin audit show "$code" | grep -q "case.view" || { echo "smoke: the API's detail read is not in the audit"; cat "$log.admin"; exit 1; }
+other=$(mktemp); devlogin demo.liaison.hn "$other"
+[[ $(status -b "$other" "$hub/api/console/v1/cases/$case_id") == 404 ]] || { echo "smoke: another province's liaison was not answered 404"; cat "$log.api"; exit 1; }
+analyst=$(mktemp); devlogin demo.analyst "$analyst"
+[[ $(status -b "$analyst" "$hub/api/console/v1/cases/$case_id") == 403 ]] || { echo "smoke: the analyst was not answered 403"; cat "$log.api"; exit 1; }
+[[ $(status "$hub/api/console/v1/cases") == 401 ]] || { echo "smoke: an anonymous request was not answered 401"; exit 1; }
+echo "smoke: console API as demo.counsellor: found, claimed and closed $code with ETags; other province 404, analyst 403, anonymous 401"
 demo gateway '"schema": "hub.report/v1"'
 demo messenger '"channel": "messenger"'
 demo zalo '"channel": "zalo"'

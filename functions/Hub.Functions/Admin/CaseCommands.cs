@@ -84,6 +84,23 @@ internal static class CaseCommands
                     var v = await sp.GetRequiredService<AuditLog>().VerifyAsync(ct);
                     output.WriteLine(v.Intact ? $"Audit chain intact: {v.Rows} row(s)." : $"Audit chain BROKEN at row {v.BrokenAt}: {v.Problem}");
                     return v.Intact ? 0 : 1;
+                case ("audit", "show"):
+                    // The server console's operator reads a case's trail by its id or reference code.
+                    var store = sp.GetRequiredService<ICaseStore>();
+                    var key = a.Positional(0);
+                    var found = Hub.Core.Envelope.ReferenceCode.Parse(key) is { } refCode ? await store.FindByReferenceCodeAsync(refCode, ct) : await store.GetAsync(key, ct);
+                    if (found is null)
+                    {
+                        output.WriteLine($"No case '{key}'.");
+                        return 4;
+                    }
+
+                    foreach (var row in await sp.GetRequiredService<AuditLog>().ForCaseAsync(found.Id, ct))
+                    {
+                        output.WriteLine($"{row.Id,6}  {row.At:u}  user {row.UserId?.ToString(CultureInfo.InvariantCulture) ?? "-",-4} {row.Action,-16} {string.Join(",", row.Fields)}  from {row.Source ?? "-"}");
+                    }
+
+                    return 0;
                 case ("cases", "seed"):
                     if (!sp.GetRequiredService<IHostEnvironment>().IsDevelopment())
                     {
