@@ -56,6 +56,15 @@ param contactKeyId string = 'k1'
 @description('Key id of the hub\'s ES256 signing key for takedown requests (Key Vault secret Hub--Signing--Keys--{id}).')
 param signingKeyId string = 's1'
 
+@description('Staff sign-in: the OpenID Connect provider\'s issuer URL (Entra ID: https://login.microsoftonline.com/{tenant}/v2.0); empty = nobody signs in (docs/console-api.md).')
+param authAuthority string = ''
+
+@description('Client id of the console\'s app registration; its secret is the Key Vault secret Hub--Auth--ClientSecret.')
+param authClientId string = ''
+
+@description('Audience machine clients\' bearer tokens must carry (api://{client id}); empty = no bearer tokens.')
+param authAudience string = ''
+
 @description('Object id of the case database\'s Microsoft Entra administrator (a group of the hub\'s operators): runs the migrations and grants the app\'s identity the hub_app role (docs/cases.md#on-azure).')
 param databaseAdministratorObjectId string
 
@@ -243,6 +252,16 @@ var caseSettings = [
   setting('Hub__Cases__MigrateOnStart', 'false')
 ]
 
+// Staff sign-in: the provider proves who someone is; roles and teams are the hub's own (docs/console-api.md).
+var authSettings = empty(authAuthority) ? [] : concat(
+  [
+    setting('Hub__Auth__Authority', authAuthority)
+    setting('Hub__Auth__ClientId', authClientId)
+    setting('Hub__Auth__ClientSecret', keyVaultReference(names.vault, 'Hub--Auth--ClientSecret'))
+  ],
+  empty(authAudience) ? [] : [setting('Hub__Auth__Audience', authAudience)]
+)
+
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
@@ -278,6 +297,7 @@ module app 'modules/functionapp.bicep' = {
       ],
       privacySettings,
       caseSettings,
+      authSettings,
       channelSettings,
       platformSettings
     )

@@ -26,6 +26,8 @@ param tags object
 var queues = ['reports', 'reports-poison', 'bot-turns', 'bot-turns-poison', 'takedowns', 'takedowns-poison']
 var tables = ['intake', 'optouts', 'conversations', 'zalotokens', 'calls', 'platforms', 'platformreports']
 var evidenceContainers = ['evidence', 'raw']
+// Mutable state the app keeps in blobs (the staff sessions' key ring, encrypted by the app): no immutability.
+var stateContainers = ['keys']
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -67,6 +69,11 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
         publicAccess: 'None'
         immutableStorageWithVersioning: evidenceLegalHoldSupport ? { enabled: true } : null
       }
+    }]
+
+    resource state 'containers' = [for c in stateContainers: {
+      name: c
+      properties: { publicAccess: 'None' }
     }]
 
     // Flex Consumption reads the app package from here.

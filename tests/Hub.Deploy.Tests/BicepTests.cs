@@ -56,7 +56,7 @@ public sealed class BicepTests(CompiledTemplate compiled) : IClassFixture<Compil
         var vars = compiled.Module("storage")["variables"]!;
         var queues = vars["queues"]!.AsArray().Select(q => (string)q!).ToList();
         var tables = vars["tables"]!.AsArray().Select(t => (string)t!).ToList();
-        var containers = vars["evidenceContainers"]!.AsArray().Select(c => (string)c!).ToList();
+        var containers = vars["evidenceContainers"]!.AsArray().Concat(vars["stateContainers"]!.AsArray()).Select(c => (string)c!).ToList();
 
         // What the app's areas registered, not a list kept here: a new area's table or queue without its Bicep fails this test.
         using var app = App();
@@ -204,6 +204,21 @@ public sealed class BicepTests(CompiledTemplate compiled) : IClassFixture<Compil
         text.ShouldContain("setting('Hub__Cases__ManagedIdentityClientId', identity.outputs.clientId)");
         text.ShouldContain("Username=${names.identity};Ssl Mode=VerifyFull");
         text.ShouldNotContain("Password=", Case.Insensitive);
+    }
+
+    [Fact]
+    public void StaffSignIn_IsConfiguredFromParameters_WithTheClientSecretFromKeyVault()
+    {
+        var parameters = compiled.Template["parameters"]!;
+        foreach (var p in new[] { "authAuthority", "authClientId", "authAudience" })
+        {
+            ((string)parameters[p]!["defaultValue"]!).ShouldBe(string.Empty, p);
+        }
+
+        var text = File.ReadAllText(Repo.PathOf("infra-bicep", "main.bicep"));
+        text.ShouldContain("setting('Hub__Auth__Authority', authAuthority)");
+        text.ShouldContain("setting('Hub__Auth__ClientSecret', keyVaultReference(names.vault, 'Hub--Auth--ClientSecret'))");
+        text.ShouldContain("authSettings,");
     }
 
     /// <summary>The app's services as its areas register them (Production, no configuration): what it would ask of Azure.</summary>

@@ -66,7 +66,7 @@ public sealed class PackageTests(PublishedPackage package) : IClassFixture<Publi
         ((string)description["defaultExecutablePath"]!).ShouldBe(Executable);
         ((string)description["workingDirectory"]!).ShouldBe("app");
         ((bool)host["customHandler"]!["enableProxyingHttpRequest"]!).ShouldBeTrue();
-        ((string)host["extensions"]!["http"]!["routePrefix"]!).ShouldBe("api");
+        ((string)host["extensions"]!["http"]!["routePrefix"]!).ShouldBe(string.Empty); // routes name /api themselves, so /auth and /console can be served too
         ((string)host["extensions"]!["queues"]!["messageEncoding"]!).ShouldBe("base64"); // what HubStorage writes
     }
 

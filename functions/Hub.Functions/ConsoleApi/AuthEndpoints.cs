@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Hub.Functions.Cases;
+using Hub.Functions.Hosting;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -14,9 +15,12 @@ namespace Hub.Functions.ConsoleApi;
 /// </summary>
 public static class AuthEndpoints
 {
+    public const string FunctionName = "SignIn";
+
     public static IEndpointRouteBuilder MapSignIn(this IEndpointRouteBuilder app)
     {
-        var auth = app.MapGroup("/auth").ExcludeFromDescription().RequireConsoleAccess();
+        // On Azure one function carries every sign-in path, the provider's callback included (FunctionApp/SignIn: auth/{*path}).
+        var auth = app.MapGroup("/auth").ExcludeFromDescription().RequireConsoleAccess().WithMetadata(new FunctionMetadata(FunctionName));
         auth.MapGet("/login", Login).WithName("auth.login");
         auth.MapPost("/logout", (Func<HttpContext, Task<IResult>>)LogoutAsync).WithName("auth.logout").DisableAntiforgery();
         auth.MapGet("/signed-out", () => PageResult("Đã đăng xuất", "<p>Bạn đã đăng xuất khỏi hệ thống tiếp nhận 111.</p><p><a href=\"/auth/login\">Đăng nhập lại</a></p>")).WithName("auth.signed-out");

@@ -25,10 +25,12 @@ public sealed record ConsoleServices(CaseService Cases, People People, PrivacySe
 public static partial class ConsoleApi
 {
     public const string Prefix = "/api/console/v1";
+    public const string FunctionName = "ConsoleApi";
 
     public static IEndpointRouteBuilder MapConsoleApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).RequireConsoleAccess().WithTags("console");
+        // On Azure one function carries the whole API to the app (FunctionApp/ConsoleApi: api/console/v1/{*path}).
+        var api = app.MapGroup(Prefix).RequireConsoleAccess().WithTags("console").WithMetadata(new FunctionMetadata(FunctionName));
         api.MapGet("/me", Me).WithName("console.me");
         api.MapGet("/teams", TeamsAsync).WithName("console.teams");
         api.MapGet("/cases", ListAsync).WithName("console.cases.list");

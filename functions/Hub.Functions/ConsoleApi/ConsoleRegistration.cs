@@ -13,7 +13,7 @@ public static class ConsoleRegistration
         services.AddOpenApi("console", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/console/", StringComparison.Ordinal) == true);
         if (environment.IsDevelopment())
         {
-            services.AddHostedService<DemoUsers>();
+            services.AddHostedService<DevelopmentStaff>();
         }
 
         return services;
@@ -62,7 +62,7 @@ public static class ConsoleRegistration
         ArgumentNullException.ThrowIfNull(app);
         app.MapSignIn();
         app.MapConsoleApi();
-        app.MapOpenApi(ConsoleApi.Prefix + "/openapi/{documentName}.json").WithName("console.openapi").RequireConsoleAccess();
+        app.MapOpenApi(ConsoleApi.Prefix + "/openapi/{documentName}.json").WithName("console.openapi").RequireConsoleAccess().WithMetadata(new Hosting.FunctionMetadata(ConsoleApi.FunctionName));
         return app;
     }
 }
@@ -71,7 +71,7 @@ public static class ConsoleRegistration
 /// Development only: the demo users of <c>/auth/dev</c>, one per role in the central team and in two provinces
 /// (Đà Nẵng, where the demo SMS goes, and Hà Nội), created once; never in any other environment.
 /// </summary>
-public sealed partial class DemoUsers(People people, ILogger<DemoUsers> logger) : BackgroundService
+public sealed partial class DevelopmentStaff(People people, ILogger<DevelopmentStaff> logger) : BackgroundService
 {
     public static readonly IReadOnlyList<(string Login, string Name, string Team, string Role)> All =
     [

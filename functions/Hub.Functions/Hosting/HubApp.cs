@@ -57,7 +57,8 @@ public static class HubApp
             .AddChannels()      // Channels/<type>/: one descriptor per channel type
             .AddChat()          // Chat/: the chatbots' inbox, conversations and dialog turns
             .AddPlatformApi()   // Platform/: the platform auto-report API
-            .AddTakedowns();    // Platform/Takedowns/: takedown requests to platforms
+            .AddTakedowns()     // Platform/Takedowns/: takedown requests to platforms
+            .AddSessionKeys(environment); // ConsoleApi/: the key ring for staff sessions, shared by every instance
     }
 
     public static WebApplication MapHub(this WebApplication app)

@@ -3,6 +3,10 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Hub.Functions.Cases;
+using Hub.Functions.ConsoleApi;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
 using Hub.Functions.Tests.Infrastructure;
 
 namespace Hub.Functions.Tests.ConsoleApi;
@@ -174,6 +178,44 @@ public sealed class SignInTests(ConsoleFixture hub) : IClassFixture<ConsoleFixtu
             r.Headers.GetValues("Strict-Transport-Security").Single().ShouldStartWith("max-age=");
             r.Headers.GetValues("X-Frame-Options").Single().ShouldBe("DENY");
         }
+    }
+
+    [Theory]
+    [InlineData(0, 1, true)]     // fresh
+    [InlineData(11, 1, true)]    // busy all day: within 12 hours
+    [InlineData(13, 1, false)]   // past the absolute lifetime, however recently used
+    [InlineData(1, -1, false)]   // idle past its (sliding) expiry
+    public async Task Session_EndsAtItsAbsoluteLifetime_AndWhenIdle(int signedInHoursAgo, int expiresInMinutes, bool accepted)
+    {
+        var lan = (await hub.People.FindUserAsync("lan", CancellationToken.None))!;
+        var options = hub.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(SignIn.CookieScheme);
+        var now = TimeProvider.System.GetUtcNow();
+        var ticket = new AuthenticationTicket(
+            SignIn.Session(hub.Idp.Issuer, "lan", lan.DisplayName, lan.Id, now.AddHours(-signedInHoursAgo)),
+            new AuthenticationProperties { IssuedUtc = now.AddMinutes(-5), ExpiresUtc = now.AddMinutes(expiresInMinutes) },
+            SignIn.CookieScheme);
+        using var client = hub.Factory.CreateClient(new() { BaseAddress = new Uri(HubFixture.PublicBaseUrl), AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, Me);
+        request.Headers.Add("Cookie", "__Host-hub.session=" + options.TicketDataFormat.Protect(ticket));
+        using var r = await client.SendAsync(request);
+        r.StatusCode.ShouldBe(accepted ? HttpStatusCode.OK : HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task SessionKeyRing_IsSharedThroughBlobStorage_AndEncryptedAtRest()
+    {
+        await hub.SignInAsync("lan");
+        var container = hub.Storage.Container(SessionKeys.Container);
+        var blobs = new List<string>();
+        await foreach (var b in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "dataprotection/", CancellationToken.None))
+        {
+            blobs.Add(b.Name);
+        }
+
+        blobs.ShouldNotBeEmpty("every instance reads the same key ring");
+        var xml = (await container.GetBlobClient(blobs[0]).DownloadContentAsync()).Value.Content.ToString();
+        xml.ShouldContain("hubSealed");
+        xml.ShouldNotContain("<masterKey", Case.Sensitive, "the key itself never sits in storage in clear");
     }
 
     [Fact]

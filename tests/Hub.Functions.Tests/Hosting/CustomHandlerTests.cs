@@ -51,14 +51,24 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
         foreach (var (name, folder) in folders)
         {
             var binding = JsonNode.Parse(File.ReadAllText(Path.Combine(folder!, "function.json")))!["bindings"]![0]!;
-            // One function may be served by several endpoints (Messenger: GET handshake + POST); one route.
+            // One function may be served by several endpoints (Messenger: GET handshake + POST); one route, unless
+            // the function's route is a catch-all ("auth/{*path}"): then every endpoint lies under it.
             var endpoint = endpoints[name!][0];
+            var methods = endpoints[name!].SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods).Distinct().ToList();
+            var route = (string?)binding["route"];
+            if (route?.EndsWith("/{*path}", StringComparison.Ordinal) == true)
+            {
+                var under = "/" + route[..^"{*path}".Length];
+                endpoints[name!].ShouldAllBe(e => ("/" + e.RoutePattern.RawText!.TrimStart('/') + "/").StartsWith(under, StringComparison.Ordinal), name);
+                binding["methods"]!.AsArray().Select(m => ((string)m!).ToUpperInvariant()).ShouldBe(methods, ignoreOrder: true, name);
+                continue;
+            }
+
             endpoints[name!].Select(e => e.RoutePattern.RawText).Distinct().ShouldHaveSingleItem(name);
-            var methods = endpoints[name!].SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods).ToList();
             switch ((string?)binding["type"])
             {
                 case "httpTrigger":
-                    ("/api/" + (string)binding["route"]!).ShouldBe("/" + endpoint.RoutePattern.RawText!.TrimStart('/'), name);
+                    ("/" + (string)route!).ShouldBe("/" + endpoint.RoutePattern.RawText!.TrimStart('/'), name);
                     binding["methods"]!.AsArray().Select(m => ((string)m!).ToUpperInvariant()).ShouldBe(methods, ignoreOrder: true, name);
                     break;
                 case "queueTrigger":
@@ -86,7 +96,7 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
         var dir = Directory.GetParent(Directory.GetParent(FunctionAppDir())!.FullName)!.Parent!.FullName;
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "host.json")))!;
         ((bool)host["customHandler"]!["enableProxyingHttpRequest"]!).ShouldBeTrue();
-        ((string)host["extensions"]!["http"]!["routePrefix"]!).ShouldBe("api");
+        ((string)host["extensions"]!["http"]!["routePrefix"]!).ShouldBe(string.Empty);
         ((string)host["extensions"]!["queues"]!["messageEncoding"]!).ShouldBe("base64");
         ((int)host["extensions"]!["queues"]!["maxDequeueCount"]!).ShouldBe(5);
     }
