@@ -6,6 +6,7 @@ using Hub.Functions.Cases;
 using Hub.Functions.ConsoleApi;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Hub.Functions.Tests.Infrastructure;
 
@@ -219,6 +220,53 @@ public sealed class SignInTests(ConsoleFixture hub) : IClassFixture<ConsoleFixtu
     }
 
     [Fact]
+    public async Task SignInFlows_LeaveNoSecretOrTokenInTheLogs()
+    {
+        var (_, last, callback) = await hub.SignInFlowAsync("lan");
+        last.Dispose();
+        var code = System.Web.HttpUtility.ParseQueryString(callback.Query)["code"]!;
+        var token = hub.Idp.MachineToken();
+        using var agency = hub.Factory.CreateClient(new() { BaseAddress = new Uri(HubFixture.PublicBaseUrl) });
+        agency.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        (await agency.GetAsync(Me)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var logs = hub.Logs.AllText;
+        logs.ShouldNotContain(TestIdentityProvider.ClientSecret);
+        logs.ShouldNotContain(code);
+        logs.ShouldNotContain(token);
+        logs.ShouldNotContain(token.Split('.')[1], Case.Sensitive, "not even the token's payload");
+    }
+
+    [Theory]
+    [InlineData("203.0.113.9", true, "198.51.100.7, 203.0.113.9", "203.0.113.9")]        // standalone: the connection, never a header
+    [InlineData("127.0.0.1", true, "198.51.100.7, 203.0.113.9:50312", "203.0.113.9")]    // behind the Functions host: the entry Azure appended
+    [InlineData("127.0.0.1", false, "198.51.100.7", "127.0.0.1")]                       // loopback but not custom-handler mode: no trust
+    public void ClientAddress_TrustsForwardedForOnlyFromTheFunctionsHost(string remote, bool customHandler, string forwarded, string expected)
+    {
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [Hub.Functions.Hosting.HubApp.CustomHandlerPortVariable] = customHandler ? "7777" : null,
+        }).Build()).BuildServiceProvider();
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = services };
+        context.Connection.RemoteIpAddress = IPAddress.Parse(remote);
+        context.Request.Headers["X-Forwarded-For"] = forwarded;
+        SignIn.ClientAddress(context).ShouldBe(expected);
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesTheConsoleApi()
+    {
+        using var anyone = hub.Factory.CreateClient(new() { BaseAddress = new Uri(HubFixture.PublicBaseUrl) });
+        var doc = await anyone.GetFromJsonAsync<JsonElement>("/api/console/v1/openapi/console.json");
+        doc.GetProperty("openapi").GetString()!.ShouldStartWith("3.");
+        var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        paths.ShouldContain("/api/console/v1/cases");
+        paths.ShouldContain("/api/console/v1/cases/{id}/claim");
+        paths.ShouldContain("/api/console/v1/events");
+        paths.ShouldAllBe(p => p.StartsWith("/api/console/v1/", StringComparison.Ordinal), "only the console API is in this document");
+    }
+
+    [Fact]
     public async Task DevSignIn_IsRefusedOutsideDevelopment()
     {
         using var browser = hub.NewBrowser();
@@ -250,6 +298,50 @@ public sealed class SignInTests(ConsoleFixture hub) : IClassFixture<ConsoleFixtu
         logout.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         logout.Headers.Location!.OriginalString.ShouldBe("/auth/signed-out");
         (await lan.GetAsync(Me)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+}
+
+/// <summary>Development's one-click sign-in as a demo user (what run.sh offers without any provider).</summary>
+public sealed class DevSignInTests(DevSignInTests.Fixture hub) : IClassFixture<DevSignInTests.Fixture>
+{
+    public sealed class Fixture : HubFixture
+    {
+        protected override string EnvironmentName => "Development";
+    }
+
+    [Fact]
+    public async Task DevPage_ListsADemoUserPerRole_AndOneClickSignsIn_WithTheAntiforgeryToken()
+    {
+        using var browser = hub.Factory.CreateClient(new() { BaseAddress = new Uri(HubFixture.PublicBaseUrl), AllowAutoRedirect = false, HandleCookies = true });
+        string page = string.Empty;
+        await Eventually.TrueAsync(async () =>
+        {
+            page = await browser.GetStringAsync("/auth/dev");
+            return DevelopmentStaff.All.All(u => page.Contains($"value=\"{u.Login}\"", StringComparison.Ordinal));
+        });
+        DevelopmentStaff.All.Select(u => u.Role).Distinct().Count().ShouldBe(Roles.All.Count, "one demo user at least per role");
+        DevelopmentStaff.All.Select(u => u.Team).Distinct().ShouldBe(["province-48", "province-01", "central-111"], ignoreOrder: true);
+        page.ShouldContain("Đăng nhập thử");
+
+        using (var forged = await browser.PostAsync("/auth/dev", new FormUrlEncodedContent(new Dictionary<string, string> { ["login"] = "demo.admin" })))
+        {
+            forged.StatusCode.ShouldBe(HttpStatusCode.BadRequest, "no antiforgery token, no sign-in (a login CSRF)");
+        }
+
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        using var signIn = await browser.PostAsync("/auth/dev", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = System.Net.WebUtility.HtmlDecode(token),
+            ["login"] = "demo.counsellor",
+            ["returnUrl"] = "/api/console/v1/me",
+        }));
+        signIn.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        signIn.Headers.Location!.OriginalString.ShouldBe("/api/console/v1/me");
+        signIn.Headers.GetValues("Set-Cookie").ShouldContain(c => c.StartsWith("hub.session=", StringComparison.Ordinal) && c.Contains("httponly", StringComparison.OrdinalIgnoreCase));
+        var me = await browser.GetFromJsonAsync<JsonElement>("/api/console/v1/me");
+        me.GetProperty("login").GetString().ShouldBe("demo.counsellor");
+        me.GetProperty("teams").EnumerateArray().Select(t => t.GetString()).ShouldBe(["province-48"]);
+        (await browser.GetAsync("/auth/login")).Headers.Location!.OriginalString.ShouldStartWith("/auth/dev", Case.Sensitive, "without a provider, Development signs in here");
     }
 }
 

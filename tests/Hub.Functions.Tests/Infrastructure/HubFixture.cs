@@ -39,6 +39,9 @@ public class HubFixture : IAsyncLifetime
     /// <summary>The case database: a fresh copy on the run's shared cluster, or (for outage tests) a cluster of its own.</summary>
     protected virtual Task<PostgresDatabase> CreateDatabaseAsync() => PostgresServer.CreateDatabaseAsync();
 
+    /// <summary>"Testing" (not Development: real key validation, no dev keys); a fixture of Development-only features says "Development".</summary>
+    protected virtual string EnvironmentName => "Testing";
+
     /// <summary>Settings a derived fixture adds or overrides (e.g. the processor off, custom-handler mode).</summary>
     protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
@@ -78,7 +81,7 @@ public class HubFixture : IAsyncLifetime
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
-            b.UseEnvironment("Testing");
+            b.UseEnvironment(EnvironmentName);
             foreach (var (k, v) in settings)
             {
                 b.UseSetting(k, v);
