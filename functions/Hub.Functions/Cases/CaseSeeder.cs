@@ -32,14 +32,16 @@ public static class CaseSeeder
                          upper(substr(md5(s::text), 1, 4) || '-' || substr(md5(s::text), 5, 4)) AS code,
                          (ARRAY['immediate','high','normal','normal','normal','low'])[1 + (s % 6)] AS urgency,
                          @now - make_interval(secs => ((@count + @start - s) * (63072000.0 / (@count + @start)))) AS received,
-                         s > @count + @start - @open AS waiting
+                         s > @count + @start - @open AS waiting,
+                         (ARRAY['voice-111','sms','zalo','messenger','platform','web'])[1 + (s % 6)] AS channel,
+                         (ARRAY['cyberbullying','sextortion','csam','grooming','other'])[1 + (s % 5)] AS category
                   FROM generate_series(@start + @done + 1, @start + @done + @n) AS s),
                 c AS (
                   INSERT INTO cases (id, reference_code, channel, channel_instance, urgency, categories, province_code, reporter_pseudonym,
                                      received_at, created_at, status, close_reason, team_id, queue_rank, first_response_due, first_response_at,
                                      intervention_due, closed_at)
-                  SELECT g.id, g.code, (ARRAY['voice','sms','zalo','messenger','platform','web'])[1 + (g.i % 6)], 'seed',
-                         g.urgency, ARRAY[(ARRAY['cyberbullying','sextortion','csam','grooming','other'])[1 + (g.i % 5)]],
+                  SELECT g.id, g.code, g.channel, 'seed',
+                         g.urgency, ARRAY[g.category],
                          NULL, 'seed-' || (g.i % 50000), g.received, g.received,
                          CASE WHEN g.waiting THEN 'new' ELSE 'closed' END, CASE WHEN g.waiting THEN NULL ELSE 'resolved' END,
                          (SELECT ids[1 + (g.i % array_length(ids, 1))] FROM teams_),
@@ -50,7 +52,11 @@ public static class CaseSeeder
                          CASE WHEN g.waiting THEN NULL ELSE g.received + interval '2 days' END
                   FROM g)
                 INSERT INTO reports (id, case_id, channel_instance, provider_message_id, reference_code, revision, received_at, created_at, envelope)
-                SELECT g.id, g.id, 'seed', g.id, g.code, 1, g.received, g.received, jsonb_build_object('schema', 'hub.report/v1', 'id', g.id, 'synthetic', true)
+                SELECT g.id, g.id, 'seed', g.id, g.code, 1, g.received, g.received, jsonb_build_object('schema', 'hub.report/v1', 'id', g.id, 'receivedAt', g.received, 'channel', g.channel, 'channelInstance', 'seed',
+                       'referenceCode', g.code, 'source', jsonb_build_object('provider', 'seed', 'providerMessageId', g.id),
+                       'reporter', jsonb_build_object('pseudonym', 'seed-' || (g.i % 50000), 'role', 'child', 'ageBand', '13-15'),
+                       'incident', jsonb_build_object('categories', jsonb_build_array(g.category), 'description', 'Báo cáo mẫu số ' || g.i),
+                       'signals', jsonb_build_object('urgency', g.urgency), 'synthetic', true)
                 FROM g
                 """, conn, tx);
             cmd.Parameters.Add(Sql.Ts("now", now));

@@ -298,10 +298,29 @@ public sealed partial class CaseService
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            reports.Add((r.GetString(0), JsonSerializer.Deserialize(r.GetString(1), HubJsonContext.Default.ReportEnvelope)!));
+            if (ReadEnvelope(r.GetString(1)) is { } envelope)
+            {
+                reports.Add((r.GetString(0), envelope));
+            }
         }
 
         return NumberEvidence(reports);
+    }
+
+    /// <summary>
+    /// A stored report's envelope, or null when it no longer reads as <c>hub.report/v1</c> (a future schema, a damaged
+    /// row): the case stays workable and the detail names the report it could not show, instead of failing whole.
+    /// </summary>
+    public static ReportEnvelope? ReadEnvelope(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, HubJsonContext.Default.ReportEnvelope);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static void AddScope(Actor actor, List<string> where, NpgsqlCommand cmd)

@@ -75,7 +75,7 @@ public static partial class ConsoleApi
     public sealed record CaseView(
         CaseRow Case, string? CloseReason, IReadOnlyList<ReportRow> Reports, IReadOnlyList<EvidenceRow> Evidence, IReadOnlyList<CaseEvent> History,
         IReadOnlyList<CaseNote> Notes, IReadOnlyList<CaseLink> Links, IReadOnlyList<CallbackTask> Callbacks, int EarlierReportsBySameReporter,
-        int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed);
+        int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed, IReadOnlyList<string> UnreadableReports);
 
     public sealed record Changed(int Version);
 
@@ -208,7 +208,14 @@ public static partial class ConsoleApi
     {
         var d = await s.Cases.GetDetailAsync(Actor(context), id, context.RequestAborted);
         var now = s.Time.GetUtcNow();
-        var reports = d.Reports.Select(r => (r.Id, Envelope: JsonSerializer.Deserialize(r.Envelope, HubJsonContext.Default.ReportEnvelope)!)).ToList();
+        var read = d.Reports.Select(r => (r.Id, Envelope: CaseService.ReadEnvelope(r.Envelope))).ToList();
+        var unreadable = read.Where(r => r.Envelope is null).Select(r => r.Id).ToList();
+        foreach (var report in unreadable)
+        {
+            LogUnreadable(s.Logger, report);
+        }
+
+        var reports = read.Where(r => r.Envelope is not null).Select(r => (r.Id, Envelope: r.Envelope!)).ToList();
         var view = new CaseView(
             Row(d.Summary, now),
             d.CloseReason,
@@ -222,7 +229,8 @@ public static partial class ConsoleApi
             d.EarlierReportsBySameReporter,
             d.EarlierCasesBySameReporter,
             d.UserNames.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value, StringComparer.Ordinal),
-            [.. CaseLifecycle.AllowedFrom(d.Summary.Status).Select(CaseLifecycle.Name)]);
+            [.. CaseLifecycle.AllowedFrom(d.Summary.Status).Select(CaseLifecycle.Name)],
+            unreadable);
         context.Response.Headers.ETag = ETag(d.Summary.Version);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(view);
@@ -398,6 +406,9 @@ public static partial class ConsoleApi
         "text/plain" => ".txt",
         _ => string.Empty,
     };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Report {ReportId}'s stored envelope does not read as hub.report/v1; the case detail lists it as unreadable")]
+    private static partial void LogUnreadable(ILogger logger, string reportId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Protected item {Index} of a case failed its integrity check and was not served")]
     private static partial void LogIntegrity(ILogger logger, int index);

@@ -227,6 +227,23 @@ public sealed class ConsoleApiTests(ConsoleFixture hub) : IClassFixture<ConsoleF
     }
 
     [Fact]
+    public async Task Detail_WithAReportThatNoLongerReads_StillAnswers_AndNamesThatReport()
+    {
+        var id = await hub.CaseAsync("01");
+        var broken = id + "X";
+        await hub.Postgres.ExecuteAsync(
+            $"INSERT INTO reports (id, case_id, channel_instance, provider_message_id, reference_code, revision, received_at, created_at, envelope) " +
+            $"SELECT '{broken}', id, 'hn-sms', 'broken-{id}', reference_code, 1, received_at, received_at, '{{\"schema\":\"hub.report/v9\"}}' FROM cases WHERE id = '{id}'",
+            asAdmin: true);
+        var lan = await hub.SignInAsync("lan");
+        var (detail, _) = await lan.GetCaseAsync(id);
+        detail.GetProperty("reports").GetArrayLength().ShouldBe(1);
+        detail.GetProperty("unreadableReports").EnumerateArray().Select(r => r.GetString()).ShouldBe([broken]);
+        (await lan.GetAsync($"{Api}/cases/{id}/evidence/1")).StatusCode.ShouldBe(HttpStatusCode.NotFound, "the readable reports' evidence is still numbered and served");
+        hub.Logs.AllText.ShouldContain(broken);
+    }
+
+    [Fact]
     public async Task Supervisor_AssignsTransfersAndReadsTheAuditAndOverdueList()
     {
         var id = await hub.CaseAsync("01");
