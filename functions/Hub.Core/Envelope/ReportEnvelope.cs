@@ -7,11 +7,16 @@ namespace Hub.Core.Envelope;
 /// Field meanings are documented in docs/envelope.md and pinned by schemas/hub.report.v1.schema.json.
 /// Large content never rides here: evidence and the raw request are blob references with SHA-256.
 /// </summary>
+/// <remarks>
+/// Defaults are in the getters (<c>field ?? …</c>), not only in initialisers: System.Text.Json's source generator sets
+/// every init-only property it creates an object with, to null when the JSON lacks it, so an envelope written by
+/// another version (or by hand) would otherwise carry null lists into code that enumerates them.
+/// </remarks>
 public sealed record ReportEnvelope
 {
     public const string SchemaV1 = "hub.report/v1";
 
-    public string Schema { get; init; } = SchemaV1;
+    public string Schema { get; init; } = SchemaV1; // not defaulted on read: an envelope without a schema is refused
 
     /// <summary>ULID: sortable by receipt time, unique without coordination.</summary>
     public required string Id { get; init; }
@@ -33,7 +38,7 @@ public sealed record ReportEnvelope
 
     public required Incident Incident { get; init; }
 
-    public IReadOnlyList<Evidence> Evidence { get; init; } = [];
+    public IReadOnlyList<Evidence> Evidence { get => field ?? []; init; }
 
     public Location? Location { get; init; }
 
@@ -101,10 +106,10 @@ public sealed record Reporter
     public string? ContactRef { get; init; }
 
     /// <summary>One of <see cref="ReporterRoles"/>.</summary>
-    public string Role { get; init; } = ReporterRoles.Unknown;
+    public string Role { get => field ?? ReporterRoles.Unknown; init; }
 
     /// <summary>e.g. <c>under-10</c>, <c>10-13</c>, <c>14-15</c>, <c>16-17</c>, <c>adult</c>, <c>unknown</c>.</summary>
-    public string AgeBand { get; init; } = "unknown";
+    public string AgeBand { get => field ?? "unknown"; init; }
 
     public bool Anonymous { get; init; }
 }
@@ -122,14 +127,14 @@ public static class ReporterRoles
 public sealed record Incident
 {
     /// <summary>Hub taxonomy codes (see <see cref="Taxonomy.Categories"/>).</summary>
-    public IReadOnlyList<string> Categories { get; init; } = [];
+    public IReadOnlyList<string> Categories { get => field ?? []; init; }
 
     /// <summary>What the reporter said, NFC-normalised.</summary>
     public string? Description { get; init; }
 
-    public IReadOnlyList<string> Urls { get; init; } = [];
+    public IReadOnlyList<string> Urls { get => field ?? []; init; }
 
-    public IReadOnlyList<string> ReportedAccounts { get; init; } = [];
+    public IReadOnlyList<string> ReportedAccounts { get => field ?? []; init; }
 
     public DateTimeOffset? OccurredAt { get; init; }
 
@@ -148,13 +153,13 @@ public sealed record PlatformSummary
 {
     public required string IncidentType { get; init; }
 
-    public IReadOnlyList<string> Annotations { get; init; } = [];
+    public IReadOnlyList<string> Annotations { get => field ?? []; init; }
 
     /// <summary>The platform's reason when it says a child may be in imminent danger.</summary>
     public string? EscalationReason { get; init; }
 
     /// <summary>What the platform already did (<c>content-removed</c>, <c>account-suspended</c>…).</summary>
-    public IReadOnlyList<string> ActionsTaken { get; init; } = [];
+    public IReadOnlyList<string> ActionsTaken { get => field ?? []; init; }
 }
 
 public sealed record Evidence
@@ -208,9 +213,9 @@ public sealed record Location
 public sealed record Signals
 {
     /// <summary>One of <see cref="Urgencies"/>.</summary>
-    public string Urgency { get; init; } = Urgencies.Normal;
+    public string Urgency { get => field ?? Urgencies.Normal; init; }
 
-    public IReadOnlyList<string> Reasons { get; init; } = [];
+    public IReadOnlyList<string> Reasons { get => field ?? []; init; }
 
     /// <summary>The reporter asked for a person: an operator takes over the conversation (the bot stays silent).</summary>
     public bool Handoff { get; init; }
