@@ -20,6 +20,22 @@ internal sealed class BenchDatabase : IAsyncDisposable
     /// <summary>Creates and migrates <paramref name="name"/>; returns (app, admin) connection strings.</summary>
     public Task<(string App, string Admin)> CreateAsync(string name) => CaseDatabase.PrepareLocalAsync(Cluster, name, CancellationToken.None);
 
+    /// <summary>Seeds synthetic cases (<see cref="CaseSeeder"/>), then settles the database so what is measured is the steady state: vacuumed (visibility map set), analysed, checkpointed.</summary>
+    public static async Task<TimeSpan> SeedAsync(string admin, int total, int open)
+    {
+        var seed = System.Diagnostics.Stopwatch.StartNew();
+        await using var adminSource = NpgsqlDataSource.Create(admin);
+        await Hub.Functions.Cases.CaseSeeder.SeedAsync(adminSource, total, open, TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        foreach (var sql in new[] { "VACUUM ANALYZE cases", "VACUUM ANALYZE reports", "CHECKPOINT" })
+        {
+            await using var maintenance = adminSource.CreateCommand(sql);
+            maintenance.CommandTimeout = 900;
+            await maintenance.ExecuteNonQueryAsync();
+        }
+
+        return seed.Elapsed;
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

@@ -117,22 +117,9 @@ internal static class CaseBenchmarks
     private static async Task ScaleAsync(BenchDatabase pg, int total, int open, int queries)
     {
         var (app, admin) = await pg.CreateAsync("scale");
-        var seed = Stopwatch.StartNew();
-        await using (var adminSource = NpgsqlDataSource.Create(admin))
-        {
-            await CaseSeeder.SeedAsync(adminSource, total, open, TimeProvider.System.GetUtcNow(), CancellationToken.None);
-
-            // Measure the steady state, not the seeding's aftermath: vacuumed (visibility map set), analysed, checkpointed.
-            foreach (var sql in new[] { "VACUUM ANALYZE cases", "VACUUM ANALYZE reports", "CHECKPOINT" })
-            {
-                await using var maintenance = adminSource.CreateCommand(sql);
-                maintenance.CommandTimeout = 900;
-                await maintenance.ExecuteNonQueryAsync();
-            }
-        }
-
+        var seeded = await BenchDatabase.SeedAsync(admin, total, open);
         Console.WriteLine();
-        Console.WriteLine($"seeded {total} cases ({open} open) in {seed.Elapsed.TotalSeconds:F0} s");
+        Console.WriteLine($"seeded {total} cases ({open} open) in {seeded.TotalSeconds:F0} s");
         var options = Options.Create(new HubOptions { Cases = { ConnectionString = app, AdminConnectionString = admin, MigrateOnStart = false } });
         await using var database = new CaseDatabase(options, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory }, NullLogger<CaseDatabase>.Instance);
         var audit = new AuditLog(database, TimeProvider.System);
@@ -248,7 +235,7 @@ internal static class CaseBenchmarks
         return (count / clock.Elapsed.TotalSeconds, latencies);
     }
 
-    private static async Task<List<double>> TimeEachAsync(int count, Func<int, Task> work)
+    internal static async Task<List<double>> TimeEachAsync(int count, Func<int, Task> work)
     {
         for (var i = 0; i < Math.Min(50, count); i++)
         {
@@ -269,13 +256,13 @@ internal static class CaseBenchmarks
     private static string Row(string name, double rate, List<double> latencies, double floor) =>
         $"| {name} | {rate:F0} | {P(latencies, 0.50):F2} | {P(latencies, 0.99):F2} | {rate / floor:F2} |";
 
-    private static double P(List<double> values, double q)
+    internal static double P(List<double> values, double q)
     {
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
     }
 
-    private static int Arg(string[] args, string name, int fallback)
+    internal static int Arg(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : fallback;

@@ -21,6 +21,12 @@ namespace Hub.Benchmarks;
 /// </summary>
 internal static partial class ConsoleBenchmarks
 {
+    private static Task<List<double>> TimeEachAsync(int n, Func<int, Task> work) => CaseBenchmarks.TimeEachAsync(n, work);
+
+    private static double P(List<double> values, double q) => CaseBenchmarks.P(values, q);
+
+    private static int Arg(string[] args, string name, int fallback) => CaseBenchmarks.Arg(args, name, fallback);
+
     public static async Task<int> RunAsync(string[] args)
     {
         var total = Arg(args, "--cases", 1_000_000);
@@ -35,19 +41,8 @@ internal static partial class ConsoleBenchmarks
         await azurite.StartAsync(exe);
         await using var pg = await BenchDatabase.StartAsync();
         var (app, admin) = await pg.CreateAsync("console");
-        var seed = Stopwatch.StartNew();
-        await using (var adminSource = NpgsqlDataSource.Create(admin))
-        {
-            await CaseSeeder.SeedAsync(adminSource, total, open, TimeProvider.System.GetUtcNow(), CancellationToken.None);
-            foreach (var sql in new[] { "VACUUM ANALYZE cases", "VACUUM ANALYZE reports", "CHECKPOINT" })
-            {
-                await using var maintenance = adminSource.CreateCommand(sql);
-                maintenance.CommandTimeout = 900;
-                await maintenance.ExecuteNonQueryAsync();
-            }
-        }
-
-        Console.WriteLine($"PostgreSQL {pg.Cluster.Binaries} (fsync on), {Environment.ProcessorCount} cores; seeded {total} cases ({open} open) in {seed.Elapsed.TotalSeconds:F0} s");
+        var seeded = await BenchDatabase.SeedAsync(admin, total, open);
+        Console.WriteLine($"PostgreSQL {pg.Cluster.Binaries} (fsync on), {Environment.ProcessorCount} cores; seeded {total} cases ({open} open) in {seeded.TotalSeconds:F0} s");
 
         // Development: the demo users and /auth/dev sign-in (the measured path — cookie, user check, query, audit — is production's).
         var port = AzuriteProcess.FreePort();
@@ -199,33 +194,6 @@ internal static partial class ConsoleBenchmarks
         var body = await r.Content.ReadAsStringAsync();
         return r.IsSuccessStatusCode ? body : throw new InvalidOperationException($"{path}: {(int)r.StatusCode} {body}");
     }
-
-    private static async Task<List<double>> TimeEachAsync(int n, Func<int, Task> work)
-    {
-        for (var i = 0; i < Math.Min(100, n); i++)
-        {
-            await work(i); // warm-up: connections, prepared statements, JIT
-        }
-
-        var list = new List<double>(n);
-        for (var i = 0; i < n; i++)
-        {
-            var t = Stopwatch.GetTimestamp();
-            await work(i);
-            list.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-        }
-
-        return list;
-    }
-
-    private static double P(List<double> values, double q)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
-
-    private static int Arg(string[] args, string name, int fallback) =>
-        args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v && int.TryParse(v, CultureInfo.InvariantCulture, out var n) ? n : fallback;
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
