@@ -79,6 +79,24 @@ public sealed class SignInTests(ConsoleFixture hub) : IClassFixture<ConsoleFixtu
     }
 
     [Fact]
+    public async Task CodeFlow_ReplayedCode_WithTheStolenFlowCookies_IsRefusedByTheProvider_AndGivesNoSession()
+    {
+        var replayedBefore = hub.Idp.ReplayedCodes;
+        var (_, first, callback, flowCookies) = await hub.SignInFlowWithCookiesAsync("lan");
+        first.Headers.Location!.OriginalString.ShouldBe(Me);
+
+        // Someone who copied the callback URL and the browser's one-time cookies: the hub redeems the code again, the provider refuses it.
+        using var attacker = hub.Factory.CreateClient(new() { BaseAddress = new Uri(HubFixture.PublicBaseUrl), AllowAutoRedirect = false, HandleCookies = false });
+        using var replay = new HttpRequestMessage(HttpMethod.Get, callback.PathAndQuery);
+        replay.Headers.Add("Cookie", flowCookies);
+        using var refused = await attacker.SendAsync(replay);
+        refused.Headers.Location!.OriginalString.ShouldBe("/auth/error");
+        refused.Headers.TryGetValues("Set-Cookie", out var set);
+        (set ?? []).ShouldNotContain(c => c.StartsWith("__Host-hub.session=", StringComparison.Ordinal) && !c.StartsWith("__Host-hub.session=;", StringComparison.Ordinal));
+        hub.Idp.ReplayedCodes.ShouldBe(replayedBefore + 1, "the code reached the provider a second time and was refused there");
+    }
+
+    [Fact]
     public async Task CodeFlow_UnknownAccount_GetsNoAccessYet_AndCanDoNothing_UntilAnAdminAddsIt()
     {
         var subject = "new-" + Guid.NewGuid().ToString("N")[..8];

@@ -69,10 +69,15 @@ public class ConsoleFixture : HubFixture
     /// The real authorization-code flow: the hub redirects to the provider, the provider back with a code, the hub
     /// redeems it (PKCE, client secret) over HTTP and sets its session cookie. Answers the browser and the last response.
     /// </summary>
-    public async Task<(HttpClient Browser, HttpResponseMessage Last, Uri Callback)> SignInFlowAsync(string subject, string returnUrl = "/api/console/v1/me")
+    public async Task<(HttpClient Browser, HttpResponseMessage Last, Uri Callback)> SignInFlowAsync(string subject, string returnUrl = "/api/console/v1/me") =>
+        (await SignInFlowWithCookiesAsync(subject, returnUrl)) is var (browser, last, callback, _) ? (browser, last, callback) : default;
+
+    /// <summary>The same flow, also answering the one-time correlation and nonce cookies the hub set for it (what an attacker would have to steal).</summary>
+    public async Task<(HttpClient Browser, HttpResponseMessage Last, Uri Callback, string FlowCookies)> SignInFlowWithCookiesAsync(string subject, string returnUrl = "/api/console/v1/me")
     {
         var browser = NewBrowser();
         using var login = await browser.GetAsync($"/auth/login?returnUrl={Uri.EscapeDataString(returnUrl)}&login_hint={Uri.EscapeDataString(subject)}");
+        var flowCookies = string.Join("; ", login.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
         login.StatusCode.ShouldBe(HttpStatusCode.Redirect, await login.Content.ReadAsStringAsync());
         login.Headers.Location!.GetLeftPart(UriPartial.Authority).ShouldBe(Idp.Issuer, "the hub sends the browser to the provider");
         using var idp = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
@@ -81,7 +86,7 @@ public class ConsoleFixture : HubFixture
         var callback = authorize.Headers.Location!;
         callback.GetLeftPart(UriPartial.Authority).ShouldBe(PublicBaseUrl);
         var last = await browser.GetAsync(callback.PathAndQuery);
-        return (browser, last, callback);
+        return (browser, last, callback, flowCookies);
     }
 
     public async Task<HttpClient> SignInAsync(string subject)

@@ -50,7 +50,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     public IdpFault Fault { get; set; }
 
     /// <summary>How many times the token endpoint refused a code it had already redeemed.</summary>
-    public int ReplayedCodes { get; private set; }
+    public int ReplayedCodes => _replayed;
+
+    private int _replayed;
 
     public static async Task<TestIdentityProvider> StartAsync()
     {
@@ -114,7 +116,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         // One use per code (RFC 6749 §4.1.2): a second redemption is refused.
         if (!_codes.TryRemove(form["code"].ToString(), out var pending))
         {
-            ReplayedCodes++;
+            Interlocked.Increment(ref _replayed);
             return Results.Json(new { error = "invalid_grant" }, statusCode: 400);
         }
 
