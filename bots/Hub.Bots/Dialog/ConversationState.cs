@@ -57,6 +57,9 @@ public sealed class ConversationState
     /// <summary>Replies decided but not yet confirmed sent (an outbox: sent again if the sender failed after commit).</summary>
     public List<BotReply> Outbox { get; set; } = [];
 
+    /// <summary>Counsellors' replies that could not be delivered (the provider's window closed before they went out).</summary>
+    public List<string> Undelivered { get; set; } = [];
+
     /// <summary>One turn at a time sends the outbox: it holds this lease (a crashed sender's lease simply expires).</summary>
     public DateTimeOffset? FlushLeaseUntil { get; set; }
 
@@ -81,7 +84,8 @@ public sealed class SessionAnswers
     public List<Evidence> Evidence { get; set; } = [];
 }
 
-public sealed record TranscriptLine(DateTimeOffset At, string From, string Text, IReadOnlyList<string>? Attachments = null);
+/// <summary>One line of a conversation. <see cref="ReplyId"/> names a counsellor's reply (its delivery is read from the outbox).</summary>
+public sealed record TranscriptLine(DateTimeOffset At, string From, string Text, IReadOnlyList<string>? Attachments = null, string? ReplyId = null);
 
 /// <summary>A quick reply: its title (≤ 20 characters, Messenger's limit) and the payload it sends back.</summary>
 public sealed record Choice(string Title, string Payload);
@@ -93,6 +97,9 @@ public sealed record BotReply(string Text, IReadOnlyList<Choice> Choices)
 
     /// <summary>Set when the reply enters the outbox, so a sent reply is removed exactly once.</summary>
     public string? Id { get; init; }
+
+    /// <summary>A person's reply (a counsellor after a handoff), not the bot's: the provider's human-agent window applies.</summary>
+    public bool Human { get; init; }
 
     public static BotReply Say(string text, params Choice[] choices) => new(text, choices);
 }

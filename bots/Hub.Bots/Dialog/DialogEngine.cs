@@ -119,6 +119,23 @@ public static class DialogEngine
     }
 
     /// <summary>An operator hands the conversation back to the bot; anything written meanwhile is emitted.</summary>
+    /// <summary>
+    /// A counsellor's reply in a conversation they hold: it joins the transcript (so it is part of the report when
+    /// the conversation is released) and the outbox. Nothing when the conversation is not in handoff, or the same
+    /// reply was already recorded (a redelivered queue message).
+    /// </summary>
+    public static TurnOutcome OnOperatorReply(ConversationState s, string replyId, string text, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!s.Handoff || s.Transcript.Any(l => l.ReplyId == replyId))
+        {
+            return TurnOutcome.Nothing;
+        }
+
+        s.Transcript.Add(new TranscriptLine(now, "counsellor", text, null, replyId));
+        return new TurnOutcome([new BotReply(text, []) { Id = replyId, Human = true }], null);
+    }
+
     public static TurnOutcome OnRelease(ConversationState s, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(s);

@@ -60,6 +60,9 @@ public enum ProtectedKind
     Evidence,
 }
 
+/// <summary>Where a case's chatbot conversation lives: its channel type, instance and storage key (a pseudonym).</summary>
+public sealed record CaseConversation(string CaseId, string ChannelType, string Instance, string Key);
+
 /// <summary>One evidence item of a case as the detail lists it: where it sits in the case, never its bytes or blob name.</summary>
 public sealed record EvidenceItem(int Index, string ReportId, Evidence Evidence);
 
@@ -245,6 +248,33 @@ public sealed partial class CaseService
             return ["reporter.contact"];
         }, ct, changesCase: false);
         return contact!;
+    }
+
+    /// <summary>
+    /// The chatbot conversation a case came from (its latest Zalo or Messenger report that names one), for its owner
+    /// or a supervisor of its team: reading it, replying in it and releasing it are each audited before they happen.
+    /// </summary>
+    public async Task<CaseConversation> OpenConversationAsync(Actor actor, CaseTarget target, string auditAction, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        CaseConversation? found = null;
+        await ChangeAsync(actor, target, auditAction, async (conn, tx, c) =>
+        {
+            if (!(actor.Has(Roles.Counsellor) || actor.Has(Roles.Supervisor)) || (c.OwnerId != actor.UserId && !Supervises(actor, c.TeamId) && !(actor.Has(Roles.Supervisor) && actor.In(PostgresCaseStore.CentralTeam))))
+            {
+                throw Forbidden("only the case's owner or a supervisor talks with the child: claim the case first");
+            }
+
+            await using var cmd = new NpgsqlCommand(
+                "SELECT envelope ->> 'channel', envelope ->> 'channelInstance', envelope -> 'source' ->> 'conversationId' FROM reports " +
+                "WHERE case_id = @c AND envelope ->> 'channel' IN ('messenger', 'zalo') AND envelope -> 'source' ? 'conversationId' ORDER BY id DESC LIMIT 1", conn, tx);
+            cmd.Parameters.Add(Sql.Text("c", c.Id));
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            found = await r.ReadAsync(ct) ? new CaseConversation(c.Id, r.GetString(0), r.GetString(1), r.GetString(2))
+                : throw new CaseOperationException(CaseProblem.NotFound, "no such conversation: this case did not come from a chatbot");
+            return ["conversation"];
+        }, ct, changesCase: false);
+        return found!;
     }
 
     /// <summary>The evidence of every report of a case, numbered from 1 in the order the reports arrived.</summary>

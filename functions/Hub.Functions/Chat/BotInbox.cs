@@ -104,6 +104,26 @@ public sealed class BotInbox(HubStorage storage, PrivacyServices privacy, Media.
         return JsonSerializer.Deserialize(plain, BotsJsonContext.Default.Activity) ?? throw new InvalidDataException("empty activity");
     }
 
+    /// <summary>A counsellor's reply as a turn: the text sealed, bound to the conversation it goes to.</summary>
+    public BotTurnMessage SealReply(string channelType, string instance, string conversationKey, string replyId, string text, DateTimeOffset now) => new()
+    {
+        Kind = BotTurnMessage.OperatorReplyKind,
+        ChannelType = channelType,
+        Instance = instance,
+        ConversationKey = conversationKey,
+        ReplyId = replyId,
+        SealedText = privacy.Cipher.Protect(text, ReplyPurpose(conversationKey, replyId)),
+        EnqueuedAt = now,
+    };
+
+    public string UnsealReply(BotTurnMessage m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return privacy.Cipher.Unprotect(m.SealedText ?? string.Empty, ReplyPurpose(m.ConversationKey, m.ReplyId ?? string.Empty));
+    }
+
+    private static string ReplyPurpose(string conversationKey, string replyId) => $"bot-reply/{conversationKey}/{replyId}";
+
     public Task EnqueueAsync(BotTurnMessage m, TimeSpan delay, CancellationToken ct) =>
         storage.Queue(QueueName).SendMessageAsync(
             JsonSerializer.Serialize(m, BotHostJsonContext.Default.BotTurnMessage),

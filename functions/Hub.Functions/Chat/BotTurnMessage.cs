@@ -5,13 +5,16 @@ namespace Hub.Functions.Chat;
 /// <summary>
 /// A message on the <c>bot-turns</c> queue. <c>activity</c>: an inbound message to run through the dialog;
 /// <c>idle</c>: a delayed check that closes a quiet session; <c>release</c>: an operator hands the
-/// conversation back. The activity is sealed (AES-GCM): it carries the child's words and provider user id.
+/// conversation back; <c>operator-reply</c>: a counsellor's reply to send. The activity is sealed (AES-GCM): it carries the child's words and provider user id.
 /// </summary>
 public sealed record BotTurnMessage
 {
     public const string ActivityKind = "activity";
     public const string IdleKind = "idle";
     public const string ReleaseKind = "release";
+
+    /// <summary>A counsellor's reply to send in a conversation in handoff (<see cref="SealedText"/>, <see cref="ReplyId"/>).</summary>
+    public const string OperatorReplyKind = "operator-reply";
 
     public required string Kind { get; init; }
 
@@ -24,6 +27,11 @@ public sealed record BotTurnMessage
     public required string ConversationKey { get; init; }
 
     public string? SealedActivity { get; init; }
+
+    /// <summary>For <c>operator-reply</c>: the reply's text, sealed like an activity (it is what a counsellor tells a child).</summary>
+    public string? SealedText { get; init; }
+
+    public string? ReplyId { get; init; }
 
     /// <summary>For <c>idle</c>: the session the check was scheduled for.</summary>
     public int? Session { get; init; }

@@ -50,6 +50,19 @@ public sealed partial class BotTurnProcessor(
         }
 
         Activity? activity = null;
+        string? operatorText = null;
+        if (m.Kind == BotTurnMessage.OperatorReplyKind)
+        {
+            try
+            {
+                operatorText = inbox.UnsealReply(m);
+            }
+            catch (Exception ex) when (ex is CryptographicException or FormatException)
+            {
+                throw new PoisonMessageException($"The counsellor's reply cannot be unsealed ({ex.GetType().Name}).");
+            }
+        }
+
         if (m.Kind == BotTurnMessage.ActivityKind)
         {
             try
@@ -86,6 +99,9 @@ public sealed partial class BotTurnProcessor(
                 case BotTurnMessage.ReleaseKind:
                     outcome = DialogEngine.OnRelease(state, now);
                     break;
+                case BotTurnMessage.OperatorReplyKind:
+                    outcome = DialogEngine.OnOperatorReply(state, m.ReplyId!, operatorText!, now);
+                    break;
                 default:
                     outcome = TurnOutcome.Nothing;
                     break;
@@ -100,7 +116,7 @@ public sealed partial class BotTurnProcessor(
                 LogEmitted(logger, m.Instance, report.Reason, result.ReportId, result.Urgency);
             }
 
-            state.Outbox.AddRange(replies.Select(r => r with { Id = Guid.NewGuid().ToString("N") }));
+            state.Outbox.AddRange(replies.Select(r => r with { Id = r.Id ?? Guid.NewGuid().ToString("N") }));
             var flush = state.Outbox.Count > 0 && (state.FlushLeaseUntil is null || state.FlushLeaseUntil <= now);
             if (!outcome.StateChanged && !flush)
             {
@@ -146,32 +162,40 @@ public sealed partial class BotTurnProcessor(
         {
             var state = c.State;
             var sentIds = new HashSet<string>(StringComparer.Ordinal);
-            if (state.Outbox.Count > 0 && (c.Recipient is null || state.LastUserMessageAt is not { } last || time.GetUtcNow() - last > sender.ReplyWindow))
+            var undelivered = new HashSet<string>(StringComparer.Ordinal);
+            try
             {
-                // Outside the provider's window a reply would be refused; the report already holds everything.
-                LogWindowClosed(logger, m.Instance, state.Outbox.Count);
-                sentIds.UnionWith(state.Outbox.Select(r => r.Id ?? string.Empty));
-            }
-            else
-            {
-                try
+                foreach (var reply in state.Outbox.ToList())
                 {
-                    foreach (var reply in state.Outbox.ToList())
+                    // The bot's replies have the standard window; a counsellor's have the provider's human-agent one.
+                    var window = reply.Human ? sender.HumanReplyWindow : sender.ReplyWindow;
+                    var since = state.LastUserMessageAt is { } last ? time.GetUtcNow() - last : (TimeSpan?)null;
+                    if (c.Recipient is null || since is null || since > window)
                     {
-                        await sender.SendAsync(new ChatRecipient(m.Instance, options, c.Recipient!), reply, ct);
+                        // Outside the window the provider would refuse it; the report already holds everything.
+                        LogWindowClosed(logger, m.Instance, 1);
                         sentIds.Add(reply.Id ?? string.Empty);
-                        total++;
+                        if (reply.Human)
+                        {
+                            undelivered.Add(reply.Id ?? string.Empty);
+                        }
+
+                        continue;
                     }
+
+                    await sender.SendAsync(new ChatRecipient(m.Instance, options, c.Recipient, HumanAgent: reply.Human && since > sender.ReplyWindow), reply, ct);
+                    sentIds.Add(reply.Id ?? string.Empty);
+                    total++;
                 }
-                catch (Exception ex) when (ex is ChatSendException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-                {
-                    LogSendFailed(logger, m.Instance, ex.GetType().Name, ex.Message);
-                    await CommitSentAsync(m, sentIds, releaseLease: true, ct);
-                    throw new ChatSendException($"Reply to a {m.ChannelType} conversation failed after retries: {ex.Message}", ex);
-                }
+            }
+            catch (Exception ex) when (ex is ChatSendException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                LogSendFailed(logger, m.Instance, ex.GetType().Name, ex.Message);
+                await CommitSentAsync(m, sentIds, undelivered, releaseLease: true, ct);
+                throw new ChatSendException($"Reply to a {m.ChannelType} conversation failed after retries: {ex.Message}", ex);
             }
 
-            var (fresh, done) = await CommitSentAsync(m, sentIds, releaseLease: false, ct);
+            var (fresh, done) = await CommitSentAsync(m, sentIds, undelivered, releaseLease: false, ct);
             if (done)
             {
                 return total;
@@ -185,12 +209,13 @@ public sealed partial class BotTurnProcessor(
     /// Removes the sent replies from the stored outbox (re-reading on conflicts: other turns may have queued more).
     /// Releases the lease when asked or when nothing is left; returns the fresh conversation and whether it is done.
     /// </summary>
-    private async Task<(StoredConversation Fresh, bool Done)> CommitSentAsync(BotTurnMessage m, HashSet<string> sentIds, bool releaseLease, CancellationToken ct)
+    private async Task<(StoredConversation Fresh, bool Done)> CommitSentAsync(BotTurnMessage m, HashSet<string> sentIds, HashSet<string> undelivered, bool releaseLease, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             var fresh = await store.LoadAsync(m.ConversationKey, ct);
             fresh.State.Outbox.RemoveAll(r => sentIds.Contains(r.Id ?? string.Empty));
+            fresh.State.Undelivered.AddRange(undelivered.Where(id => !fresh.State.Undelivered.Contains(id)));
             var done = releaseLease || fresh.State.Outbox.Count == 0;
             if (done)
             {
@@ -268,7 +293,7 @@ public sealed partial class BotTurnProcessor(
         try
         {
             var m = JsonSerializer.Deserialize(message, BotHostJsonContext.Default.BotTurnMessage);
-            return m is { Kind: BotTurnMessage.ActivityKind or BotTurnMessage.IdleKind or BotTurnMessage.ReleaseKind, ConversationKey.Length: > 0 }
+            return m is { Kind: BotTurnMessage.ActivityKind or BotTurnMessage.IdleKind or BotTurnMessage.ReleaseKind or BotTurnMessage.OperatorReplyKind, ConversationKey.Length: > 0 }
                 ? m
                 : throw new PoisonMessageException("Not a bot-turn message.");
         }

@@ -61,6 +61,11 @@ public static class ConsoleAccess
         ["console.cases.evidence"] = AccessRule.For(Counselling),
         ["console.cases.reveal-contact"] = AccessRule.For(Counselling),
 
+        // live chat after a handoff: the case's owner or a supervisor (CaseService.OpenConversationAsync)
+        ["console.cases.conversation"] = AccessRule.For(Counselling),
+        ["console.cases.conversation.reply"] = AccessRule.For(Counselling),
+        ["console.cases.conversation.release"] = AccessRule.For(Counselling),
+
         // supervision
         ["console.cases.audit"] = AccessRule.For(Roles.Supervisor),
         ["console.overdue"] = AccessRule.For(Roles.Supervisor),

@@ -52,6 +52,7 @@ public static partial class ConsoleApi
         api.MapGet("/cases/{id}/audit", AuditAsync).WithName("console.cases.audit");
         api.MapGet("/overdue", OverdueAsync).WithName("console.overdue");
         api.MapGet("/events", EventsAsync).WithName("console.events");
+        api.MapConversationApi();
         return app;
     }
 

@@ -213,4 +213,20 @@ public sealed class DialogEngineTests
         Say(null, "WHO:self");
         Say(null, "AGE:14-15").Replies[0].Text.ShouldBe(BotTexts.AskWhere);
     }
+
+    [Fact]
+    public void OperatorReply_InAHandoff_JoinsTranscriptAndOutboxOnce_AndOutsideAHandoffDoesNothing()
+    {
+        var now = DateTimeOffset.Parse("2026-12-02T01:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var s = new ConversationState();
+        DialogEngine.OnOperatorReply(s, "r1", "Chào em", now).StateChanged.ShouldBeFalse("the bot holds it: no counsellor reply");
+
+        s.Handoff = true;
+        var first = DialogEngine.OnOperatorReply(s, "r1", "Chào em", now);
+        first.Replies.ShouldHaveSingleItem().Human.ShouldBeTrue();
+        first.Replies[0].Id.ShouldBe("r1");
+        s.Transcript.ShouldHaveSingleItem().ShouldBe(new TranscriptLine(now, "counsellor", "Chào em", null, "r1"));
+        DialogEngine.OnOperatorReply(s, "r1", "Chào em", now).StateChanged.ShouldBeFalse("a redelivered reply is recorded once");
+        s.Transcript.Count.ShouldBe(1);
+    }
 }

@@ -24,9 +24,12 @@ public class ChatFixture : HubFixture
 
     protected virtual TimeSpan IdleTimeout => TimeSpan.FromMinutes(10);
 
-    protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+    protected override IDictionary<string, string?> ExtraSettings => ChatSettings(Provider, IdleTimeout);
+
+    /// <summary>The chat channels on <paramref name="provider"/>: what any fixture that needs a Messenger page and a Zalo OA adds.</summary>
+    public static Dictionary<string, string?> ChatSettings(ProviderSimulator provider, TimeSpan idleTimeout) => new()
     {
-        ["Hub:Bots:IdleTimeout"] = IdleTimeout.ToString("c", CultureInfo.InvariantCulture),
+        ["Hub:Bots:IdleTimeout"] = idleTimeout.ToString("c", CultureInfo.InvariantCulture),
         ["Hub:Bots:SendRetries"] = "1",
         ["Hub:Bots:SendRetryBaseDelay"] = "00:00:00.020",
         ["Hub:Processor:MaxDequeueCount"] = "2",
@@ -34,7 +37,7 @@ public class ChatFixture : HubFixture
         ["Hub:Channels:fb:AppSecret"] = TestSecrets.MetaAppSecret,
         ["Hub:Channels:fb:VerifyToken"] = TestSecrets.MetaVerifyToken,
         ["Hub:Channels:fb:PageAccessToken"] = TestSecrets.MetaPageToken,
-        ["Hub:Channels:fb:GraphApiBaseUrl"] = Provider.BaseUrl,
+        ["Hub:Channels:fb:GraphApiBaseUrl"] = provider.BaseUrl,
         ["Hub:Channels:fb:AllowPrivateMediaHosts"] = "true",
         ["Hub:Channels:fb:MediaHosts:0"] = "127.0.0.1",
         ["Hub:Channels:zl:Type"] = "zalo",
@@ -42,9 +45,9 @@ public class ChatFixture : HubFixture
         ["Hub:Channels:zl:OaId"] = OaId,
         ["Hub:Channels:zl:OaSecretKey"] = TestSecrets.ZaloOaSecret,
         ["Hub:Channels:zl:AppSecretKey"] = TestSecrets.ZaloAppSecretKey,
-        ["Hub:Channels:zl:RefreshToken"] = Provider.ZaloRefreshToken,
-        ["Hub:Channels:zl:ZaloApiBaseUrl"] = Provider.BaseUrl,
-        ["Hub:Channels:zl:ZaloOAuthBaseUrl"] = Provider.BaseUrl,
+        ["Hub:Channels:zl:RefreshToken"] = provider.ZaloRefreshToken,
+        ["Hub:Channels:zl:ZaloApiBaseUrl"] = provider.BaseUrl,
+        ["Hub:Channels:zl:ZaloOAuthBaseUrl"] = provider.BaseUrl,
         ["Hub:Channels:zl:Province"] = "40",
         ["Hub:Channels:zl:AllowPrivateMediaHosts"] = "true",
         ["Hub:Channels:zl:MediaHosts:0"] = "127.0.0.1",

@@ -24,12 +24,15 @@ public sealed class MessengerSender(Polly.Registry.ResiliencePipelineProvider<st
     /// <summary>The standard messaging window (§3.6); HUMAN_AGENT is for people, not this bot.</summary>
     public TimeSpan ReplyWindow => TimeSpan.FromHours(24);
 
+    /// <summary>A human agent may answer for 7 days with the <c>HUMAN_AGENT</c> tag (§3.6; the page needs Meta's approval for it).</summary>
+    public TimeSpan HumanReplyWindow => TimeSpan.FromDays(7);
+
     public async Task SendAsync(ChatRecipient recipient, BotReply reply, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(recipient);
         ArgumentNullException.ThrowIfNull(reply);
         var url = $"{recipient.Options.GraphApiBaseUrl.TrimEnd('/')}/me/messages?access_token={Uri.EscapeDataString(recipient.Options.PageAccessToken!)}";
-        var body = Body(recipient.UserId, reply);
+        var body = Body(recipient.UserId, reply, recipient.HumanAgent);
         var client = http.CreateClient(HttpClientName);
         using var response = await _pipeline.ExecuteAsync(
             async token =>
@@ -47,7 +50,7 @@ public sealed class MessengerSender(Polly.Registry.ResiliencePipelineProvider<st
         }
     }
 
-    internal static byte[] Body(string psid, BotReply reply)
+    internal static byte[] Body(string psid, BotReply reply, bool humanAgentTag = false)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -56,7 +59,16 @@ public sealed class MessengerSender(Polly.Registry.ResiliencePipelineProvider<st
             w.WriteStartObject("recipient");
             w.WriteString("id", psid);
             w.WriteEndObject();
-            w.WriteString("messaging_type", "RESPONSE");
+            if (humanAgentTag)
+            {
+                // Past the 24-hour window only a person may answer, and only tagged so (up to 7 days).
+                w.WriteString("messaging_type", "MESSAGE_TAG");
+                w.WriteString("tag", "HUMAN_AGENT");
+            }
+            else
+            {
+                w.WriteString("messaging_type", "RESPONSE");
+            }
             w.WriteStartObject("message");
             w.WriteString("text", reply.Text.Length <= 2000 ? reply.Text : reply.Text[..2000]);
             if (reply.Choices.Count > 0)

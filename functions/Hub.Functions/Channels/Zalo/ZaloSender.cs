@@ -27,6 +27,9 @@ public sealed class ZaloSender(Polly.Registry.ResiliencePipelineProvider<string>
     /// <summary>CS messages only within 7 days of the user's last interaction (§4.7).</summary>
     public TimeSpan ReplyWindow => TimeSpan.FromDays(7);
 
+    /// <summary>The same for a person: Zalo has no separate human-agent window (charged after the first 48 h, §4.7).</summary>
+    public TimeSpan HumanReplyWindow => TimeSpan.FromDays(7);
+
     public async Task SendAsync(ChatRecipient recipient, BotReply reply, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(recipient);
