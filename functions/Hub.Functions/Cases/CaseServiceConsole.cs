@@ -60,6 +60,9 @@ public enum ProtectedKind
     Evidence,
 }
 
+/// <summary>One person's share of a team's open cases.</summary>
+public sealed record Workload(string Team, string Login, string DisplayName, int OpenCases, int Overdue);
+
 /// <summary>Where a case's chatbot conversation lives: its channel type, instance and storage key (a pseudonym).</summary>
 public sealed record CaseConversation(string CaseId, string ChannelType, string Instance, string Key);
 
@@ -275,6 +278,28 @@ public sealed partial class CaseService
             return ["conversation"];
         }, ct, changesCase: false);
         return found!;
+    }
+
+    /// <summary>For a supervisor: each person's open cases (and how many are past a clock) in their teams, or one of them.</summary>
+    public async Task<IReadOnlyList<Workload>> WorkloadAsync(Actor actor, string? teamId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var teams = teamId is null ? actor.Teams.ToArray() : actor.In(teamId) || SeesAll(actor) ? [teamId] : throw new CaseOperationException(CaseProblem.NotFound, "no such team among yours");
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand(
+            "SELECT c.team_id, u.login, u.display_name, count(*)::int, count(*) FILTER (WHERE (c.first_response_at IS NULL AND c.first_response_due < @now) " +
+            "OR (c.intervention_due IS NOT NULL AND c.intervention_done_at IS NULL AND c.intervention_due < @now))::int " +
+            "FROM cases c JOIN users u ON u.id = c.owner_id WHERE c.status <> 'closed' AND c.team_id = ANY(@teams) GROUP BY c.team_id, u.login, u.display_name ORDER BY c.team_id, 4 DESC, u.login");
+        cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("teams", teams));
+        var list = new List<Workload>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            list.Add(new Workload(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetInt32(4)));
+        }
+
+        return list;
     }
 
     /// <summary>The evidence of every report of a case, numbered from 1 in the order the reports arrived.</summary>

@@ -66,6 +66,14 @@ public static class ConsoleAccess
         ["console.cases.conversation.reply"] = AccessRule.For(Counselling),
         ["console.cases.conversation.release"] = AccessRule.For(Counselling),
 
+        // people: administrators manage users; supervisors see their teams' people (to assign) and workload
+        ["console.users.list"] = AccessRule.For(Roles.Supervisor, Roles.Admin),
+        ["console.users.add"] = AccessRule.For(Roles.Admin),
+        ["console.users.grant"] = AccessRule.For(Roles.Admin),
+        ["console.users.revoke"] = AccessRule.For(Roles.Admin),
+        ["console.users.disable"] = AccessRule.For(Roles.Admin),
+        ["console.workload"] = AccessRule.For(Roles.Supervisor),
+
         // supervision
         ["console.cases.audit"] = AccessRule.For(Roles.Supervisor),
         ["console.overdue"] = AccessRule.For(Roles.Supervisor),

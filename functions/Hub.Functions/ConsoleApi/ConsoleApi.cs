@@ -53,6 +53,7 @@ public static partial class ConsoleApi
         api.MapGet("/overdue", OverdueAsync).WithName("console.overdue");
         api.MapGet("/events", EventsAsync).WithName("console.events");
         api.MapConversationApi();
+        api.MapPeopleApi();
         return app;
     }
 

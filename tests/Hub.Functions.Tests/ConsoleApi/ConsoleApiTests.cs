@@ -227,6 +227,36 @@ public sealed class ConsoleApiTests(ConsoleFixture hub) : IClassFixture<ConsoleF
     }
 
     [Fact]
+    public async Task Admin_ManagesUsers_SupervisorSeesTheirTeamAndItsWorkload_ADisabledUserIsSignedOut()
+    {
+        var quan = await hub.SignInAsync("quan");
+        var login = "moi-" + Guid.NewGuid().ToString("N")[..6];
+        using (var add = await quan.PostAsync("/users", new { login, displayName = "Cán bộ mới", issuer = hub.Idp.Issuer, subject = login, teams = new[] { "province-01" }, roles = new[] { Roles.Counsellor } }, null))
+        {
+            add.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        (await quan.PostAsync("/users", new { login, displayName = "x", teams = Array.Empty<string>(), roles = new[] { Roles.Counsellor } }, null)).StatusCode.ShouldBe(HttpStatusCode.BadRequest, "the login exists");
+        (await quan.PostAsync($"/users/{login}/grant", new { team = "no-such-team" }, null)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var newcomer = await hub.SignInAsync(login);
+        var id = await hub.CaseAsync("01");
+        (await newcomer.PostAsync($"/cases/{id}/claim", null, "*")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var minh = await hub.SignInAsync("minh");
+        var team = await minh.GetFromJsonAsync<JsonElement>($"{Api}/users?team=province-01");
+        var mine = team.EnumerateArray().Single(u => u.GetProperty("login").GetString() == login);
+        mine.GetProperty("issuer").ValueKind.ShouldBe(JsonValueKind.Null, "a supervisor does not see provider identifiers");
+        (await minh.GetAsync($"{Api}/users?team=province-48")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        var workload = await minh.GetFromJsonAsync<JsonElement>($"{Api}/workload");
+        workload.EnumerateArray().Single(w => w.GetProperty("login").GetString() == login).GetProperty("openCases").GetInt32().ShouldBe(1);
+        (await minh.PostAsync($"/users/{login}/disable", null, null)).StatusCode.ShouldBe(HttpStatusCode.Forbidden, "only an administrator disables");
+
+        (await quan.PostAsync($"/users/{login}/disable", null, null)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await newcomer.GetAsync($"{Api}/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await hub.Services.GetRequiredService<AuditLog>().VerifyAsync(CancellationToken.None)).Intact.ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Detail_WithAReportThatNoLongerReads_StillAnswers_AndNamesThatReport()
     {
         var id = await hub.CaseAsync("01");
