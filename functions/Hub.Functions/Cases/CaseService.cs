@@ -74,7 +74,7 @@ public sealed record OverdueCount(string TeamId, string Urgency, int FirstRespon
 /// and team, done in one transaction with the case row locked, its history row and its audit row (all or nothing).
 /// Reads of a case's detail or protected content are audited the same way. Nothing here trusts a UI.
 /// </summary>
-public sealed partial class CaseService(CaseDatabase database, AuditLog audit, TimeProvider time)
+public sealed partial class CaseService(CaseDatabase database, AuditLog audit, TimeProvider time, Microsoft.Extensions.Options.IOptions<HubOptions>? options = null)
 {
     private const string SummaryColumns =
         "c.id, c.reference_code, c.channel, c.urgency, c.queue_rank, c.status, c.team_id, c.owner_id, c.categories, c.province_code, " +

@@ -280,6 +280,80 @@ public sealed partial class CaseService
         return found!;
     }
 
+    /// <summary>
+    /// A counsellor or supervisor of the owning team corrects the case's categories, urgency or province, with a
+    /// reason. Urgency moves the queue rank (not past a reporter block's) and the first-response clock, counted
+    /// from receipt; a case becoming immediate gets Decree 56's 12-hour clock, and a 12-hour clock once started is
+    /// not stopped by a reclassification. From then on the report's revisions no longer change these three.
+    /// Nothing is re-routed: the team stays (routing proposals come with referrals).
+    /// </summary>
+    public Task<int> ClassifyAsync(Actor actor, CaseTarget target, IReadOnlyList<string>? categories, string? urgency, string? province, string reason, CancellationToken ct)
+    {
+        Required(reason, "a reason");
+        if (categories is null && urgency is null && province is null)
+        {
+            throw new CaseOperationException(CaseProblem.Invalid, "name categories, an urgency or a province");
+        }
+
+        if (categories is not null && (categories.Count == 0 || categories.Any(c => !Hub.Core.Taxonomy.Categories.IsValid(c))))
+        {
+            throw new CaseOperationException(CaseProblem.Invalid, "categories are one or more codes of the taxonomy (GET /taxonomy)");
+        }
+
+        if (urgency is not null and not (Hub.Core.Envelope.Urgencies.Immediate or Hub.Core.Envelope.Urgencies.High or Hub.Core.Envelope.Urgencies.Normal or Hub.Core.Envelope.Urgencies.Low))
+        {
+            throw new CaseOperationException(CaseProblem.Invalid, "urgency is immediate, high, normal or low");
+        }
+
+        if (province is not null && Hub.Core.Taxonomy.Provinces.ByCodeOrNull(province) is null)
+        {
+            throw new CaseOperationException(CaseProblem.Invalid, "province is the code of one of the 34 provinces");
+        }
+
+        var clock = options?.Value.Cases.Clock ?? new CaseClockOptions();
+        return ChangeAsync(actor, target, "case.classify", async (conn, tx, c) =>
+        {
+            if (!Works(actor, c.TeamId))
+            {
+                throw Forbidden("only a counsellor or supervisor of the owning team classifies its cases");
+            }
+
+            await using var cmd = new NpgsqlCommand(
+                "UPDATE cases SET categories = COALESCE(@categories, categories), province_code = COALESCE(@province, province_code), urgency = COALESCE(@urgency, urgency), " +
+                "queue_rank = CASE WHEN @urgency IS NULL OR low_priority_reason IS NOT NULL THEN queue_rank ELSE @rank END, " +
+                "first_response_due = CASE WHEN @urgency IS NULL THEN first_response_due ELSE @first_due END, " +
+                "intervention_due = COALESCE(intervention_due, @intervention_due), classified_at = @now " +
+                "WHERE id = @id", conn, tx);
+            cmd.Parameters.Add(new NpgsqlParameter("categories", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)categories?.ToArray() ?? DBNull.Value });
+            cmd.Parameters.Add(Sql.Text("province", province));
+            cmd.Parameters.Add(Sql.Text("urgency", urgency));
+            cmd.Parameters.Add(new NpgsqlParameter<short>("rank", CaseClock.Rank(urgency ?? Hub.Core.Envelope.Urgencies.Normal)));
+            var (received, before) = await ClockBaseAsync(conn, tx, c.Id, ct);
+            cmd.Parameters.Add(Sql.Ts("first_due", CaseClock.FirstResponseDue(received, urgency ?? Hub.Core.Envelope.Urgencies.Normal, clock)));
+            cmd.Parameters.Add(new NpgsqlParameter("intervention_due", NpgsqlDbType.TimestampTz) { Value = (object?)(urgency is null ? null : CaseClock.InterventionDue(received, urgency, clock)?.ToUniversalTime()) ?? DBNull.Value });
+            cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
+            cmd.Parameters.Add(Sql.Text("id", c.Id));
+            await cmd.ExecuteNonQueryAsync(ct);
+            var what = string.Join("; ", new[]
+            {
+                categories is null ? null : "categories " + string.Join(",", categories),
+                urgency is null ? null : $"urgency {before} → {urgency}",
+                province is null ? null : "province " + province,
+            }.Where(x => x is not null));
+            await HistoryAsync(conn, tx, c.Id, actor, "reclassified", c.Status, c.Status, c.OwnerId, c.OwnerId, c.TeamId, c.TeamId, what + ": " + reason, ct);
+            return [.. new[] { categories is null ? null : "categories", urgency is null ? null : "urgency", province is null ? null : "province_code" }.OfType<string>()];
+        }, ct);
+    }
+
+    private static async Task<(DateTimeOffset ReceivedAt, string Urgency)> ClockBaseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT received_at, urgency FROM cases WHERE id = @id", conn, tx);
+        cmd.Parameters.Add(Sql.Text("id", caseId));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return (r.GetFieldValue<DateTimeOffset>(0), r.GetString(1));
+    }
+
     /// <summary>For a supervisor: each person's open cases (and how many are past a clock) in their teams, or one of them.</summary>
     public async Task<IReadOnlyList<Workload>> WorkloadAsync(Actor actor, string? teamId, CancellationToken ct)
     {

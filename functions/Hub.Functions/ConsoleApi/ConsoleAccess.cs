@@ -53,6 +53,8 @@ public static class ConsoleAccess
         ["console.cases.reopen"] = AccessRule.For(Roles.Supervisor),
         ["console.cases.notes"] = AccessRule.For(CaseWorkers),
         ["console.cases.links"] = AccessRule.For(Counselling),
+        ["console.cases.classify"] = AccessRule.For(Counselling),
+        ["console.taxonomy"] = AccessRule.For([.. Roles.All]),
         ["console.events"] = AccessRule.For(CaseWorkers),
 
         // protected content: one item per request, audited before it is served

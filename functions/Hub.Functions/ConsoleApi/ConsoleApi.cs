@@ -52,6 +52,8 @@ public static partial class ConsoleApi
         api.MapGet("/cases/{id}/audit", AuditAsync).WithName("console.cases.audit");
         api.MapGet("/overdue", OverdueAsync).WithName("console.overdue");
         api.MapGet("/events", EventsAsync).WithName("console.events");
+        api.MapPost("/cases/{id}/classify", (string id, ClassifyRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.ClassifyAsync(Actor(h), v, body.Categories, body.Urgency, body.Province, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.classify");
+        api.MapGet("/taxonomy", Taxonomy).WithName("console.taxonomy");
         api.MapConversationApi();
         api.MapPeopleApi();
         return app;
@@ -95,6 +97,12 @@ public static partial class ConsoleApi
 
     public sealed record LinkRequest(string? OtherCase, string? Kind, string? Reason);
 
+    public sealed record ClassifyRequest(IReadOnlyList<string>? Categories, string? Urgency, string? Province, string? Reason);
+
+    public sealed record TaxonomyResponse(IReadOnlyList<Named> Categories, IReadOnlyList<Named> Provinces, IReadOnlyList<string> Urgencies, IReadOnlyList<string> CloseReasons);
+
+    public sealed record Named(string Code, string Name);
+
     public sealed record ContactResponse(string Contact);
 
     public sealed record OverdueResponse(IReadOnlyList<CaseRow> Cases, IReadOnlyList<OverdueCount> ByTeam);
@@ -111,6 +119,13 @@ public static partial class ConsoleApi
         var user = await people.FindByIdAsync(actor.UserId!.Value, context.RequestAborted);
         return TypedResults.Ok(new MeResponse(actor.Login, user?.DisplayName, [.. actor.Roles.Order(StringComparer.Ordinal)], [.. actor.Teams.Order(StringComparer.Ordinal)], CaseService.SeesAll(actor) && !actor.Has(Roles.Admin)));
     }
+
+    /// <summary>What the console's pickers offer: the taxonomy and the 34 provinces in Vietnamese, urgencies, close reasons.</summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.Ok<TaxonomyResponse> Taxonomy() => TypedResults.Ok(new TaxonomyResponse(
+        [.. Hub.Core.Taxonomy.Categories.All.Select(kv => new Named(kv.Key, kv.Value))],
+        [.. Hub.Core.Taxonomy.Provinces.All.Select(p => new Named(p.Code, p.Name))],
+        [Urgencies.Immediate, Urgencies.High, Urgencies.Normal, Urgencies.Low],
+        [.. Enum.GetValues<CloseReason>().Select(CaseLifecycle.Name)]));
 
     private static async Task<IResult> TeamsAsync(HttpContext context, People people) => TypedResults.Ok(await people.ListTeamsAsync(context.RequestAborted));
 

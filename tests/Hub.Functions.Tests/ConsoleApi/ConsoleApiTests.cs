@@ -257,6 +257,50 @@ public sealed class ConsoleApiTests(ConsoleFixture hub) : IClassFixture<ConsoleF
     }
 
     [Fact]
+    public async Task Classify_MovesTheClocksAndTheQueue_WithAReason_AndLaterRevisionsOfTheReportDoNotUndoIt()
+    {
+        var store = hub.Services.GetRequiredService<Hub.Functions.Cases.Database.PostgresCaseStore>();
+        var e = TestEnvelopes.For(ProviderRequests.NewSid()) with
+        {
+            Location = new Location { ProvinceCode = "01", Basis = "channel-instance" },
+            Incident = new Incident { Description = "Có người nhắn tin lạ", Categories = ["OTHER"] },
+        };
+        await store.WriteAsync(e, JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope), CancellationToken.None);
+        var lan = await hub.SignInAsync("lan");
+        var (before, etag) = await lan.GetCaseAsync(e.Id);
+        before.GetProperty("case").GetProperty("interventionDue").ValueKind.ShouldBe(JsonValueKind.Null);
+
+        (await lan.PostAsync($"/cases/{e.Id}/classify", new { urgency = "immediate" }, etag)).StatusCode.ShouldBe(HttpStatusCode.BadRequest, "a reason is required");
+        (await lan.PostAsync($"/cases/{e.Id}/classify", new { categories = new[] { "NOT.A.CODE" }, reason = "x" }, etag)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await lan.PostAsync($"/cases/{e.Id}/classify", new { province = "99", reason = "x" }, etag)).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        using (var ok = await lan.PostAsync($"/cases/{e.Id}/classify", new { categories = new[] { "OCSEA.SEXTORTION" }, urgency = "immediate", reason = "Em kể bị dọa tung ảnh khi gọi lại" }, etag))
+        {
+            ok.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var (after, _) = await lan.GetCaseAsync(e.Id);
+        var c = after.GetProperty("case");
+        c.GetProperty("urgency").GetString().ShouldBe("immediate");
+        c.GetProperty("categories").EnumerateArray().Select(x => x.GetString()).ShouldBe(["OCSEA.SEXTORTION"]);
+        var received = c.GetProperty("receivedAt").GetDateTimeOffset();
+        c.GetProperty("interventionDue").GetDateTimeOffset().ShouldBe(received.AddHours(12), TimeSpan.FromSeconds(1), "Decree 56: 12 hours from receipt");
+        c.GetProperty("firstResponseDue").GetDateTimeOffset().ShouldBe(received.AddMinutes(15), TimeSpan.FromSeconds(1));
+        after.GetProperty("history").EnumerateArray().Last().GetProperty("reason").GetString()!.ShouldContain("urgency normal → immediate");
+        (await lan.PostAsync($"/cases/{e.Id}/classify", new { urgency = "low", reason = "x" }, etag)).StatusCode.ShouldBe(HttpStatusCode.PreconditionFailed);
+
+        // The report is revised later (a provider's update): the operator's classification stands.
+        var revised = e with { Revision = 2, Incident = e.Incident with { Categories = ["ONLINE.FRAUD"] }, Signals = new Signals { Urgency = Urgencies.Low } };
+        await store.WriteAsync(revised, JsonSerializer.Serialize(revised, HubJsonContext.Default.ReportEnvelope), CancellationToken.None);
+        var (final, _) = await lan.GetCaseAsync(e.Id);
+        final.GetProperty("case").GetProperty("categories").EnumerateArray().Select(x => x.GetString()).ShouldBe(["OCSEA.SEXTORTION"]);
+        final.GetProperty("case").GetProperty("urgency").GetString().ShouldBe("immediate");
+
+        var taxonomy = await lan.GetFromJsonAsync<JsonElement>($"{Api}/taxonomy");
+        taxonomy.GetProperty("categories").EnumerateArray().ShouldContain(x => x.GetProperty("code").GetString() == "OCSEA.SEXTORTION" && x.GetProperty("name").GetString() == "Đe dọa tung ảnh nhạy cảm");
+        taxonomy.GetProperty("provinces").GetArrayLength().ShouldBe(34);
+    }
+
+    [Fact]
     public async Task Detail_WithAReportThatNoLongerReads_StillAnswers_AndNamesThatReport()
     {
         var id = await hub.CaseAsync("01");

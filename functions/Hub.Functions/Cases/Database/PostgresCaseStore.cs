@@ -71,7 +71,9 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
           WHERE channel_instance = @instance AND provider_message_id = @mid AND revision < @rev
           RETURNING id, case_id),
         c AS (
-          UPDATE cases SET urgency = @urgency, categories = @categories, province_code = @province, reporter_pseudonym = @pseudonym,
+          UPDATE cases SET urgency = CASE WHEN classified_at IS NULL THEN @urgency ELSE urgency END,
+                 categories = CASE WHEN classified_at IS NULL THEN @categories ELSE categories END,
+                 province_code = CASE WHEN classified_at IS NULL THEN @province ELSE province_code END, reporter_pseudonym = @pseudonym,
                  reference_code = @code,
                  queue_rank = CASE WHEN low_priority_reason IS NULL THEN LEAST(queue_rank, @rank) ELSE queue_rank END,
                  first_response_due = LEAST(first_response_due, @first_due),
