@@ -354,6 +354,39 @@ public sealed partial class CaseService
         return (r.GetFieldValue<DateTimeOffset>(0), r.GetString(1));
     }
 
+    /// <summary>
+    /// Cases that may belong with this one, in the actor's scope: the same reporter (by pseudonym) or a URL one of its
+    /// reports names, newest first, not already linked. Suggestions only: linking is the operator's decision.
+    /// </summary>
+    public async Task<IReadOnlyList<CaseSummary>> RelatedAsync(Actor actor, string caseIdOrCode, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var source = await database.GetAsync(ct);
+        await using var conn = await source.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var c = await LockAsync(conn, tx, caseIdOrCode, forUpdate: false, ct);
+        if (c is null || !CanSee(actor, c.TeamId, c.TransferTo))
+        {
+            throw new CaseOperationException(CaseProblem.NotFound, "no such case");
+        }
+
+        var where = new List<string>
+        {
+            "c.id <> @id",
+            "c.id NOT IN (SELECT other_case_id FROM case_links WHERE case_id = @id UNION SELECT case_id FROM case_links WHERE other_case_id = @id)",
+            "((@p IS NOT NULL AND c.reporter_pseudonym = @p) OR c.id IN (SELECT r.case_id FROM reports r, (SELECT jsonb_array_elements(envelope -> 'incident' -> 'urls') AS u FROM reports WHERE case_id = @id) mine " +
+            "WHERE r.envelope -> 'incident' -> 'urls' @> jsonb_build_array(mine.u)))",
+        };
+        await using var cmd = new NpgsqlCommand(string.Empty, conn, tx);
+        cmd.Parameters.Add(Sql.Text("id", c.Id));
+        cmd.Parameters.Add(Sql.Text("p", c.Pseudonym));
+        AddScope(actor, where, cmd);
+        cmd.CommandText = $"SELECT {SummaryColumns} FROM cases c WHERE {string.Join(" AND ", where)} ORDER BY c.received_at DESC, c.id LIMIT 20";
+        var rows = await ReadSummariesAsync(cmd, ct);
+        await tx.CommitAsync(ct);
+        return rows;
+    }
+
     /// <summary>For a supervisor: each person's open cases (and how many are past a clock) in their teams, or one of them.</summary>
     public async Task<IReadOnlyList<Workload>> WorkloadAsync(Actor actor, string? teamId, CancellationToken ct)
     {

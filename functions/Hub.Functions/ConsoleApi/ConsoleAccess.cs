@@ -43,6 +43,7 @@ public static class ConsoleAccess
         // cases: never analysts (statistics only) nor administrators (no case content by default)
         ["console.cases.list"] = AccessRule.For(CaseWorkers),
         ["console.cases.get"] = AccessRule.For(CaseWorkers),
+        ["console.cases.related"] = AccessRule.For(CaseWorkers),
         ["console.cases.claim"] = AccessRule.For(Counselling),
         ["console.cases.assign"] = AccessRule.For(Roles.Supervisor),
         ["console.cases.release"] = AccessRule.For(Counselling),

@@ -54,6 +54,11 @@ public static partial class ConsoleApi
         api.MapGet("/events", EventsAsync).WithName("console.events");
         api.MapPost("/cases/{id}/classify", (string id, ClassifyRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.ClassifyAsync(Actor(h), v, body.Categories, body.Urgency, body.Province, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.classify");
         api.MapGet("/taxonomy", Taxonomy).WithName("console.taxonomy");
+        api.MapGet("/cases/{id}/related", async (string id, HttpContext h, [AsParameters] ConsoleServices s) =>
+        {
+            var now = s.Time.GetUtcNow();
+            return TypedResults.Ok((await s.Cases.RelatedAsync(Actor(h), id, h.RequestAborted)).Select(r => Row(r, now)).ToList());
+        }).WithName("console.cases.related");
         api.MapConversationApi();
         api.MapPeopleApi();
         return app;

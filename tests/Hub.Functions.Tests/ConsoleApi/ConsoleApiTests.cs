@@ -301,6 +301,28 @@ public sealed class ConsoleApiTests(ConsoleFixture hub) : IClassFixture<ConsoleF
     }
 
     [Fact]
+    public async Task Related_SuggestsCasesOfTheSameReporterOrUrl_InScope_NotAlreadyLinked()
+    {
+        var url = "https://social.example/p/" + Guid.NewGuid().ToString("N");
+        var reporter = "pseudo-" + Guid.NewGuid().ToString("N");
+        Reporter Who(string p) => new() { Pseudonym = p, Role = ReporterRoles.Child };
+        var a = await hub.CaseAsync("01", e => e with { Reporter = Who(reporter), Incident = e.Incident with { Urls = [url] } });
+        var sameReporter = await hub.CaseAsync("01", e => e with { Reporter = Who(reporter), Incident = e.Incident with { Urls = [] } });
+        var sameUrl = await hub.CaseAsync("01", e => e with { Reporter = Who("someone-else-" + Guid.NewGuid().ToString("N")), Incident = e.Incident with { Urls = ["https://x.example/1", url] } });
+        var elsewhere = await hub.CaseAsync("48", e => e with { Reporter = Who(reporter), Incident = e.Incident with { Urls = [url] } });
+        var unrelated = await hub.CaseAsync("01", e => e with { Reporter = Who("nobody-" + Guid.NewGuid().ToString("N")), Incident = e.Incident with { Urls = [] } });
+
+        var lan = await hub.SignInAsync("lan");
+        var related = (await lan.GetFromJsonAsync<JsonElement>($"{Api}/cases/{a}/related")).EnumerateArray().Select(r => r.GetProperty("id").GetString()).ToList();
+        related.ShouldBe([sameUrl, sameReporter], ignoreOrder: true);
+        related.ShouldNotContain(elsewhere, "another province's case is not suggested to Hà Nội");
+        related.ShouldNotContain(unrelated);
+
+        (await lan.PostAsync($"/cases/{a}/links", new { otherCase = sameUrl, kind = "related", reason = "cùng đường dẫn" }, "*")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await lan.GetFromJsonAsync<JsonElement>($"{Api}/cases/{a}/related")).EnumerateArray().Select(r => r.GetProperty("id").GetString()).ShouldBe([sameReporter]);
+    }
+
+    [Fact]
     public async Task Detail_WithAReportThatNoLongerReads_StillAnswers_AndNamesThatReport()
     {
         var id = await hub.CaseAsync("01");
