@@ -333,11 +333,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
         var source = await database.GetAsync(ct);
         await using var conn = await source.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var c = await LockAsync(conn, tx, caseIdOrCode, forUpdate: false, ct);
-        if (c is null || !CanSee(actor, c.TeamId, c.TransferTo))
-        {
-            throw new CaseOperationException(CaseProblem.NotFound, "no such case");
-        }
+        var c = await VisibleAsync(conn, tx, actor, caseIdOrCode, ct);
 
         // Everything the detail shows, in one round trip (a batch of six reads in the same snapshot).
         await using var batch = new NpgsqlBatch(conn, tx);
@@ -579,6 +575,12 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             "INSERT INTO case_history (case_id, at, actor_id, action, from_status, to_status, from_owner, to_owner, from_team, to_team, reason) VALUES (@c, @at, @a, @act, @fs, @ts, @fo, @to, @ft, @tt, @r)", ct,
             ("c", caseId), ("at", time.GetUtcNow()), ("a", actor.UserId), ("act", action), ("fs", CaseLifecycle.Name(from)), ("ts", CaseLifecycle.Name(to)),
             ("fo", fromOwner), ("to", toOwner), ("ft", fromTeam), ("tt", toTeam), ("r", reason));
+
+    /// <summary>The case for a read, if the actor may see it: outside their scope it does not exist (404, the same answer as no case).</summary>
+    private static async Task<Locked> VisibleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Actor actor, string caseIdOrCode, CancellationToken ct) =>
+        await LockAsync(conn, tx, caseIdOrCode, forUpdate: false, ct) is { } c && CanSee(actor, c.TeamId, c.TransferTo)
+            ? c
+            : throw new CaseOperationException(CaseProblem.NotFound, "no such case");
 
     /// <summary>The case by its id or by the reference code (XXXX-XXXX) of any of its reports, in one query; optionally row-locked.</summary>
     private static async Task<Locked?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string idOrCode, bool forUpdate, CancellationToken ct)

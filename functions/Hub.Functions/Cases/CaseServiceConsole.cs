@@ -364,11 +364,7 @@ public sealed partial class CaseService
         var source = await database.GetAsync(ct);
         await using var conn = await source.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var c = await LockAsync(conn, tx, caseIdOrCode, forUpdate: false, ct);
-        if (c is null || !CanSee(actor, c.TeamId, c.TransferTo))
-        {
-            throw new CaseOperationException(CaseProblem.NotFound, "no such case");
-        }
+        var c = await VisibleAsync(conn, tx, actor, caseIdOrCode, ct);
 
         var where = new List<string>
         {
@@ -433,11 +429,7 @@ public sealed partial class CaseService
         await using (var conn = await source.OpenConnectionAsync(ct))
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            var c = await LockAsync(conn, tx, caseIdOrCode, forUpdate: false, ct);
-            if (c is null || !CanSee(actor, c.TeamId, c.TransferTo))
-            {
-                throw new CaseOperationException(CaseProblem.NotFound, "no such case");
-            }
+            var c = await VisibleAsync(conn, tx, actor, caseIdOrCode, ct);
 
             if (!(actor.Has(Roles.Supervisor) && (actor.In(c.TeamId) || actor.In(PostgresCaseStore.CentralTeam))))
             {
