@@ -23,8 +23,8 @@ public static class AuthEndpoints
         var auth = app.MapGroup("/auth").ExcludeFromDescription().RequireConsoleAccess().WithMetadata(new FunctionMetadata(FunctionName));
         auth.MapGet("/login", Login).WithName("auth.login");
         auth.MapPost("/logout", (Func<HttpContext, Task<IResult>>)LogoutAsync).WithName("auth.logout").DisableAntiforgery();
-        auth.MapGet("/signed-out", () => PageResult("Đã đăng xuất", "<p>Bạn đã đăng xuất khỏi hệ thống tiếp nhận 111.</p><p><a href=\"/auth/login\">Đăng nhập lại</a></p>")).WithName("auth.signed-out");
-        auth.MapGet("/error", () => PageResult("Không đăng nhập được", "<p>Đăng nhập không thành công hoặc đã hết hạn. Vui lòng thử lại.</p><p><a href=\"/auth/login\">Đăng nhập lại</a></p>", StatusCodes.Status400BadRequest)).WithName("auth.error");
+        auth.MapGet("/signed-out", () => Page("Đã đăng xuất", "<p>Bạn đã đăng xuất khỏi hệ thống tiếp nhận 111.</p><p><a href=\"/auth/login\">Đăng nhập lại</a></p>")).WithName("auth.signed-out");
+        auth.MapGet("/error", () => Page("Không đăng nhập được", "<p>Đăng nhập không thành công hoặc đã hết hạn. Vui lòng thử lại.</p><p><a href=\"/auth/login\">Đăng nhập lại</a></p>", StatusCodes.Status400BadRequest)).WithName("auth.error");
         auth.MapGet("/no-access", NoAccess).WithName("auth.no-access");
         auth.MapGet("/dev", DevAsync).WithName("auth.dev");
         auth.MapPost("/dev", DevSignInAsync).WithName("auth.dev.sign-in").DisableAntiforgery();
@@ -130,8 +130,6 @@ public static class AuthEndpoints
         var tokens = antiforgery.GetAndStoreTokens(context);
         return $"<form method=\"post\" action=\"/auth/logout\"><input type=\"hidden\" name=\"{E(tokens.FormFieldName)}\" value=\"{E(tokens.RequestToken!)}\"><button type=\"submit\">Đăng xuất</button></form>";
     }
-
-    private static IResult PageResult(string title, string body, int status = StatusCodes.Status200OK) => Page(title, body, status);
 
     private static IResult Page(string title, string body, int status = StatusCodes.Status200OK) => Results.Content(
         $"<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{E(title)} · Tổng đài 111</title><link rel=\"stylesheet\" href=\"/auth/hub.css\"></head>" +

@@ -118,11 +118,11 @@ public static partial class ConsoleApi
 
     private static Actor Actor(HttpContext context) => SignIn.ActorOf(context) ?? throw new InvalidOperationException("ConsoleAccess runs first");
 
-    private static async Task<IResult> Me(HttpContext context, People people)
+    /// <summary>The signed-in user, from what the session check already read for this request (no second query).</summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.Ok<MeResponse> Me(HttpContext context)
     {
         var actor = Actor(context);
-        var user = await people.FindByIdAsync(actor.UserId!.Value, context.RequestAborted);
-        return TypedResults.Ok(new MeResponse(actor.Login, user?.DisplayName, [.. actor.Roles.Order(StringComparer.Ordinal)], [.. actor.Teams.Order(StringComparer.Ordinal)], CaseService.SeesAll(actor) && !actor.Has(Roles.Admin)));
+        return TypedResults.Ok(new MeResponse(actor.Login, SignIn.UserOf(context)?.DisplayName, [.. actor.Roles.Order(StringComparer.Ordinal)], [.. actor.Teams.Order(StringComparer.Ordinal)], CaseService.SeesAll(actor) && !actor.Has(Roles.Admin)));
     }
 
     /// <summary>What the console's pickers offer: the taxonomy and the 34 provinces in Vietnamese, urgencies, close reasons.</summary>

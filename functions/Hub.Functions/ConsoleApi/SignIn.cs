@@ -38,9 +38,13 @@ public static partial class SignIn
 
     private static readonly object ActorKey = new();
     private static readonly object PendingKey = new();
+    private static readonly object UserKey = new();
 
     /// <summary>The signed-in, active hub user of this request; null when anonymous, unknown to the hub or disabled.</summary>
     public static Actor? ActorOf(HttpContext context) => context?.Items[ActorKey] as Actor;
+
+    /// <summary>The hub user behind <see cref="ActorOf"/>, as read once for this request (display name and all).</summary>
+    public static User? UserOf(HttpContext context) => context?.Items[UserKey] as User;
 
     /// <summary>True when a provider account signed in that the hub has no user for ("no access yet").</summary>
     public static bool IsPending(HttpContext context) => context?.Items[PendingKey] is true;
@@ -240,6 +244,7 @@ public static partial class SignIn
             return;
         }
 
+        context.Items[UserKey] = user;
         context.Items[ActorKey] = People.ActorOf(user, ClientAddress(context));
         if (!bearer && uid is null)
         {

@@ -69,8 +69,11 @@ public class ConsoleFixture : HubFixture
     /// The real authorization-code flow: the hub redirects to the provider, the provider back with a code, the hub
     /// redeems it (PKCE, client secret) over HTTP and sets its session cookie. Answers the browser and the last response.
     /// </summary>
-    public async Task<(HttpClient Browser, HttpResponseMessage Last, Uri Callback)> SignInFlowAsync(string subject, string returnUrl = "/api/console/v1/me") =>
-        (await SignInFlowWithCookiesAsync(subject, returnUrl)) is var (browser, last, callback, _) ? (browser, last, callback) : default;
+    public async Task<(HttpClient Browser, HttpResponseMessage Last, Uri Callback)> SignInFlowAsync(string subject, string returnUrl = "/api/console/v1/me")
+    {
+        var (browser, last, callback, _) = await SignInFlowWithCookiesAsync(subject, returnUrl);
+        return (browser, last, callback);
+    }
 
     /// <summary>The same flow, also answering the one-time correlation and nonce cookies the hub set for it (what an attacker would have to steal).</summary>
     public async Task<(HttpClient Browser, HttpResponseMessage Last, Uri Callback, string FlowCookies)> SignInFlowWithCookiesAsync(string subject, string returnUrl = "/api/console/v1/me")
