@@ -32,15 +32,6 @@ public sealed record CaseSummary(
     public bool InterventionOverdue(DateTimeOffset now) => Status != CaseStatus.Closed && CaseClock.IsOverdue(InterventionDue, null, now);
 }
 
-public sealed record CaseEvent(long Id, DateTimeOffset At, long? ActorId, string Action, string? FromStatus, string? ToStatus, long? FromOwner, long? ToOwner, string? FromTeam, string? ToTeam, string? Reason);
-
-public sealed record CaseNote(long Id, long AuthorId, DateTimeOffset At, string Body, long? Corrects);
-
-public sealed record CaseLink(string OtherCaseId, string Kind, string Reason, long? CreatedBy, DateTimeOffset CreatedAt);
-
-/// <summary>A call-back task: the number is never here (see <see cref="CaseService.RevealCallbackNumberAsync"/>).</summary>
-public sealed record CallbackTask(long Id, string CaseId, string Status, DateTimeOffset CreatedAt, DateTimeOffset DueAt, long? DoneBy, DateTimeOffset? DoneAt, string? Outcome);
-
 public sealed record CaseDetail(
     CaseRecord Case,
     CaseSummary Summary,
@@ -66,8 +57,6 @@ public readonly record struct CaseTarget(string Key, int? IfVersion = null)
 
     public static CaseTarget FromString(string key) => new(key);
 }
-
-public sealed record OverdueCount(string TeamId, string Urgency, int FirstResponse, int Intervention);
 
 /// <summary>
 /// The case service: every change to a case, each checked against <see cref="CaseLifecycle"/> and the actor's role

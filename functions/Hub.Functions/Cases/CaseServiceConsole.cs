@@ -60,8 +60,6 @@ public enum ProtectedKind
     Evidence,
 }
 
-/// <summary>One person's share of a team's open cases.</summary>
-public sealed record Workload(string Team, string Login, string DisplayName, int OpenCases, int Overdue);
 
 /// <summary>Where a case's chatbot conversation lives: its channel type, instance and storage key (a pseudonym).</summary>
 public sealed record CaseConversation(string CaseId, string ChannelType, string Instance, string Key);
@@ -263,21 +261,42 @@ public sealed partial class CaseService
         CaseConversation? found = null;
         await ChangeAsync(actor, target, auditAction, async (conn, tx, c) =>
         {
-            if (!(actor.Has(Roles.Counsellor) || actor.Has(Roles.Supervisor)) || (c.OwnerId != actor.UserId && !Supervises(actor, c.TeamId) && !(actor.Has(Roles.Supervisor) && actor.In(PostgresCaseStore.CentralTeam))))
-            {
-                throw Forbidden("only the case's owner or a supervisor talks with the child: claim the case first");
-            }
-
-            await using var cmd = new NpgsqlCommand(
-                "SELECT envelope ->> 'channel', envelope ->> 'channelInstance', envelope -> 'source' ->> 'conversationId' FROM reports " +
-                "WHERE case_id = @c AND envelope ->> 'channel' IN ('messenger', 'zalo') AND envelope -> 'source' ? 'conversationId' ORDER BY id DESC LIMIT 1", conn, tx);
-            cmd.Parameters.Add(Sql.Text("c", c.Id));
-            await using var r = await cmd.ExecuteReaderAsync(ct);
-            found = await r.ReadAsync(ct) ? new CaseConversation(c.Id, r.GetString(0), r.GetString(1), r.GetString(2))
-                : throw new CaseOperationException(CaseProblem.NotFound, "no such conversation: this case did not come from a chatbot");
+            found = await ConversationOfAsync(conn, tx, actor, c.Id, c.OwnerId, c.TeamId, ct);
             return ["conversation"];
         }, ct, changesCase: false);
         return found!;
+    }
+
+    /// <summary>
+    /// Where a case's conversation is, under the same rules as <see cref="OpenConversationAsync"/> but without an
+    /// audit row: for checking whether anything new was said before the content is read (and audited) again.
+    /// </summary>
+    public async Task<CaseConversation> LocateConversationAsync(Actor actor, string caseIdOrCode, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var source = await database.GetAsync(ct);
+        await using var conn = await source.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var c = await VisibleAsync(conn, tx, actor, caseIdOrCode, ct);
+        var found = await ConversationOfAsync(conn, tx, actor, c.Id, c.OwnerId, c.TeamId, ct);
+        await tx.CommitAsync(ct);
+        return found;
+    }
+
+    private static async Task<CaseConversation> ConversationOfAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Actor actor, string caseId, long? ownerId, string teamId, CancellationToken ct)
+    {
+        if (!(actor.Has(Roles.Counsellor) || actor.Has(Roles.Supervisor)) || (ownerId != actor.UserId && !Supervises(actor, teamId) && !(actor.Has(Roles.Supervisor) && actor.In(PostgresCaseStore.CentralTeam))))
+        {
+            throw Forbidden("only the case's owner or a supervisor talks with the child: claim the case first");
+        }
+
+        await using var cmd = new NpgsqlCommand(
+            "SELECT envelope ->> 'channel', envelope ->> 'channelInstance', envelope -> 'source' ->> 'conversationId' FROM reports " +
+            "WHERE case_id = @c AND envelope ->> 'channel' IN ('messenger', 'zalo') AND envelope -> 'source' ? 'conversationId' ORDER BY id DESC LIMIT 1", conn, tx);
+        cmd.Parameters.Add(Sql.Text("c", caseId));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new CaseConversation(caseId, r.GetString(0), r.GetString(1), r.GetString(2))
+            : throw new CaseOperationException(CaseProblem.NotFound, "no such conversation: this case did not come from a chatbot");
     }
 
     /// <summary>

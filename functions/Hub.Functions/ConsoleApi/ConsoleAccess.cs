@@ -57,6 +57,7 @@ public static class ConsoleAccess
         ["console.cases.classify"] = AccessRule.For(Counselling),
         ["console.taxonomy"] = AccessRule.For([.. Roles.All]),
         ["console.events"] = AccessRule.For(CaseWorkers),
+        ["console.queue.summary"] = AccessRule.For(CaseWorkers),
 
         // protected content: one item per request, audited before it is served
         ["console.cases.transcript"] = AccessRule.For(Counselling),
@@ -76,6 +77,18 @@ public static class ConsoleAccess
         ["console.users.revoke"] = AccessRule.For(Roles.Admin),
         ["console.users.disable"] = AccessRule.For(Roles.Admin),
         ["console.workload"] = AccessRule.For(Roles.Supervisor),
+
+        // the console's pages (ConsolePages): each form action is also checked against its API row above
+        ["console.page.home"] = AccessRule.For([.. Roles.All]),
+        ["console.page.live"] = AccessRule.For(CaseWorkers),
+        ["console.page.case"] = AccessRule.For(CaseWorkers),
+        ["console.page.chat"] = AccessRule.For(Counselling),
+        ["console.page.act"] = AccessRule.For(CaseWorkers),
+        ["console.page.supervisor"] = AccessRule.For(Roles.Supervisor),
+        ["console.page.admin"] = AccessRule.For(Roles.Admin),
+        ["console.page.admin.add"] = AccessRule.For(Roles.Admin),
+        ["console.page.admin.change"] = AccessRule.For(Roles.Admin),
+        ["console.assets"] = AccessRule.Anyone,
 
         // supervision
         ["console.cases.audit"] = AccessRule.For(Roles.Supervisor),

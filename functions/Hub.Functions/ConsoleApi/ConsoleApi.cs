@@ -54,6 +54,11 @@ public static partial class ConsoleApi
         api.MapGet("/events", EventsAsync).WithName("console.events");
         api.MapPost("/cases/{id}/classify", (string id, ClassifyRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.ClassifyAsync(Actor(h), v, body.Categories, body.Urgency, body.Province, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.classify");
         api.MapGet("/taxonomy", Taxonomy).WithName("console.taxonomy");
+        api.MapGet("/queue/summary", async (HttpContext h, [AsParameters] ConsoleServices s) =>
+        {
+            h.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Ok(await SummaryAsync(Actor(h), s, h.RequestAborted));
+        }).WithName("console.queue.summary");
         api.MapGet("/cases/{id}/related", async (string id, HttpContext h, [AsParameters] ConsoleServices s) =>
         {
             var now = s.Time.GetUtcNow();
@@ -65,26 +70,6 @@ public static partial class ConsoleApi
     }
 
     // ---- requests and responses ----
-
-    public sealed record MeResponse(string Login, string? DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Teams, bool SeesAllCases);
-
-    public sealed record CaseRow(
-        string Id, string ReferenceCode, string Channel, string Urgency, string Status, string Team, long? Owner, IReadOnlyList<string> Categories,
-        string? Province, DateTimeOffset ReceivedAt, DateTimeOffset FirstResponseDue, DateTimeOffset? FirstResponseAt, DateTimeOffset? InterventionDue,
-        bool FirstResponseOverdue, bool InterventionOverdue, string? LowPriorityReason, string? TransferTo, int Version);
-
-    public sealed record CasePage(IReadOnlyList<CaseRow> Cases, string? Next);
-
-    public sealed record EvidenceRow(int Index, string Report, string Kind, string? ContentType, long? Size, string? Sha256, string? Error, string? HeldBy, string? SourceUrl, IReadOnlyList<string>? Tags);
-
-    public sealed record ReportRow(
-        string Id, string ReferenceCode, DateTimeOffset ReceivedAt, string Channel, string ChannelInstance, string ReporterRole, string AgeBand, bool Anonymous,
-        bool HasContact, Incident Incident, string? Province, string Urgency, IReadOnlyList<string> UrgencyReasons, bool Handoff);
-
-    public sealed record CaseView(
-        CaseRow Case, string? CloseReason, IReadOnlyList<ReportRow> Reports, IReadOnlyList<EvidenceRow> Evidence, IReadOnlyList<CaseEvent> History,
-        IReadOnlyList<CaseNote> Notes, IReadOnlyList<CaseLink> Links, IReadOnlyList<CallbackTask> Callbacks, int EarlierReportsBySameReporter,
-        int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed, IReadOnlyList<string> UnreadableReports);
 
     public sealed record Changed(int Version);
 
@@ -104,25 +89,19 @@ public static partial class ConsoleApi
 
     public sealed record ClassifyRequest(IReadOnlyList<string>? Categories, string? Urgency, string? Province, string? Reason);
 
-    public sealed record TaxonomyResponse(IReadOnlyList<Named> Categories, IReadOnlyList<Named> Provinces, IReadOnlyList<string> Urgencies, IReadOnlyList<string> CloseReasons);
-
-    public sealed record Named(string Code, string Name);
-
     public sealed record ContactResponse(string Contact);
-
-    public sealed record OverdueResponse(IReadOnlyList<CaseRow> Cases, IReadOnlyList<OverdueCount> ByTeam);
-
-    public sealed record EventsResponse(string Cursor, IReadOnlyList<CaseRow> Changed, bool More);
 
     // ---- handlers ----
 
     private static Actor Actor(HttpContext context) => SignIn.ActorOf(context) ?? throw new InvalidOperationException("ConsoleAccess runs first");
 
     /// <summary>The signed-in user, from what the session check already read for this request (no second query).</summary>
-    private static Microsoft.AspNetCore.Http.HttpResults.Ok<MeResponse> Me(HttpContext context)
+    private static Microsoft.AspNetCore.Http.HttpResults.Ok<MeResponse> Me(HttpContext context) => TypedResults.Ok(MeOf(context));
+
+    internal static MeResponse MeOf(HttpContext context)
     {
         var actor = Actor(context);
-        return TypedResults.Ok(new MeResponse(actor.Login, SignIn.UserOf(context)?.DisplayName, [.. actor.Roles.Order(StringComparer.Ordinal)], [.. actor.Teams.Order(StringComparer.Ordinal)], CaseService.SeesAll(actor) && !actor.Has(Roles.Admin)));
+        return new MeResponse(actor.Login, SignIn.UserOf(context)?.DisplayName, [.. actor.Roles.Order(StringComparer.Ordinal)], [.. actor.Teams.Order(StringComparer.Ordinal)], CaseService.SeesAll(actor) && !actor.Has(Roles.Admin));
     }
 
     /// <summary>What the console's pickers offer: the taxonomy and the 34 provinces in Vietnamese, urgencies, close reasons.</summary>
@@ -203,7 +182,7 @@ public static partial class ConsoleApi
         }, context.RequestAborted);
         var now = s.Time.GetUtcNow();
         context.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Ok(new CasePage([.. rows.Select(r => Row(r, now))], rows.Count == page ? CaseService.Cursor(rows[^1]) : null));
+        return TypedResults.Ok(new CaseListPage([.. rows.Select(r => Row(r, now))], rows.Count == page ? CaseService.Cursor(rows[^1]) : null));
     }
 
     /// <summary>What <c>q</c> is: a reference code (typing-tolerant), a URL, or a phone number matched by its pseudonym (never stored or logged in clear).</summary>
@@ -228,7 +207,16 @@ public static partial class ConsoleApi
 
     private static async Task<IResult> GetAsync(string id, HttpContext context, [AsParameters] ConsoleServices s)
     {
-        var d = await s.Cases.GetDetailAsync(Actor(context), id, context.RequestAborted);
+        var view = await ViewAsync(Actor(context), id, s, context.RequestAborted);
+        context.Response.Headers.ETag = ETag(view.Case.Version);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(view);
+    }
+
+    /// <summary>A case's detail as the API answers it and the console's case page shows it (an audited read).</summary>
+    internal static async Task<CaseView> ViewAsync(Actor actor, string id, ConsoleServices s, CancellationToken ct)
+    {
+        var d = await s.Cases.GetDetailAsync(actor, id, ct);
         var now = s.Time.GetUtcNow();
         var read = d.Reports.Select(r => (r.Id, Envelope: CaseService.ReadEnvelope(r.Envelope))).ToList();
         var unreadable = read.Where(r => r.Envelope is null).Select(r => r.Id).ToList();
@@ -238,7 +226,7 @@ public static partial class ConsoleApi
         }
 
         var reports = read.Where(r => r.Envelope is not null).Select(r => (r.Id, Envelope: r.Envelope!)).ToList();
-        var view = new CaseView(
+        return new CaseView(
             Row(d.Summary, now),
             d.CloseReason,
             [.. reports.Select(r => new ReportRow(r.Id, r.Envelope.ReferenceCode, r.Envelope.ReceivedAt, r.Envelope.Channel, r.Envelope.ChannelInstance, r.Envelope.Reporter.Role, r.Envelope.Reporter.AgeBand,
@@ -253,9 +241,19 @@ public static partial class ConsoleApi
             d.UserNames.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value, StringComparer.Ordinal),
             [.. CaseLifecycle.AllowedFrom(d.Summary.Status).Select(CaseLifecycle.Name)],
             unreadable);
-        context.Response.Headers.ETag = ETag(d.Summary.Version);
-        context.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Ok(view);
+    }
+
+    /// <summary>The queue's head (GET /queue/summary): a tile per channel and the chats waiting for a person, in the actor's scope.</summary>
+    internal static async Task<QueueSummary> SummaryAsync(Actor actor, ConsoleServices s, CancellationToken ct)
+    {
+        var byChannel = await s.Cases.WaitingByChannelAsync(actor, ct);
+        var chats = await s.Cases.WaitingChatsAsync(actor, 50, ct);
+        var now = s.Time.GetUtcNow();
+        var known = ChannelNames.All;
+        return new QueueSummary(
+            [.. known.Select(c => byChannel.FirstOrDefault(b => b.Channel == c) is { Channel: not null } b ? new ChannelTile(c, b.Waiting, b.Oldest) : new ChannelTile(c, 0, null)),
+             .. byChannel.Where(b => !known.Contains(b.Channel)).Select(b => new ChannelTile(b.Channel, b.Waiting, b.Oldest))],
+            [.. chats.Select(c => new WaitingChat(Row(c.Case, now), c.Since))]);
     }
 
     private static Task<IResult> CloseAsync(string id, CloseRequest body, HttpContext context, [AsParameters] ConsoleServices s) =>
@@ -333,34 +331,52 @@ public static partial class ConsoleApi
     /// </summary>
     private static async Task<IResult> ProtectedAsync(HttpContext context, ConsoleServices s, string id, ProtectedKind kind, int n)
     {
-        var item = await s.Cases.OpenProtectedAsync(Actor(context), id, kind, n, context.RequestAborted);
+        var read = await ReadProtectedAsync(Actor(context), s, id, kind, n, context.RequestAborted);
+        if (read.Problem is { } problem)
+        {
+            return problem;
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
+        context.Response.Headers["Digest"] = "sha-256=" + Convert.ToBase64String(Convert.FromHexString(read.Sha256!));
+        return TypedResults.File(read.Bytes!, SafeContentType(read.ContentType), $"{kind.ToString().ToLowerInvariant()}-{read.Index.ToString(CultureInfo.InvariantCulture)}{Extension(read.ContentType)}");
+    }
+
+    /// <summary>One protected item read for a person: its bytes, or the problem to answer instead.</summary>
+    internal sealed record ProtectedRead(int Index, byte[]? Bytes, string? ContentType, string? Sha256, IResult? Problem);
+
+    /// <summary>
+    /// Reads one protected item: the read is in the audit trail (committed) before a byte is fetched; the stored
+    /// ciphertext is decrypted and its SHA-256 checked against the one recorded at intake — a mismatch is served to nobody.
+    /// </summary>
+    internal static async Task<ProtectedRead> ReadProtectedAsync(Actor actor, ConsoleServices s, string id, ProtectedKind kind, int n, CancellationToken ct)
+    {
+        var item = await s.Cases.OpenProtectedAsync(actor, id, kind, n, ct);
         var (container, name) = SplitBlob(item.Evidence.Blob!);
         byte[] plain;
         try
         {
-            var download = await s.Storage.Container(container).GetBlobClient(name).DownloadContentAsync(context.RequestAborted);
+            var download = await s.Storage.Container(container).GetBlobClient(name).DownloadContentAsync(ct);
             plain = s.Privacy.Cipher.DecryptBlob(download.Value.Content.ToMemory().Span, $"{container}/{name}");
         }
         catch (RequestFailedException ex) when (ex.Status == StatusCodes.Status404NotFound)
         {
-            return Problems.NotFound("the stored content is gone (deleted under the retention policy, or never stored)");
+            return new ProtectedRead(item.Index, null, null, null, Problems.NotFound("the stored content is gone (deleted under the retention policy, or never stored)"));
         }
         catch (CryptographicException)
         {
             LogIntegrity(s.Logger, item.Index);
-            return Results.Problem(title: "Integrity check failed", detail: "The stored content failed its integrity check and is not served. The incident is logged.", statusCode: StatusCodes.Status500InternalServerError);
+            return new ProtectedRead(item.Index, null, null, null, Results.Problem(title: "Integrity check failed", detail: "The stored content failed its integrity check and is not served. The incident is logged.", statusCode: StatusCodes.Status500InternalServerError));
         }
 
         if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(plain)), item.Evidence.Sha256, StringComparison.Ordinal))
         {
             LogIntegrity(s.Logger, item.Index);
-            return Results.Problem(title: "Integrity check failed", detail: "The stored content does not match its recorded SHA-256 and is not served. The incident is logged.", statusCode: StatusCodes.Status500InternalServerError);
+            return new ProtectedRead(item.Index, null, null, null, Results.Problem(title: "Integrity check failed", detail: "The stored content does not match its recorded SHA-256 and is not served. The incident is logged.", statusCode: StatusCodes.Status500InternalServerError));
         }
 
-        context.Response.Headers.CacheControl = "no-store";
-        context.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
-        context.Response.Headers["Digest"] = "sha-256=" + Convert.ToBase64String(Convert.FromHexString(item.Evidence.Sha256!));
-        return TypedResults.File(plain, SafeContentType(item.Evidence.ContentType), $"{kind.ToString().ToLowerInvariant()}-{item.Index.ToString(CultureInfo.InvariantCulture)}{Extension(item.Evidence.ContentType)}");
+        return new ProtectedRead(item.Index, plain, item.Evidence.ContentType, item.Evidence.Sha256, null);
     }
 
     // ---- helpers ----
@@ -397,7 +413,7 @@ public static partial class ConsoleApi
 
     public static string ETag(int version) => "\"" + version.ToString(CultureInfo.InvariantCulture) + "\"";
 
-    private static CaseRow Row(CaseSummary r, DateTimeOffset now) => new(
+    internal static CaseRow Row(CaseSummary r, DateTimeOffset now) => new(
         r.Id, r.ReferenceCode, r.Channel, r.Urgency, CaseLifecycle.Name(r.Status), r.TeamId, r.OwnerId, r.Categories, r.ProvinceCode, r.ReceivedAt, r.FirstResponseDue,
         r.FirstResponseAt, r.InterventionDue, r.FirstResponseOverdue(now), r.InterventionOverdue(now), r.LowPriorityReason, r.TransferTo, r.Version);
 

@@ -10,6 +10,12 @@ public static class ConsoleRegistration
     {
         services.AddSignIn(configuration, environment);
         services.AddSingleton<CaseChangeSignal>();
+        services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section);
+        services.AddRazorComponents(); // the console's pages: Razor components rendered on the server (static SSR), no circuit
+
+        // Vietnamese stays as UTF-8 in the pages (the default encoder writes every accented letter as an entity, which
+        // triples a queue page's bytes); HTML's own special characters are still encoded.
+        services.AddWebEncoders(o => o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddOpenApi("console", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/console/", StringComparison.Ordinal) == true);
         if (environment.IsDevelopment())
         {
@@ -62,6 +68,7 @@ public static class ConsoleRegistration
         ArgumentNullException.ThrowIfNull(app);
         app.MapSignIn();
         app.MapConsoleApi();
+        app.MapConsolePages();
         app.MapOpenApi(ConsoleApi.Prefix + "/openapi/{documentName}.json").WithName("console.openapi").RequireConsoleAccess().WithMetadata(new Hosting.FunctionMetadata(ConsoleApi.FunctionName));
         return app;
     }

@@ -1,4 +1,5 @@
 using Hub.Bots.Dialog;
+using Hub.Core.Cases;
 using Hub.Functions.Cases;
 using Hub.Functions.Chat;
 using Hub.Functions.Hosting;
@@ -22,10 +23,6 @@ public static class ConversationApi
     /// <summary>When a chat reply can no longer be sent: reach the child another way (a number, if they left one).</summary>
     private static readonly string[] Alternatives = ["reveal-contact", "callback"];
 
-    public sealed record LineView(DateTimeOffset At, string From, string Text, int Attachments, string? Delivery);
-
-    public sealed record ConversationView(string Channel, bool Handoff, DateTimeOffset? LastMessageFromChildAt, DateTimeOffset? ReplyPossibleUntil, bool CanReply, string? WhyNot, IReadOnlyList<LineView> Lines);
-
     public sealed record ReplyRequest(string? Text);
 
     public sealed record ReplyAccepted(string ReplyId, string Delivery);
@@ -40,13 +37,20 @@ public static class ConversationApi
 
     private static async Task<IResult> GetAsync(string id, HttpContext context, [AsParameters] ConversationServices s)
     {
-        var where = await s.Cases.OpenConversationAsync(SignIn.ActorOf(context)!, id, "conversation.read", context.RequestAborted);
-        var c = await s.Conversations.LoadAsync(where.Key, context.RequestAborted);
+        var view = await ViewAsync(SignIn.ActorOf(context)!, id, s, context.RequestAborted);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(view);
+    }
+
+    /// <summary>The conversation as the API answers it and the console's chat panel shows it (an audited read).</summary>
+    internal static async Task<ConversationView> ViewAsync(Actor actor, string id, ConversationServices s, CancellationToken ct)
+    {
+        var where = await s.Cases.OpenConversationAsync(actor, id, "conversation.read", ct);
+        var c = await s.Conversations.LoadAsync(where.Key, ct);
         var state = c.State;
         var pending = state.Outbox.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
         var (until, why) = Window(s, where, c);
-        context.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Ok(new ConversationView(
+        return new ConversationView(
             where.ChannelType,
             state.Handoff,
             state.LastUserMessageAt,
@@ -54,42 +58,61 @@ public static class ConversationApi
             why is null,
             why,
             [.. state.Transcript.Select(l => new LineView(l.At, l.From, l.Text, l.Attachments?.Count ?? 0,
-                l.ReplyId is null ? null : pending.Contains(l.ReplyId) ? "queued" : state.Undelivered.Contains(l.ReplyId) ? "not-sent" : "sent"))]));
+                l.ReplyId is null ? null : pending.Contains(l.ReplyId) ? "queued" : state.Undelivered.Contains(l.ReplyId) ? "not-sent" : "sent"))]);
     }
 
     private static async Task<IResult> ReplyAsync(string id, ReplyRequest body, HttpContext context, [AsParameters] ConversationServices s)
     {
-        var text = body.Text?.Trim();
+        var sent = await SendAsync(SignIn.ActorOf(context)!, id, body.Text, s, context.RequestAborted);
+        return sent.ReplyId is { } replyId
+            ? TypedResults.Accepted($"{ConsoleApi.Prefix}/cases/{id}/conversation", new ReplyAccepted(replyId, "queued"))
+            : sent.Invalid
+                ? Problems.BadRequest(sent.Why!)
+                : Results.Problem(title: "Cannot reply", detail: sent.Why, statusCode: StatusCodes.Status409Conflict, extensions: new Dictionary<string, object?> { ["alternatives"] = Alternatives });
+    }
+
+    /// <summary>The outcome of a reply: queued (its id), or refused because the text is not a reply (<c>Invalid</c>) or the window has closed.</summary>
+    internal sealed record Sent(string? ReplyId, string? Why, bool Invalid);
+
+    /// <summary>Queues a person's reply on the channel's own send path, if the text is one and the provider's window is open.</summary>
+    internal static async Task<Sent> SendAsync(Actor actor, string id, string? text, ConversationServices s, CancellationToken ct)
+    {
+        text = text?.Trim();
         if (string.IsNullOrEmpty(text) || text.Length > MaxReplyLength)
         {
-            return Problems.BadRequest($"a reply is 1–{MaxReplyLength} characters");
+            return new Sent(null, $"a reply is 1–{MaxReplyLength} characters", true);
         }
 
-        var where = await s.Cases.OpenConversationAsync(SignIn.ActorOf(context)!, id, "conversation.reply", context.RequestAborted);
-        var c = await s.Conversations.LoadAsync(where.Key, context.RequestAborted);
+        var where = await s.Cases.OpenConversationAsync(actor, id, "conversation.reply", ct);
+        var c = await s.Conversations.LoadAsync(where.Key, ct);
         if (Window(s, where, c).Why is { } why)
         {
-            return Results.Problem(title: "Cannot reply", detail: why, statusCode: StatusCodes.Status409Conflict,
-                extensions: new Dictionary<string, object?> { ["alternatives"] = Alternatives });
+            return new Sent(null, why, false);
         }
 
         var replyId = Guid.NewGuid().ToString("N");
-        await s.Inbox.EnqueueAsync(s.Inbox.SealReply(where.ChannelType, where.Instance, where.Key, replyId, text, s.Time.GetUtcNow()), TimeSpan.Zero, context.RequestAborted);
-        return TypedResults.Accepted($"{ConsoleApi.Prefix}/cases/{id}/conversation", new ReplyAccepted(replyId, "queued"));
+        await s.Inbox.EnqueueAsync(s.Inbox.SealReply(where.ChannelType, where.Instance, where.Key, replyId, text, s.Time.GetUtcNow()), TimeSpan.Zero, ct);
+        return new Sent(replyId, null, false);
     }
 
-    private static async Task<IResult> ReleaseAsync(string id, HttpContext context, [AsParameters] ConversationServices s)
+    private static async Task<IResult> ReleaseAsync(string id, HttpContext context, [AsParameters] ConversationServices s) =>
+        await ReleaseToBotAsync(SignIn.ActorOf(context)!, id, s, context.RequestAborted)
+            ? TypedResults.Accepted($"{ConsoleApi.Prefix}/cases/{id}/conversation")
+            : Results.Problem(title: "Conflict", detail: "the bot already holds this conversation", statusCode: StatusCodes.Status409Conflict);
+
+    /// <summary>Hands the conversation back to the bot; false when the bot already holds it.</summary>
+    internal static async Task<bool> ReleaseToBotAsync(Actor actor, string id, ConversationServices s, CancellationToken ct)
     {
-        var where = await s.Cases.OpenConversationAsync(SignIn.ActorOf(context)!, id, "conversation.release", context.RequestAborted);
-        var c = await s.Conversations.LoadAsync(where.Key, context.RequestAborted);
+        var where = await s.Cases.OpenConversationAsync(actor, id, "conversation.release", ct);
+        var c = await s.Conversations.LoadAsync(where.Key, ct);
         if (!c.State.Handoff)
         {
-            return Results.Problem(title: "Conflict", detail: "the bot already holds this conversation", statusCode: StatusCodes.Status409Conflict);
+            return false;
         }
 
         // The bot takes it back; what was said during the handoff becomes a report of this case (DialogEngine.OnRelease).
-        await s.Inbox.EnqueueAsync(new BotTurnMessage { Kind = BotTurnMessage.ReleaseKind, ChannelType = where.ChannelType, Instance = where.Instance, ConversationKey = where.Key, EnqueuedAt = s.Time.GetUtcNow() }, TimeSpan.Zero, context.RequestAborted);
-        return TypedResults.Accepted($"{ConsoleApi.Prefix}/cases/{id}/conversation");
+        await s.Inbox.EnqueueAsync(new BotTurnMessage { Kind = BotTurnMessage.ReleaseKind, ChannelType = where.ChannelType, Instance = where.Instance, ConversationKey = where.Key, EnqueuedAt = s.Time.GetUtcNow() }, TimeSpan.Zero, ct);
+        return true;
     }
 
     /// <summary>Until when a person may still reply, and why not if they may not.</summary>

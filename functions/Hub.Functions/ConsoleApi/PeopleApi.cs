@@ -1,3 +1,4 @@
+using Hub.Core.Cases;
 using Hub.Functions.Cases;
 
 namespace Hub.Functions.ConsoleApi;
@@ -9,8 +10,6 @@ namespace Hub.Functions.ConsoleApi;
 /// </summary>
 public static class PeopleApi
 {
-    public sealed record UserView(string Login, string DisplayName, bool Active, IReadOnlyList<string> Roles, IReadOnlyList<string> Teams, string? Issuer, string? Subject);
-
     public sealed record NewUser(string? Login, string? DisplayName, string? Issuer, string? Subject, IReadOnlyList<string>? Teams, IReadOnlyList<string>? Roles);
 
     public sealed record Membership(string? Role, string? Team);

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Hub.Core.Cases;
+
+namespace Hub.OperatorConsole;
+
+/// <summary>What every console page knows: who is signed in, the form token, the time, which section is open, and a message after an action.</summary>
+public sealed record PageContext(MeResponse Me, string FormField, string FormToken, DateTimeOffset Now, string Section, Flash? Flash = null)
+{
+    public bool Is(string role) => Me.Roles.Contains(role);
+
+    /// <summary>Counsellors and supervisors take and answer cases; liaisons read and note the ones routed to them.</summary>
+    public bool Counsels => Is("counsellor") || Is("supervisor");
+
+    public bool WorksCases => Counsels || Is("liaison");
+}
+
+/// <summary>A one-line result of the last action, shown at the top of the page (errors in an alert).</summary>
+public sealed record Flash(string Text, bool Error = false);
+
+/// <summary>The queue's filters, as the query string carries them (so a filtered queue is a link one can share or reload).</summary>
+public sealed record QueueFilter(string? Status, string? Urgency, string? Team, string? Province, string? Channel, string? Category, bool Mine, string? Q, string? Cursor)
+{
+    public static QueueFilter None { get; } = new(null, null, null, null, null, null, false, null, null);
+
+    public bool Any => Status is not null || Urgency is not null || Team is not null || Province is not null || Channel is not null || Category is not null || Mine || Q is not null;
+
+    public string Query(string? cursor = null)
+    {
+        var parts = new List<string>();
+        void Add(string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                parts.Add(name + "=" + Uri.EscapeDataString(value));
+            }
+        }
+
+        Add("status", Status);
+        Add("urgency", Urgency);
+        Add("team", Team);
+        Add("province", Province);
+        Add("channel", Channel);
+        Add("category", Category);
+        Add("mine", Mine ? "1" : null);
+        Add("q", Q);
+        Add("cursor", cursor);
+        return parts.Count == 0 ? string.Empty : "?" + string.Join("&", parts);
+    }
+}
+
+public sealed record QueueModel(
+    PageContext Page, QueueFilter Filter, QueueSummary Summary, IReadOnlyList<CaseRow> Cases, string? Next, IReadOnlyDictionary<long, string> People,
+    IReadOnlyList<Named> Teams, string EventsCursor, string? Problem = null)
+{
+    public string Owner(long? id) => id is { } v && People.TryGetValue(v, out var name) ? name : id is null ? "Chưa có" : "#" + id.Value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>What the case page shows beside the API's view of the case.</summary>
+public sealed record CaseModel(
+    PageContext Page,
+    CaseView View,
+    ConversationView? Chat,
+    IReadOnlyList<CaseRow> Related,
+    IReadOnlyList<Named> Assignable,
+    IReadOnlyList<Named> Teams,
+    IReadOnlyList<string> QuickReplies,
+    int? ShownEvidence,
+    IReadOnlyList<LineView>? Transcript,
+    string? ProtectedProblem,
+    string? Contact,
+    EditConflict? Conflict,
+    string EventsCursor)
+{
+    public string User(long? id) => id is { } v && View.Users.TryGetValue(v.ToString(CultureInfo.InvariantCulture), out var name) ? name : id is null ? "—" : "#" + id.Value.ToString(CultureInfo.InvariantCulture);
+
+    public bool Can(string action) => View.Allowed.Contains(action);
+
+    public string Url(string? suffix = null) => "/console/cases/" + Uri.EscapeDataString(View.Case.Id) + suffix;
+}
+
+/// <summary>A change that was refused because someone else changed the case first: what they did since the page was loaded.</summary>
+public sealed record EditConflict(IReadOnlyList<CaseEvent> Since, IReadOnlyList<CaseNote> Notes);
+
+public sealed record SupervisorModel(PageContext Page, OverdueResponse Overdue, IReadOnlyList<Workload> Workload, IReadOnlyList<UserView> People, IReadOnlyDictionary<long, string> Names)
+{
+    public string Owner(long? id) => id is { } v && Names.TryGetValue(v, out var name) ? name : id is null ? "Chưa có" : "#" + id.Value.ToString(CultureInfo.InvariantCulture);
+}
+
+public sealed record AdminModel(PageContext Page, IReadOnlyList<UserView> Users, IReadOnlyList<Named> Teams);
+
+public sealed record MessageModel(PageContext? Page, string Title, string Text, string? LinkText = null, string? LinkHref = null);

@@ -1,0 +1,228 @@
+using System.Globalization;
+using Hub.Core.Taxonomy;
+
+namespace Hub.OperatorConsole;
+
+/// <summary>
+/// Every word the console shows, in Vietnamese: the API's codes (channels, statuses, urgencies, reasons, roles)
+/// become labels here and nowhere else; times are shown in Asia/Ho_Chi_Minh, as "3 phút trước" beside the clock time.
+/// </summary>
+public static class Vi
+{
+    private static readonly CultureInfo Culture = CultureInfo.GetCultureInfo("vi-VN");
+
+    /// <summary>Vietnam has one time zone and no daylight saving; the fixed offset is the fallback where tzdata is missing.</summary>
+    public static readonly TimeZoneInfo Zone = FindZone();
+
+    private static TimeZoneInfo FindZone()
+    {
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById("Asia/Ho_Chi_Minh");
+        }
+        catch (TimeZoneNotFoundException)
+        {
+            return TimeZoneInfo.CreateCustomTimeZone("Asia/Ho_Chi_Minh", TimeSpan.FromHours(7), "Giờ Việt Nam", "ICT");
+        }
+    }
+
+    public static string Channel(string? code) => code switch
+    {
+        "voice-111" => "Cuộc gọi 111",
+        "sms" => "Tin nhắn SMS",
+        "zalo" => "Zalo",
+        "messenger" => "Messenger",
+        "platform" => "Nền tảng",
+        "web" => "Biểu mẫu web",
+        _ => code ?? "—",
+    };
+
+    public static string Status(string? code) => code switch
+    {
+        "new" => "Mới",
+        "open" => "Đang xử lý",
+        "referred" => "Đã chuyển cơ quan",
+        "closed" => "Đã đóng",
+        "reopened" => "Mở lại",
+        _ => code ?? "—",
+    };
+
+    public static readonly IReadOnlyList<string> Statuses = ["new", "open", "referred", "reopened", "closed"];
+
+    public static string Urgency(string? code) => code switch
+    {
+        "immediate" => "Khẩn cấp",
+        "high" => "Cao",
+        "normal" => "Bình thường",
+        "low" => "Thấp",
+        _ => code ?? "—",
+    };
+
+    public static readonly IReadOnlyList<string> Urgencies = ["immediate", "high", "normal", "low"];
+
+    public static string CloseReason(string? code) => code?.Split(':', 2)[0] switch
+    {
+        "resolved" => "Đã giải quyết",
+        "referred-and-done" => "Đã chuyển và hoàn tất",
+        "no-contact-possible" => "Không liên lạc được",
+        "not-child-protection" => "Không thuộc bảo vệ trẻ em",
+        "duplicate" => "Trùng lặp",
+        "prank" => "Quấy rối, đùa",
+        "other" => "Lý do khác",
+        _ => code ?? "—",
+    };
+
+    public static string Role(string? code) => code switch
+    {
+        "counsellor" => "Tư vấn viên",
+        "supervisor" => "Giám sát viên",
+        "liaison" => "Cán bộ liên lạc",
+        "analyst" => "Chuyên viên thống kê",
+        "admin" => "Quản trị viên",
+        "service" => "Hệ thống",
+        _ => code ?? "—",
+    };
+
+    public static readonly IReadOnlyList<string> Roles = ["counsellor", "supervisor", "liaison", "analyst", "admin"];
+
+    public static string Reporter(string? role) => role switch
+    {
+        "child" => "Trẻ em tự báo",
+        "parent" => "Cha mẹ, người thân",
+        "teacher" => "Giáo viên",
+        "other-adult" => "Người lớn khác",
+        "platform" => "Nền tảng",
+        _ => "Không rõ",
+    };
+
+    public static string AgeBand(string? band) => band switch
+    {
+        "under-10" => "dưới 10 tuổi",
+        "10-13" => "10–13 tuổi",
+        "14-15" => "14–15 tuổi",
+        "16-17" => "16–17 tuổi",
+        "adult" => "người lớn",
+        _ => "không rõ tuổi",
+    };
+
+    public static string Action(string action) => action switch
+    {
+        "created" => "Tạo hồ sơ",
+        "claim" => "Nhận xử lý",
+        "assign" => "Giao việc",
+        "release" => "Trả về hàng chờ",
+        "refer" => "Chuyển cơ quan",
+        "referral-done" => "Cơ quan đã xử lý xong",
+        "close" => "Đóng hồ sơ",
+        "reopen" => "Mở lại",
+        "transfer-requested" => "Đề nghị chuyển nhóm",
+        "transfer-accepted" => "Nhận chuyển nhóm",
+        "transfer-rejected" => "Từ chối chuyển nhóm",
+        "reclassified" => "Phân loại lại",
+        "reporter-blocked" => "Chặn người báo",
+        _ => action,
+    };
+
+    public static string LinkKind(string kind) => kind switch
+    {
+        "duplicate" => "trùng lặp",
+        "related" => "liên quan",
+        "same-child" => "cùng một trẻ",
+        "same-offender" => "cùng đối tượng",
+        _ => kind,
+    };
+
+    public static readonly IReadOnlyList<string> LinkKinds = ["related", "duplicate", "same-child", "same-offender"];
+
+    public static string Category(string code) => Categories.All.TryGetValue(code, out var name) ? name : code;
+
+    public static string Province(string? code) => Provinces.ByCodeOrNull(code)?.Name ?? (code is null ? "Chưa rõ tỉnh/thành" : code);
+
+    public static string Team(string? team) => team switch
+    {
+        null => "—",
+        "central-111" => "Tổng đài 111 (trung ương)",
+        _ when team.StartsWith("province-", StringComparison.Ordinal) => "Nhóm " + Province(team["province-".Length..]),
+        _ => team,
+    };
+
+    public static string Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone).ToString("HH:mm dd/MM/yyyy", Culture);
+
+    public static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>"3 phút trước", "còn 2 giờ 5 phút": what a counsellor reads at a glance (the script keeps it current).</summary>
+    public static string Relative(DateTimeOffset at, DateTimeOffset now)
+    {
+        var d = now - at;
+        var future = d < TimeSpan.Zero;
+        var text = Span(future ? -d : d);
+        return text is null ? "vừa xong" : future ? "còn " + text : text + " trước";
+    }
+
+    /// <summary>How long, in the largest two units; null under a minute.</summary>
+    public static string? Span(TimeSpan d)
+    {
+        if (d < TimeSpan.FromMinutes(1))
+        {
+            return null;
+        }
+
+        if (d < TimeSpan.FromHours(1))
+        {
+            return $"{(int)d.TotalMinutes} phút";
+        }
+
+        if (d < TimeSpan.FromDays(1))
+        {
+            return d.Minutes == 0 ? $"{(int)d.TotalHours} giờ" : $"{(int)d.TotalHours} giờ {d.Minutes} phút";
+        }
+
+        return d.Hours == 0 ? $"{(int)d.TotalDays} ngày" : $"{(int)d.TotalDays} ngày {d.Hours} giờ";
+    }
+
+    public static string Count(int n) => n.ToString("N0", Culture);
+
+    public static string Bytes(long? n) => n switch
+    {
+        null => "—",
+        < 1024 => $"{n} B",
+        < 1024 * 1024 => (n.Value / 1024.0).ToString("0.#", Culture) + " KB",
+        _ => (n.Value / 1024.0 / 1024.0).ToString("0.#", Culture) + " MB",
+    };
+
+    public static string EvidenceKind(string kind) => kind switch
+    {
+        "image" => "Ảnh",
+        "audio" => "Ghi âm",
+        "video" => "Video",
+        "transcript" => "Hội thoại",
+        "link" => "Đường dẫn",
+        _ => "Tệp",
+    };
+
+    public static string Speaker(string from) => from switch
+    {
+        "user" or "child" => "Trẻ",
+        "bot" => "Bot",
+        "counsellor" => "Tư vấn viên",
+        _ => from,
+    };
+
+    public static string Delivery(string state) => state switch
+    {
+        "queued" => "đang gửi",
+        "sent" => "đã gửi",
+        "not-sent" => "không gửi được",
+        _ => state,
+    };
+
+    /// <summary>Why a person's reply cannot go out, from the API's reason (English, for integrators) to the counsellor's words.</summary>
+    public static string WhyNotReply(string? why) => why switch
+    {
+        null => string.Empty,
+        _ when why.Contains("window", StringComparison.Ordinal) => "đã quá thời hạn nhà cung cấp cho phép trả lời sau tin nhắn cuối của trẻ.",
+        _ when why.Contains("bot holds", StringComparison.Ordinal) => "bot đang giữ cuộc trò chuyện.",
+        _ when why.Contains("no address", StringComparison.Ordinal) => "cuộc trò chuyện không có địa chỉ để gửi.",
+        _ => why,
+    };
+}

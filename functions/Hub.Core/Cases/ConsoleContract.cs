@@ -1,0 +1,69 @@
+using Hub.Core.Envelope;
+
+namespace Hub.Core.Cases;
+
+// The console API's answers (docs/console-api.md): what /api/console/v1 serializes as JSON and what the console's
+// pages (console/Hub.Console) render, so the two cannot drift: one contract, one source of truth.
+
+public sealed record CaseEvent(long Id, DateTimeOffset At, long? ActorId, string Action, string? FromStatus, string? ToStatus, long? FromOwner, long? ToOwner, string? FromTeam, string? ToTeam, string? Reason);
+
+public sealed record CaseNote(long Id, long AuthorId, DateTimeOffset At, string Body, long? Corrects);
+
+public sealed record CaseLink(string OtherCaseId, string Kind, string Reason, long? CreatedBy, DateTimeOffset CreatedAt);
+
+/// <summary>A call-back task: the number is never here (revealing it is an audited request of its own).</summary>
+public sealed record CallbackTask(long Id, string CaseId, string Status, DateTimeOffset CreatedAt, DateTimeOffset DueAt, long? DoneBy, DateTimeOffset? DoneAt, string? Outcome);
+
+public sealed record OverdueCount(string TeamId, string Urgency, int FirstResponse, int Intervention);
+
+public sealed record Workload(string Team, string Login, string DisplayName, int OpenCases, int Overdue);
+
+public sealed record MeResponse(string Login, string? DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Teams, bool SeesAllCases);
+
+/// <summary>One case in a list: no report content (the detail is an audited read).</summary>
+public sealed record CaseRow(
+    string Id, string ReferenceCode, string Channel, string Urgency, string Status, string Team, long? Owner, IReadOnlyList<string> Categories,
+    string? Province, DateTimeOffset ReceivedAt, DateTimeOffset FirstResponseDue, DateTimeOffset? FirstResponseAt, DateTimeOffset? InterventionDue,
+    bool FirstResponseOverdue, bool InterventionOverdue, string? LowPriorityReason, string? TransferTo, int Version);
+
+public sealed record CaseListPage(IReadOnlyList<CaseRow> Cases, string? Next);
+
+public sealed record EvidenceRow(int Index, string Report, string Kind, string? ContentType, long? Size, string? Sha256, string? Error, string? HeldBy, string? SourceUrl, IReadOnlyList<string>? Tags);
+
+public sealed record ReportRow(
+    string Id, string ReferenceCode, DateTimeOffset ReceivedAt, string Channel, string ChannelInstance, string ReporterRole, string AgeBand, bool Anonymous,
+    bool HasContact, Incident Incident, string? Province, string Urgency, IReadOnlyList<string> UrgencyReasons, bool Handoff);
+
+public sealed record CaseView(
+    CaseRow Case, string? CloseReason, IReadOnlyList<ReportRow> Reports, IReadOnlyList<EvidenceRow> Evidence, IReadOnlyList<CaseEvent> History,
+    IReadOnlyList<CaseNote> Notes, IReadOnlyList<CaseLink> Links, IReadOnlyList<CallbackTask> Callbacks, int EarlierReportsBySameReporter,
+    int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed, IReadOnlyList<string> UnreadableReports);
+
+public sealed record Named(string Code, string Name);
+
+public sealed record TaxonomyResponse(IReadOnlyList<Named> Categories, IReadOnlyList<Named> Provinces, IReadOnlyList<string> Urgencies, IReadOnlyList<string> CloseReasons);
+
+public sealed record OverdueResponse(IReadOnlyList<CaseRow> Cases, IReadOnlyList<OverdueCount> ByTeam);
+
+public sealed record EventsResponse(string Cursor, IReadOnlyList<CaseRow> Changed, bool More);
+
+/// <summary>One line of a live chat: who (child, bot, agent), what, and for a person's reply its delivery (queued, sent, not-sent).</summary>
+public sealed record LineView(DateTimeOffset At, string From, string Text, int Attachments, string? Delivery);
+
+public sealed record ConversationView(string Channel, bool Handoff, DateTimeOffset? LastMessageFromChildAt, DateTimeOffset? ReplyPossibleUntil, bool CanReply, string? WhyNot, IReadOnlyList<LineView> Lines);
+
+public sealed record UserView(string Login, string DisplayName, bool Active, IReadOnlyList<string> Roles, IReadOnlyList<string> Teams, string? Issuer, string? Subject);
+
+/// <summary>A channel's tile on the queue: how many cases wait for someone to take them, and since when the oldest.</summary>
+public sealed record ChannelTile(string Channel, int Waiting, DateTimeOffset? OldestSince);
+
+/// <summary>A chat the bot handed to a person that nobody has taken yet, and since when the child waits.</summary>
+public sealed record WaitingChat(CaseRow Case, DateTimeOffset WaitingSince);
+
+public sealed record QueueSummary(IReadOnlyList<ChannelTile> Channels, IReadOnlyList<WaitingChat> Chats);
+
+/// <summary>The envelope's channel types, in the order the console's tiles show them.</summary>
+public static class ChannelNames
+{
+    public static readonly IReadOnlyList<string> All = ["voice-111", "sms", "zalo", "messenger", "platform", "web"];
+}
