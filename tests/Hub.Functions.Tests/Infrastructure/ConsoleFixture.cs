@@ -102,21 +102,31 @@ public class ConsoleFixture : HubFixture
     }
 
     /// <summary>Writes a report straight to the case store (as the processor would) and answers the case's id.</summary>
-    public async Task<string> CaseAsync(string province = "01", Func<ReportEnvelope, ReportEnvelope>? shape = null)
+    public Task<string> CaseAsync(string province = "01", Func<ReportEnvelope, ReportEnvelope>? shape = null) => TestCases.WriteAsync(Services, province, shape);
+}
+
+/// <summary>Cases written straight to the case store, as the processor would write them.</summary>
+public static class TestCases
+{
+    /// <summary>A child's SMS report of cyberbullying in <paramref name="province"/>, with a sealed contact number; answers the case's id.</summary>
+    public static async Task<string> WriteAsync(IServiceProvider services, string province = "01", Func<ReportEnvelope, ReportEnvelope>? shape = null)
     {
-        var e = TestEnvelopes.For(ProviderRequests.NewSid()) with
+        var privacy = services.GetRequiredService<PrivacyServices>();
+        var sid = ProviderRequests.NewSid();
+        var e = TestEnvelopes.For(sid) with
         {
+            ReferenceCode = Hub.Core.Envelope.ReferenceCode.For(System.Text.Encoding.UTF8.GetBytes("test-reference-key"), sid),
             Location = new Location { ProvinceCode = province, Basis = "channel-instance" },
             Incident = new Incident { Description = "Em bị đe doạ trên mạng", Categories = ["cyberbullying"], Urls = ["https://social.example/post/1"] },
             Reporter = new Reporter
             {
-                Pseudonym = Services.GetRequiredService<PrivacyServices>().Pseudonymizer.For(Hub.Core.Privacy.Pseudonymizer.PhoneKind, "+84912345678"),
-                ContactRef = Services.GetRequiredService<PrivacyServices>().Cipher.Protect("+84912345678", PrivacyServices.ContactPurpose),
+                Pseudonym = privacy.Pseudonymizer.For(Hub.Core.Privacy.Pseudonymizer.PhoneKind, "+84912345678"),
+                ContactRef = privacy.Cipher.Protect("+84912345678", PrivacyServices.ContactPurpose),
                 Role = ReporterRoles.Child,
             },
         };
         e = shape?.Invoke(e) ?? e;
-        await Services.GetRequiredService<Hub.Functions.Cases.Database.PostgresCaseStore>().WriteAsync(e, JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope), CancellationToken.None);
+        await services.GetRequiredService<Hub.Functions.Cases.Database.PostgresCaseStore>().WriteAsync(e, JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope), CancellationToken.None);
         return e.Id;
     }
 }

@@ -42,6 +42,15 @@ public class HubFixture : IAsyncLifetime
     /// <summary>"Testing" (not Development: real key validation, no dev keys); a fixture of Development-only features says "Development".</summary>
     protected virtual string EnvironmentName => "Testing";
 
+    /// <summary>
+    /// A real Kestrel listener on a free loopback port (<see cref="ServerAddress"/>), for a real browser; otherwise the
+    /// in-memory test server. <see cref="Client"/> talks to whichever is in use.
+    /// </summary>
+    protected virtual bool RealListener => false;
+
+    /// <summary>Where the real listener listens (null with the in-memory test server).</summary>
+    public Uri? ServerAddress { get; private set; }
+
     /// <summary>Settings a derived fixture adds or overrides (e.g. the processor off, custom-handler mode).</summary>
     protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
@@ -79,6 +88,11 @@ public class HubFixture : IAsyncLifetime
             settings[k] = v;
         }
 
+        if (RealListener)
+        {
+            settings["urls"] = "http://127.0.0.1:0"; // not the app's default :7071
+        }
+
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseEnvironment(EnvironmentName);
@@ -97,7 +111,17 @@ public class HubFixture : IAsyncLifetime
                 s.AddSingleton<ICaseStore>(sp => sp.GetRequiredService<FaultInjectingCaseStore>());
             });
         });
-        Client = _factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri(PublicBaseUrl), AllowAutoRedirect = false });
+        if (RealListener)
+        {
+            // Port 0: the system picks a free port, so parallel runs and busy machines never race for one.
+            _factory.UseKestrel(o => o.Listen(System.Net.IPAddress.Loopback, 0));
+            _factory.StartServer();
+            var addresses = _factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+                .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+            ServerAddress = new Uri(addresses.First().Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        }
+
+        Client = _factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = ServerAddress ?? new Uri(PublicBaseUrl), AllowAutoRedirect = false });
         Faults = Services.GetRequiredService<FaultInjectingCaseStore>();
         await Storage.EnsureCreatedAsync(CancellationToken.None);
     }

@@ -1,0 +1,164 @@
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Hub.Functions.Cases;
+using Hub.Functions.ConsoleApi;
+using Hub.Functions.Tests.Infrastructure;
+using Hub.Simulators;
+using Microsoft.Playwright;
+
+namespace Hub.Functions.Tests.OperatorConsole;
+
+/// <summary>
+/// The hub on a real loopback listener in Development (the demo users of <c>/auth/dev</c>), with the chat channels
+/// on the provider simulator, an SMS channel for Đà Nẵng (province 48, the demo counsellor's), and Debian's
+/// Chromium driven by Playwright. Every page's requests are watched: one to any other host fails the test.
+/// </summary>
+public sealed class ConsoleBrowserFixture : HubFixture
+{
+    /// <summary>Debian's package (scripts/ensure-chromium.sh installs it); HUB_CHROMIUM points elsewhere.</summary>
+    public static string ChromiumPath => Environment.GetEnvironmentVariable("HUB_CHROMIUM") is { Length: > 0 } p ? p : "/usr/bin/chromium";
+
+    public static readonly (int Width, int Height) Desk = (1366, 768);
+
+    public static readonly (int Width, int Height) Phone = (390, 844);
+
+    private IPlaywright? _playwright;
+
+    public ProviderSimulator Provider { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Requests any page made to a host other than the hub's (aborted and kept here).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> ForeignRequests { get; } = new();
+
+    protected override string EnvironmentName => "Development";
+
+    protected override bool RealListener => true;
+
+    protected override IDictionary<string, string?> ExtraSettings
+    {
+        get
+        {
+            var settings = ChatFixture.ChatSettings(Provider, TimeSpan.FromMinutes(10));
+            settings["Hub:Channels:fb:Province"] = "48";
+            settings["Hub:Channels:dn-sms:Type"] = "twilio-sms";
+            settings["Hub:Channels:dn-sms:AccountSid"] = TestSecrets.TwilioAccountSid;
+            settings["Hub:Channels:dn-sms:AuthToken"] = TestSecrets.TwilioAuthToken;
+            settings["Hub:Channels:dn-sms:Province"] = "48";
+            settings["Hub:Auth:EventsWait"] = "00:00:05";
+            return settings;
+        }
+    }
+
+    public People People => Services.GetRequiredService<People>();
+
+    public CaseService CaseService => Services.GetRequiredService<CaseService>();
+
+    public override async Task InitializeAsync()
+    {
+        Provider = await ProviderSimulator.StartAsync();
+        Provider.PageAccessToken = TestSecrets.MetaPageToken;
+        await base.InitializeAsync();
+        // Development seeds the demo users at start-up (DevelopmentStaff); the tests sign in as them.
+        await Eventually.TrueAsync(async () => (await People.ListUsersAsync(CancellationToken.None)).Count(u => u.Issuer == SignIn.DevIssuer) == DevelopmentStaff.All.Count);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // The CI machine runs as root, where Chromium's sandbox cannot start; the pages are the hub's own.
+            Args = ["--no-sandbox", "--disable-dev-shm-usage"],
+        });
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        await base.DisposeAsync();
+        await Provider.DisposeAsync();
+    }
+
+    /// <summary>A new browser (its own cookies) signed in as a demo user through <c>/auth/dev</c>, on the queue.</summary>
+    public async Task<IPage> SignInAsync(string login, (int Width, int Height)? viewport = null)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = ServerAddress!.ToString().TrimEnd('/'),
+            ViewportSize = new ViewportSize { Width = (viewport ?? Desk).Width, Height = (viewport ?? Desk).Height },
+            Locale = "vi-VN",
+            TimezoneId = "Asia/Ho_Chi_Minh",
+        });
+        context.SetDefaultTimeout(15_000);
+        var hubHost = ServerAddress!.Authority;
+        await context.RouteAsync("**/*", async route =>
+        {
+            var url = new Uri(route.Request.Url);
+            if (url.Scheme is "data" or "blob" || string.Equals(url.Authority, hubHost, StringComparison.OrdinalIgnoreCase))
+            {
+                await route.ContinueAsync();
+            }
+            else
+            {
+                ForeignRequests.Enqueue(route.Request.Url);
+                await route.AbortAsync();
+            }
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/auth/dev?returnUrl=%2Fconsole");
+        await page.Locator($"form:has(input[name=login][value=\"{login}\"]) button").ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/console(/admin)?$"));
+        return page;
+    }
+
+    /// <summary>axe-core on the page as it is: every serious or critical violation, with where it is (none expected).</summary>
+    public static async Task<IReadOnlyList<string>> SeriousViolationsAsync(IPage page)
+    {
+        var result = await page.RunAxe();
+        return [.. result.Violations
+            .Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Impact} {v.Id}: {v.Help} at {string.Join(" | ", v.Nodes.Select(n => n.Target?.ToString()))}")];
+    }
+
+    /// <summary>
+    /// The screen as a counsellor at a desk (1366×768) and a liaison on a phone (390×844) see it: a full-page
+    /// screenshot of each under artifacts/console/, and axe-core at both sizes. Answers the violations found.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CheckScreenAsync(IPage page, string name)
+    {
+        var found = new List<string>();
+        var dir = Path.Combine(RepositoryRoot(), "artifacts", "console");
+        Directory.CreateDirectory(dir);
+        var original = page.ViewportSize;
+        foreach (var (w, h) in new[] { Desk, Phone })
+        {
+            await page.SetViewportSizeAsync(w, h);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, $"{name}-{w}x{h}.png"), FullPage = true });
+            found.AddRange((await SeriousViolationsAsync(page)).Select(v => $"{w}×{h} {v}"));
+        }
+
+        if (original is not null)
+        {
+            await page.SetViewportSizeAsync(original.Width, original.Height);
+        }
+
+        return found;
+    }
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Hub.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("not inside the repository");
+    }
+
+    public async Task<Actor> ActorAsync(string login) => await People.ActorAsync(login, null, CancellationToken.None);
+}
