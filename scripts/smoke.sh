@@ -84,6 +84,13 @@ analyst=$(mktemp); devlogin demo.analyst "$analyst"
 [[ $(status -b "$analyst" "$hub/api/console/v1/cases/$case_id") == 403 ]] || { echo "smoke: the analyst was not answered 403"; cat "$log.api"; exit 1; }
 [[ $(status "$hub/api/console/v1/cases") == 401 ]] || { echo "smoke: an anonymous request was not answered 401"; exit 1; }
 echo "smoke: console API as demo.counsellor: found, claimed and closed $code with ETags; other province 404, analyst 403, anonymous 401"
+# The console's pages: the queue and the case render in Vietnamese with the hub's own assets; signed out, /console goes to sign-in.
+[[ $(status -b "$jar" "$hub/console?q=$code") == 200 ]] && grep -q "$code" "$log.api" && grep -q 'lang="vi"' "$log.api" || { echo "smoke: the console's queue did not show $code"; exit 1; }
+asset=$(grep -o '/console/assets/console\.[0-9a-f]*\.js' "$log.api" | head -1)
+[[ -n "$asset" && $(status "$hub$asset") == 200 ]] || { echo "smoke: the console's script is not served"; exit 1; }
+[[ $(status -b "$jar" "$hub/console/cases/$case_id") == 200 ]] && grep -q "Đã đóng" "$log.api" || { echo "smoke: the console's case page failed"; exit 1; }
+[[ $(status "$hub/console") == 302 ]] || { echo "smoke: signed out, /console did not redirect to sign-in"; exit 1; }
+echo "smoke: console pages: queue found $code, case page shows it closed, assets served, signed-out redirect"
 demo gateway '"schema": "hub.report/v1"'
 demo messenger '"channel": "messenger"'
 demo zalo '"channel": "zalo"'

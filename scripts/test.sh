@@ -11,6 +11,8 @@ fi
 
 # Cases are tested against a real PostgreSQL the tests start themselves (one private cluster per test run).
 bash scripts/ensure-postgres.sh
+# The console is tested in Debian's Chromium (Playwright drives it; its own browser download is not used).
+bash scripts/ensure-chromium.sh
 
 results="artifacts/test-results"
 rm -rf "$results"

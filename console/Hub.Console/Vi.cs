@@ -225,4 +225,7 @@ public static class Vi
         _ when why.Contains("no address", StringComparison.Ordinal) => "cuộc trò chuyện không có địa chỉ để gửi.",
         _ => why,
     };
+
+    /// <summary>A chat line as shown: the bot's transcript keeps the reference-code placeholder its sender fills in when sending.</summary>
+    public static string LineText(string text) => text.Replace("{code}", "‹mã báo cáo›", StringComparison.Ordinal);
 }

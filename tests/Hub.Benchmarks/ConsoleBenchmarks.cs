@@ -58,7 +58,12 @@ internal static partial class ConsoleBenchmarks
             ["Hub:Privacy:PseudonymKey"] = Convert.ToBase64String(new byte[32]),
             ["Hub:Privacy:ContactKeys:b1"] = Convert.ToBase64String(new byte[32]),
             ["Hub:Privacy:ActiveContactKeyId"] = "b1",
-            ["Hub:Processor:Enabled"] = "false",
+            // The processor runs: the "new report visible" figure goes from a provider's 2xx through the queue to the page.
+            ["Hub:Processor:Enabled"] = "true",
+            ["Hub:Processor:MaxPollInterval"] = "00:00:00.200",
+            ["Hub:Channels:bench-sms:Type"] = "twilio-sms",
+            ["Hub:Channels:bench-sms:AuthToken"] = SmsToken,
+            ["Hub:Channels:bench-sms:Province"] = "48",
             ["Hub:Spool:Path"] = azurite.Location + "-spool",
             ["Hub:Auth:SignInPermitsPerMinute"] = "10000",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -117,10 +122,122 @@ internal static partial class ConsoleBenchmarks
             Console.WriteLine($"| {name} | {P(l, 0.50):F2} | {P(l, 0.99):F2} | {P(l, 0.99) / floorP99:F1}× |");
         }
 
+        await PagesAsync(baseUrl, province, central, ids, queries, open);
+        await NewReportVisibleAsync(baseUrl, central, Arg(args, "--reports", 30));
         await EventsAsync(baseUrl, admin, ids, waiters, rounds);
         await hub.StopAsync();
         return 0;
     }
+
+    /// <summary>The console's pages, server-rendered, signed in: the queue with every open case in view, a province's queue, a case.</summary>
+    private static async Task PagesAsync(string baseUrl, HttpClient province, HttpClient central, List<string> ids, int queries, int open)
+    {
+        var rng = new Random(56);
+        var floor = await TimeEachAsync(queries, _ => GetAsync(province, "/"));
+        var all = await TimeEachAsync(queries, _ => GetAsync(central, "/console"));
+        var mine = await TimeEachAsync(queries, _ => GetAsync(province, "/console"));
+        var live = await TimeEachAsync(queries, _ => GetAsync(central, "/console/live"));
+        var detail = await TimeEachAsync(queries, _ => GetAsync(province, "/console/cases/" + ids[rng.Next(ids.Count)]));
+        var floorAfter = await TimeEachAsync(queries, _ => GetAsync(province, "/"));
+        var floorP99 = (P(floor, 0.99) + P(floorAfter, 0.99)) / 2;
+        Console.WriteLine();
+        Console.WriteLine($"| console page over HTTP, signed in ({open.ToString("N0", CultureInfo.InvariantCulture)} open cases) | p50 ms | p99 ms | p99 ÷ floor p99 |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, l) in new[]
+        {
+            ("floor: GET / (no sign-in), before", floor),
+            ("GET /console, the central queue (every open case in scope): tiles, waiting chats, first 50", all),
+            ("GET /console, a province's queue", mine),
+            ("GET /console/live, the fragment the script refreshes", live),
+            ("GET /console/cases/{id} (audited detail, related cases, people)", detail),
+            ("floor: GET / (no sign-in), after", floorAfter),
+        })
+        {
+            Console.WriteLine($"| {name} | {P(l, 0.50):F2} | {P(l, 0.99):F2} | {P(l, 0.99) / floorP99:F1}× |");
+        }
+
+        // The first view's bytes: the page and everything it loads (one stylesheet, one script, both from the hub).
+        var html = await GetAsync(central, "/console");
+        var assets = AssetPattern().Matches(html).Select(m => m.Groups[1].Value).ToList();
+        var sizes = new List<(string, int)> { ("HTML", System.Text.Encoding.UTF8.GetByteCount(html)) };
+        foreach (var asset in assets)
+        {
+            if (!asset.StartsWith('/'))
+            {
+                throw new InvalidOperationException($"the page loads {asset} from another host");
+            }
+
+            sizes.Add((asset, System.Text.Encoding.UTF8.GetByteCount(await GetAsync(central, asset))));
+        }
+
+        Console.WriteLine($"first view of the queue: {string.Join(" + ", sizes.Select(x => $"{x.Item1} {x.Item2 / 1024.0:F1} KB"))} = {sizes.Sum(x => x.Item2) / 1024.0:F1} KB uncompressed; {assets.Count} requests besides the page, all to the hub");
+    }
+
+    /// <summary>
+    /// A console open on the queue (parked on /events, then fetching the fragment as the script does); a provider
+    /// posts an SMS and gets its 2xx; how long until the fragment shows one more SMS waiting.
+    /// </summary>
+    private static async Task NewReportVisibleAsync(string baseUrl, HttpClient console, int reports)
+    {
+        using var provider = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        var latencies = new List<double>();
+        for (var i = 0; i < reports; i++)
+        {
+            var before = SmsWaiting(await GetAsync(console, "/console/live"));
+            using var start = JsonDocument.Parse(await GetAsync(console, "/api/console/v1/events"));
+            var cursor = start.RootElement.GetProperty("cursor").GetString()!;
+            var acknowledged = 0L;
+            var watcher = Task.Run(async () =>
+            {
+                while (true)
+                {
+                    using var e = JsonDocument.Parse(await GetAsync(console, "/api/console/v1/events?after=" + Uri.EscapeDataString(cursor)));
+                    cursor = e.RootElement.GetProperty("cursor").GetString()!;
+                    if (e.RootElement.GetProperty("changed").GetArrayLength() > 0 && SmsWaiting(await GetAsync(console, "/console/live")) > before)
+                    {
+                        return Stopwatch.GetElapsedTime(Interlocked.Read(ref acknowledged)).TotalMilliseconds;
+                    }
+                }
+            });
+
+            // Let the watcher reach its wait (a benchmark's settle time, not a readiness check).
+            await Task.Delay(200);
+            var sid = "SMbench" + Guid.NewGuid().ToString("N");
+            var form = new List<KeyValuePair<string, string>>
+            {
+                new("ToCountry", "VN"), new("SmsMessageSid", sid), new("NumMedia", "0"), new("SmsSid", sid), new("SmsStatus", "received"),
+                new("Body", "Cứu em với, có người dọa tung ảnh của em"), new("FromCountry", "VN"), new("To", "+842873001111"),
+                new("NumSegments", "1"), new("MessageSid", sid), new("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+                new("From", "+8490" + (2000000 + i).ToString(CultureInfo.InvariantCulture)), new("ApiVersion", "2010-04-01"),
+            };
+            const string path = "/api/channels/twilio-sms/bench-sms";
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+            request.Headers.Add("X-Twilio-Signature", Hub.Core.Signatures.TwilioSignature.Compute(SmsToken, baseUrl + path, form));
+            using (var response = await provider.SendAsync(request))
+            {
+                Interlocked.Exchange(ref acknowledged, Stopwatch.GetTimestamp());
+                response.EnsureSuccessStatusCode();
+            }
+
+            latencies.Add(await watcher.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"| a new report in an open console ({reports} SMS, processor on) | p50 ms | p99 ms | max ms |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine($"| provider's 2xx → the queue fragment shows it (queue, case write, NOTIFY, /events, fragment) | {P(latencies, 0.50):F0} | {P(latencies, 0.99):F0} | {latencies.Max():F0} |");
+    }
+
+    private static int SmsWaiting(string fragment) =>
+        SmsTile().Match(fragment) is { Success: true } m ? int.Parse(m.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.GetCultureInfo("vi-VN")) : throw new InvalidOperationException("no SMS tile in the queue");
+
+    private const string SmsToken = "bench-sms-token-0123456789abcdef";
+
+    [GeneratedRegex("(?:href|src)=\"(/console/assets/[^\"]+)\"")]
+    private static partial Regex AssetPattern();
+
+    [GeneratedRegex("""href="/console\?channel=sms">\s*<span class="tile-name">[^<]*</span>\s*<span class="tile-count">([0-9.]+)""")]
+    private static partial Regex SmsTile();
 
     /// <summary>200 clients wait on <c>/events</c>; a case of their province changes; how long until each is answered.</summary>
     private static async Task EventsAsync(string baseUrl, string admin, List<string> ids, int waiters, int rounds)

@@ -102,6 +102,101 @@ internal static class ChatDemo
         return await Demos.ShowCaseAsync(sp, instance, $"{key}/s1", output);
     }
 
+    /// <summary>
+    /// <c>demo messenger handoff</c>: the child asks for a person; the counsellor answers in the console. Each reply
+    /// that reaches the simulated provider is printed; each line typed here is sent as the child's next message.
+    /// Ends after ten quiet minutes, or at end of input.
+    /// </summary>
+    public static async Task<int> HandoffAsync(IServiceProvider sp, string type, TextWriter output, TextReader input)
+    {
+        var hub = sp.GetRequiredService<IOptions<HubOptions>>().Value;
+        var (instance, channel) = sp.GetRequiredService<IOptions<ChannelsOptions>>().Value.Instances.FirstOrDefault(i => i.Value.Type == type);
+        if (channel is null)
+        {
+            output.WriteLine($"No {type} channel is configured (Hub:Channels:{{name}}:Type = {type}).");
+            return 2;
+        }
+
+        await using var simulator = await ProviderSimulator.StartAsync(SimulatorPort);
+        simulator.Lenient = true;
+        using var http = new HttpClient { BaseAddress = new Uri(hub.PublicBaseUrl), Timeout = TimeSpan.FromSeconds(30) };
+        var user = "demo" + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
+        var account = type == Hub.Functions.Channels.Messenger.MessengerDescriptor.TypeName ? "1234567890" : channel.OaId ?? "388613280878808645";
+        var time = sp.GetRequiredService<TimeProvider>();
+        var n = 0;
+        var seen = 0;
+        async Task<bool> SayAsync(string text, string? payload)
+        {
+            n++;
+            var (path, body, header, signature) = type == Hub.Functions.Channels.Messenger.MessengerDescriptor.TypeName
+                ? Messenger(instance, channel, user, account, $"m_{user}_{n}", text, payload, time.GetUtcNow())
+                : Zalo(instance, channel, user, account, $"{user}{n}", Render(text, payload), time.GetUtcNow());
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new("application/json");
+            request.Headers.Add(header, signature);
+            using var response = await http.SendAsync(request);
+            output.WriteLine($"  child: {text}   → webhook {(int)response.StatusCode}");
+            return response.IsSuccessStatusCode;
+        }
+
+        void Print()
+        {
+            var now = simulator.RepliesTo(user);
+            foreach (var r in now.Skip(seen))
+            {
+                output.WriteLine($"  reply: {r.Text.Replace("\n", "\n         ", StringComparison.Ordinal)}");
+            }
+
+            seen = now.Count;
+        }
+
+        output.WriteLine($"A child on {type}/{instance} (user {user}) asks for a person; replies are captured by the simulated provider at {simulator.BaseUrl}.");
+        foreach (var (text, payload) in new[] { ("Xin chào", (string?)null), ("Không", "NO"), ("bạn cùng lớp lập nhóm anti em, em muốn gặp người thật", null) })
+        {
+            if (!await SayAsync(text, payload))
+            {
+                return 1;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(3)); // the bot's answers (a demo's pause, not a readiness check)
+            Print();
+        }
+
+        output.WriteLine($"\nOpen {hub.PublicBaseUrl}/console, sign in as \"Tư vấn viên Tổng đài 111 (demo)\", take the case under \"Trẻ đang chờ người trả lời\" and reply.");
+        output.WriteLine("Replies print here as the provider receives them; type a line (Enter) to answer as the child; end of input or 10 quiet minutes ends the demo.");
+        var lines = Task.Run(input.ReadLine);
+        var quietSince = time.GetUtcNow();
+        while (time.GetUtcNow() - quietSince < TimeSpan.FromMinutes(10))
+        {
+            var before = seen;
+            Print();
+            if (seen > before)
+            {
+                quietSince = time.GetUtcNow();
+            }
+
+            if (lines.IsCompleted)
+            {
+                if (await lines is not { } line)
+                {
+                    break;
+                }
+
+                if (line.Trim().Length > 0)
+                {
+                    await SayAsync(line.Trim(), null);
+                    quietSince = time.GetUtcNow();
+                }
+
+                lines = Task.Run(input.ReadLine);
+            }
+
+            await Task.Delay(500);
+        }
+
+        return 0;
+    }
+
     private static string Render(string? text, string? payload) => payload switch
     {
         "NO" => "khong",

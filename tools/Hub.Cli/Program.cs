@@ -28,6 +28,8 @@ static async Task<int> RunDemoAsync(string[] args)
         {
             "sms" => await Demos.DemoSmsAsync(services, string.Join(' ', args[2..]), output),
             "gateway" => await Demos.DemoGatewayAsync(services, string.Join(' ', args[2..]), output),
+            "messenger" when args.ElementAtOrDefault(2) == "handoff" => await ChatDemo.HandoffAsync(services, MessengerDescriptor.TypeName, output, Console.In),
+            "zalo" when args.ElementAtOrDefault(2) == "handoff" => await ChatDemo.HandoffAsync(services, ZaloDescriptor.TypeName, output, Console.In),
             "messenger" => await ChatDemo.RunAsync(services, MessengerDescriptor.TypeName, output),
             "zalo" => await ChatDemo.RunAsync(services, ZaloDescriptor.TypeName, output),
             "voice" => await VoiceDemo.RunAsync(services, output),
@@ -49,6 +51,8 @@ static int Usage()
           demo sms [TEXT]                 sign and post a sample Twilio SMS to the running hub, then show its case
           demo gateway [TEXT]             the same through the Vietnamese SMS-gateway contract
           demo messenger | demo zalo      play a child's chatbot conversation against the running hub (simulated provider), then show its case
+          demo messenger handoff          a child asks for a person: answer in the console (/console, demo.central); the
+                                          counsellor's replies print here as Messenger receives them, lines typed here are the child's
           demo voice                      replay a whole 111 call (menu, hold, hang-up in the queue), then show its one case: a missed call
           demo platform                   act as a platform: send a signed report, request a takedown, confirm it, show time-to-removal
         operator commands (poison, reports, conversations, platform) are the app's own: ./scripts/run.sh COMMAND

@@ -147,7 +147,9 @@ public static partial class ConsolePages
             }
             catch (CaseOperationException ex) when (ex.Kind == CaseProblem.Forbidden)
             {
-                return Forbidden(http);
+                // The role may, this case does not let them (not its owner, not their team): say so, not "no access".
+                return Message(http, PageOf(http, "queue"), StatusCodes.Status403Forbidden, "Chưa thể thực hiện",
+                    "Việc này dành cho người đang xử lý hồ sơ hoặc giám sát viên của nhóm. Hãy nhận xử lý hồ sơ trước, hoặc nhờ giám sát viên.", "Về hàng chờ", "/console");
             }
         });
         return builder;
