@@ -50,7 +50,7 @@ public sealed record QueueFilter(string? Status, string? Urgency, string? Team, 
 
 public sealed record QueueModel(
     PageContext Page, QueueFilter Filter, QueueSummary Summary, IReadOnlyList<CaseRow> Cases, string? Next, IReadOnlyDictionary<long, string> People,
-    IReadOnlyList<Named> Teams, string EventsCursor, string? Problem = null)
+    IReadOnlyList<Named> Teams, string EventsCursor, IReadOnlyList<CallbackTask> Callbacks, string? Problem = null)
 {
     public string Owner(long? id) => id is { } v && People.TryGetValue(v, out var name) ? name : id is null ? "Chưa có" : "#" + id.Value.ToString(CultureInfo.InvariantCulture);
 }

@@ -6,7 +6,7 @@ using Hub.Benchmarks;
 // dotnet run -c Release --project tests/Hub.Benchmarks -- chat [--seconds N] [--concurrency N]   (Messenger/Zalo webhook -> 200)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- all [--seconds N] [--rates 25,50,100] [--concurrency N] [--processor on]   (every channel, fixed rates + saturated, beside the storage floor)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- cases [--reports N] [--concurrency N] [--cases N] [--open N] [--queries N] [--only throughput|scale]   (the case store on PostgreSQL)
-// dotnet run -c Release --project tests/Hub.Benchmarks -- console [--cases N] [--open N] [--queries N] [--waiters N] [--rounds N]   (the operator API over HTTP, signed in)
+// dotnet run -c Release --project tests/Hub.Benchmarks -- console [--cases N] [--open N] [--queries N] [--reports N] [--waiters N] [--rounds N]   (the operator API and console pages over HTTP, signed in)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- platform [--seconds N] [--concurrency N] [--batch-concurrency N] [--processor on|off]
 return args.FirstOrDefault() switch
 {

@@ -33,35 +33,61 @@ internal static class ChatDemo
         ("Không, cảm ơn", "NO"),
     ];
 
-    public static async Task<int> RunAsync(IServiceProvider sp, string type, TextWriter output)
+    /// <summary>A simulated child on one chat channel instance: posts their messages as the provider's signed webhooks.</summary>
+    private sealed class Child(HttpClient http, string type, string instance, ChannelOptions channel, TimeProvider time)
     {
-        var hub = sp.GetRequiredService<IOptions<HubOptions>>().Value;
+        private int _n;
+
+        public string User { get; } = "demo" + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
+
+        private string Account => type == Hub.Functions.Channels.Messenger.MessengerDescriptor.TypeName ? "1234567890" : channel.OaId ?? "388613280878808645";
+
+        public string ConversationId => Conversations.IdFor(type, Account, User);
+
+        public async Task<HttpResponseMessage> SayAsync(string? text, string? payload)
+        {
+            _n++;
+            var (path, body, header, signature) = type == Hub.Functions.Channels.Messenger.MessengerDescriptor.TypeName
+                ? Messenger(instance, channel, User, Account, $"m_{User}_{_n}", text, payload, time.GetUtcNow())
+                : Zalo(instance, channel, User, Account, $"{User}{_n}", Render(text, payload), time.GetUtcNow());
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new("application/json");
+            request.Headers.Add(header, signature);
+            return await http.SendAsync(request);
+        }
+    }
+
+    /// <summary>The first configured instance of the chat channel type, or null (and says so).</summary>
+    private static (string Instance, ChannelOptions Channel)? Instance(IServiceProvider sp, string type, TextWriter output)
+    {
         var (instance, channel) = sp.GetRequiredService<IOptions<ChannelsOptions>>().Value.Instances.FirstOrDefault(i => i.Value.Type == type);
         if (channel is null)
         {
             output.WriteLine($"No {type} channel is configured (Hub:Channels:{{name}}:Type = {type}).");
+            return null;
+        }
+
+        return (instance, channel);
+    }
+
+    public static async Task<int> RunAsync(IServiceProvider sp, string type, TextWriter output)
+    {
+        var hub = sp.GetRequiredService<IOptions<HubOptions>>().Value;
+        if (Instance(sp, type, output) is not var (instance, channel))
+        {
             return 2;
         }
 
         await using var simulator = await ProviderSimulator.StartAsync(SimulatorPort);
         simulator.Lenient = true;
         using var http = new HttpClient { BaseAddress = new Uri(hub.PublicBaseUrl), Timeout = TimeSpan.FromSeconds(30) };
-        var user = "demo" + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
-        var account = type == Hub.Functions.Channels.Messenger.MessengerDescriptor.TypeName ? "1234567890" : channel.OaId ?? "388613280878808645";
+        var child = new Child(http, type, instance, channel, sp.GetRequiredService<TimeProvider>());
+        var user = child.User;
         output.WriteLine($"Playing a conversation on {type}/{instance} as user {user}; replies are captured by the simulated provider at {simulator.BaseUrl}.");
-        var time = sp.GetRequiredService<TimeProvider>();
-        var n = 0;
         foreach (var (text, payload) in Script)
         {
-            n++;
             var before = simulator.RepliesTo(user).Count;
-            var (path, body, header, signature) = type == Hub.Functions.Channels.Messenger.MessengerDescriptor.TypeName
-                ? Messenger(instance, channel, user, account, $"m_{user}_{n}", text, payload, time.GetUtcNow())
-                : Zalo(instance, channel, user, account, $"{user}{n}", Render(text, payload), time.GetUtcNow());
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = new("application/json");
-            request.Headers.Add(header, signature);
-            using var response = await http.SendAsync(request);
+            using var response = await child.SayAsync(text, payload);
             output.WriteLine($"\n  child: {text}   → webhook {(int)response.StatusCode}");
             if (!response.IsSuccessStatusCode)
             {
@@ -97,7 +123,7 @@ internal static class ChatDemo
             }
         }
 
-        var key = sp.GetRequiredService<PrivacyServices>().Pseudonymizer.For("conversation", Conversations.IdFor(type, account, user));
+        var key = sp.GetRequiredService<PrivacyServices>().Pseudonymizer.For("conversation", child.ConversationId);
         output.WriteLine();
         return await Demos.ShowCaseAsync(sp, instance, $"{key}/s1", output);
     }
@@ -110,31 +136,21 @@ internal static class ChatDemo
     public static async Task<int> HandoffAsync(IServiceProvider sp, string type, TextWriter output, TextReader input)
     {
         var hub = sp.GetRequiredService<IOptions<HubOptions>>().Value;
-        var (instance, channel) = sp.GetRequiredService<IOptions<ChannelsOptions>>().Value.Instances.FirstOrDefault(i => i.Value.Type == type);
-        if (channel is null)
+        if (Instance(sp, type, output) is not var (instance, channel))
         {
-            output.WriteLine($"No {type} channel is configured (Hub:Channels:{{name}}:Type = {type}).");
             return 2;
         }
 
         await using var simulator = await ProviderSimulator.StartAsync(SimulatorPort);
         simulator.Lenient = true;
         using var http = new HttpClient { BaseAddress = new Uri(hub.PublicBaseUrl), Timeout = TimeSpan.FromSeconds(30) };
-        var user = "demo" + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
-        var account = type == Hub.Functions.Channels.Messenger.MessengerDescriptor.TypeName ? "1234567890" : channel.OaId ?? "388613280878808645";
         var time = sp.GetRequiredService<TimeProvider>();
-        var n = 0;
+        var child = new Child(http, type, instance, channel, time);
+        var user = child.User;
         var seen = 0;
         async Task<bool> SayAsync(string text, string? payload)
         {
-            n++;
-            var (path, body, header, signature) = type == Hub.Functions.Channels.Messenger.MessengerDescriptor.TypeName
-                ? Messenger(instance, channel, user, account, $"m_{user}_{n}", text, payload, time.GetUtcNow())
-                : Zalo(instance, channel, user, account, $"{user}{n}", Render(text, payload), time.GetUtcNow());
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = new("application/json");
-            request.Headers.Add(header, signature);
-            using var response = await http.SendAsync(request);
+            using var response = await child.SayAsync(text, payload);
             output.WriteLine($"  child: {text}   → webhook {(int)response.StatusCode}");
             return response.IsSuccessStatusCode;
         }

@@ -385,18 +385,23 @@ public sealed partial class CaseService
         await using var tx = await conn.BeginTransactionAsync(ct);
         var c = await VisibleAsync(conn, tx, actor, caseIdOrCode, ct);
 
+        // The candidates first, each by its own index (cases_reporter; reports_urls, one probe per URL of this case),
+        // then scope and order on that small set. An OR of the two in one WHERE would walk the whole table instead.
+        // A URL in thousands of reports (a platform's home page) adds at most 1,000 of them.
         var where = new List<string>
         {
             "c.id <> @id",
             "c.id NOT IN (SELECT other_case_id FROM case_links WHERE case_id = @id UNION SELECT case_id FROM case_links WHERE other_case_id = @id)",
-            "((@p IS NOT NULL AND c.reporter_pseudonym = @p) OR c.id IN (SELECT r.case_id FROM reports r, (SELECT jsonb_array_elements(envelope -> 'incident' -> 'urls') AS u FROM reports WHERE case_id = @id) mine " +
-            "WHERE r.envelope -> 'incident' -> 'urls' @> jsonb_build_array(mine.u)))",
         };
         await using var cmd = new NpgsqlCommand(string.Empty, conn, tx);
         cmd.Parameters.Add(Sql.Text("id", c.Id));
         cmd.Parameters.Add(Sql.Text("p", c.Pseudonym));
         AddScope(actor, where, cmd);
-        cmd.CommandText = $"SELECT {SummaryColumns} FROM cases c WHERE {string.Join(" AND ", where)} ORDER BY c.received_at DESC, c.id LIMIT 20";
+        cmd.CommandText =
+            "WITH mine AS MATERIALIZED (SELECT DISTINCT u FROM reports, jsonb_array_elements(envelope -> 'incident' -> 'urls') AS u WHERE case_id = @id), " +
+            "candidates AS MATERIALIZED (SELECT x.id FROM cases x WHERE x.reporter_pseudonym = @p " +
+            "UNION SELECT r.case_id FROM mine CROSS JOIN LATERAL (SELECT case_id FROM reports WHERE envelope -> 'incident' -> 'urls' @> jsonb_build_array(mine.u) LIMIT 1000) r) " +
+            $"SELECT {SummaryColumns} FROM candidates k JOIN cases c ON c.id = k.id WHERE {string.Join(" AND ", where)} ORDER BY c.received_at DESC, c.id LIMIT 20";
         var rows = await ReadSummariesAsync(cmd, ct);
         await tx.CommitAsync(ct);
         return rows;

@@ -65,6 +65,11 @@ public static class ConsoleAccess
         ["console.cases.evidence"] = AccessRule.For(Counselling),
         ["console.cases.reveal-contact"] = AccessRule.For(Counselling),
 
+        // missed calls to return: the open call-back tasks in scope, the number (audited), the outcome
+        ["console.callbacks"] = AccessRule.For(Counselling),
+        ["console.callbacks.reveal"] = AccessRule.For(Counselling),
+        ["console.callbacks.done"] = AccessRule.For(Counselling),
+
         // live chat after a handoff: the case's owner or a supervisor (CaseService.OpenConversationAsync)
         ["console.cases.conversation"] = AccessRule.For(Counselling),
         ["console.cases.conversation.reply"] = AccessRule.For(Counselling),

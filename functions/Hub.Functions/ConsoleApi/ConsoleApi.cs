@@ -64,6 +64,22 @@ public static partial class ConsoleApi
             var now = s.Time.GetUtcNow();
             return TypedResults.Ok((await s.Cases.RelatedAsync(Actor(h), id, h.RequestAborted)).Select(r => Row(r, now)).ToList());
         }).WithName("console.cases.related");
+        api.MapGet("/callbacks", async (HttpContext h, [AsParameters] ConsoleServices s) =>
+        {
+            h.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Ok(await s.Cases.OpenCallbacksAsync(Actor(h), h.RequestAborted));
+        }).WithName("console.callbacks");
+        api.MapPost("/callbacks/{taskId:long}/reveal", async (long taskId, HttpContext h, [AsParameters] ConsoleServices s) =>
+        {
+            var number = await s.Cases.RevealCallbackNumberAsync(Actor(h), taskId, c => s.Privacy.Cipher.Unprotect(c, PrivacyServices.ContactPurpose), h.RequestAborted);
+            h.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Ok(new ContactResponse(number));
+        }).WithName("console.callbacks.reveal");
+        api.MapPost("/callbacks/{taskId:long}/done", async (long taskId, CallbackDone body, HttpContext h, [AsParameters] ConsoleServices s) =>
+        {
+            await s.Cases.CompleteCallbackAsync(Actor(h), taskId, body.Outcome ?? string.Empty, h.RequestAborted);
+            return TypedResults.NoContent();
+        }).WithName("console.callbacks.done");
         api.MapConversationApi();
         api.MapPeopleApi();
         return app;
@@ -90,6 +106,8 @@ public static partial class ConsoleApi
     public sealed record ClassifyRequest(IReadOnlyList<string>? Categories, string? Urgency, string? Province, string? Reason);
 
     public sealed record ContactResponse(string Contact);
+
+    public sealed record CallbackDone(string? Outcome);
 
     // ---- handlers ----
 

@@ -57,6 +57,8 @@ public static partial class ConsolePages
         ["reply"] = "console.cases.conversation.reply",
         ["release-chat"] = "console.cases.conversation.release",
         ["reveal-contact"] = "console.cases.reveal-contact",
+        ["callback-reveal"] = "console.callbacks.reveal",
+        ["callback-done"] = "console.callbacks.done",
     };
 
     private static readonly Dictionary<string, string> Done = new(StringComparer.Ordinal)
@@ -74,6 +76,7 @@ public static partial class ConsolePages
         ["classify"] = "Đã lưu phân loại.",
         ["reply"] = "Đã gửi tin trả lời (đang chuyển tới trẻ).",
         ["release-chat"] = "Đã trả cuộc trò chuyện cho bot; nội dung đã trao đổi được lưu vào hồ sơ.",
+        ["callback-done"] = "Đã ghi kết quả gọi lại.",
         ["added"] = "Đã thêm người dùng.",
         ["grant"] = "Đã cấp quyền.",
         ["revoke"] = "Đã thu hồi quyền.",
@@ -190,6 +193,7 @@ public static partial class ConsolePages
         var people = (await s.People.ListUsersAsync(context.RequestAborted)).ToDictionary(u => u.Id, u => u.DisplayName);
         var teams = (await s.People.ListTeamsAsync(context.RequestAborted)).Select(t => new Named(t.Id, t.Name)).ToList();
         var cursor = (await s.Cases.ChangesAsync(actor, null, 1, context.RequestAborted)).Cursor;
+        var callbacks = actor.Has(Roles.Counsellor) || actor.Has(Roles.Supervisor) ? await s.Cases.OpenCallbacksAsync(actor, context.RequestAborted) : [];
         string? problem = null;
         CaseStatus? status = null;
         if (filter.Status is not null)
@@ -243,7 +247,7 @@ public static partial class ConsolePages
 
         var now = s.Time.GetUtcNow();
         context.Response.Headers.CacheControl = "no-store";
-        return new QueueModel(page, filter, summary, [.. rows.Select(r => ConsoleApi.Row(r, now))], rows.Count == Page ? CaseService.Cursor(rows[^1]) : null, people, teams, cursor, problem);
+        return new QueueModel(page, filter, summary, [.. rows.Select(r => ConsoleApi.Row(r, now))], rows.Count == Page ? CaseService.Cursor(rows[^1]) : null, people, teams, cursor, callbacks, problem);
     }
 
     // ---- a case ----
@@ -403,6 +407,14 @@ public static partial class ConsolePages
                     }
 
                     break;
+                case "callback-reveal" when long.TryParse(F("task"), NumberStyles.None, CultureInfo.InvariantCulture, out var task):
+                    var number = await s.Cases.RevealCallbackNumberAsync(actor, task, c => s.Privacy.Cipher.Unprotect(c, PrivacyServices.ContactPurpose), ct);
+                    return await RenderCaseAsync(context, s, id, new Flash("Số cần gọi lại đã hiện bên dưới; việc xem đã được ghi nhật ký."), null, number, null, StatusCodes.Status200OK);
+                case "callback-done" when long.TryParse(F("task"), NumberStyles.None, CultureInfo.InvariantCulture, out var done):
+                    await s.Cases.CompleteCallbackAsync(actor, done, F("outcome") ?? string.Empty, ct);
+                    break;
+                case "callback-reveal" or "callback-done":
+                    return await RenderCaseAsync(context, s, id, new Flash("Không rõ việc gọi lại nào.", true), null, null, null, StatusCodes.Status400BadRequest);
                 case "reveal-contact":
                     // Shown once on this response (never in a URL, never cached); the reveal is in the audit trail.
                     var contact = await s.Cases.RevealContactAsync(actor, id, c => s.Privacy.Cipher.Unprotect(c, PrivacyServices.ContactPurpose), ct);

@@ -187,6 +187,37 @@ public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture hub) : IAs
     }
 
     [Fact]
+    public async Task MissedCall_IsOnTheCallBackList_TheNumberIsRevealedAudited_AndTheOutcomeRecorded()
+    {
+        var id = await TestCases.WriteAsync(hub.Services, "48", e => e with
+        {
+            Channel = ReportChannels.Voice111,
+            Incident = new Incident { Description = "Cuộc gọi nhỡ: người gọi gác máy khi đang chờ" },
+            Signals = new Signals { Urgency = Urgencies.High, Reasons = ["call:missed"] },
+        });
+        var page = await hub.SignInAsync("demo.counsellor");
+        var task = page.Locator(".callbacks li", new() { Has = page.Locator($"a[href^=\"/console/cases/{id}\"]") });
+        await Expect(task).ToContainTextAsync("gọi lại");
+        (await ConsoleBrowserFixture.SeriousViolationsAsync(page)).ShouldBeEmpty();
+        await task.GetByRole(AriaRole.Link).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Nhận xử lý" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Xem số cần gọi lại (được ghi nhật ký)" }).ClickAsync();
+        await Expect(page.Locator(".contact")).ToContainTextAsync("+84912345678");
+        await ScreenAsync(page, "callback");
+        var audit = await hub.Services.GetRequiredService<AuditLog>().ForCaseAsync(id, CancellationToken.None);
+        audit.Select(a => a.Action).ShouldContain("contact.reveal");
+
+        await page.GetByLabel("Kết quả gọi lại").SelectOptionAsync("Đã nói chuyện");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Lưu kết quả" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Đã ghi kết quả gọi lại.");
+        var detail = await hub.CaseService.GetDetailAsync(await hub.ActorAsync("demo.supervisor"), id, CancellationToken.None);
+        detail.Callbacks.ShouldHaveSingleItem().Status.ShouldBe("done");
+        detail.Callbacks[0].Outcome.ShouldBe("Đã nói chuyện");
+        hub.Logs.AllText.ShouldNotContain("84912345678");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task AStaleEdit_ShowsTheOtherPersonsChange_InsteadOfOverwritingIt()
     {
         var id = await TestCases.WriteAsync(hub.Services, "48");
