@@ -397,11 +397,14 @@ public sealed partial class CaseService
         cmd.Parameters.Add(Sql.Text("id", c.Id));
         cmd.Parameters.Add(Sql.Text("p", c.Pseudonym));
         AddScope(actor, where, cmd);
+        // ARRAY(...) is evaluated first, so the cases are then fetched by primary key; a join on a CTE would be
+        // planned from a guess of its size (100,000) and walk the whole table.
         cmd.CommandText =
-            "WITH mine AS MATERIALIZED (SELECT DISTINCT u FROM reports, jsonb_array_elements(envelope -> 'incident' -> 'urls') AS u WHERE case_id = @id), " +
-            "candidates AS MATERIALIZED (SELECT x.id FROM cases x WHERE x.reporter_pseudonym = @p " +
-            "UNION SELECT r.case_id FROM mine CROSS JOIN LATERAL (SELECT case_id FROM reports WHERE envelope -> 'incident' -> 'urls' @> jsonb_build_array(mine.u) LIMIT 1000) r) " +
-            $"SELECT {SummaryColumns} FROM candidates k JOIN cases c ON c.id = k.id WHERE {string.Join(" AND ", where)} ORDER BY c.received_at DESC, c.id LIMIT 20";
+            "SELECT " + SummaryColumns + " FROM cases c WHERE c.id = ANY(ARRAY(" +
+            "WITH mine AS (SELECT DISTINCT u FROM reports, jsonb_array_elements(envelope -> 'incident' -> 'urls') AS u WHERE case_id = @id) " +
+            "SELECT x.id FROM cases x WHERE x.reporter_pseudonym = @p " +
+            "UNION SELECT r.case_id FROM mine CROSS JOIN LATERAL (SELECT case_id FROM reports WHERE envelope -> 'incident' -> 'urls' @> jsonb_build_array(mine.u) LIMIT 1000) r)) " +
+            $"AND {string.Join(" AND ", where)} ORDER BY c.received_at DESC, c.id LIMIT 20";
         var rows = await ReadSummariesAsync(cmd, ct);
         await tx.CommitAsync(ct);
         return rows;

@@ -61,6 +61,13 @@ public sealed partial class CaseDatabase(IOptions<HubOptions> options, IHostEnvi
                 builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
             }
 
+            if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.Options))
+            {
+                // Short statements on indexes: PostgreSQL's JIT compiles whenever an estimate crosses its cost threshold
+                // (a GIN index's guess does), adding ~130 ms to a 10 ms query (docs/benchmarks.md, console pages).
+                builder.ConnectionStringBuilder.Options = "-c jit=off";
+            }
+
             if (O.UseEntraAuthentication)
             {
                 TokenCredential credential = string.IsNullOrWhiteSpace(O.ManagedIdentityClientId)
