@@ -61,6 +61,7 @@ public sealed class ConsoleBrowserFixture : HubFixture
         await base.InitializeAsync();
         // Development seeds the demo users at start-up (DevelopmentStaff); the tests sign in as them.
         await Eventually.TrueAsync(async () => (await People.ListUsersAsync(CancellationToken.None)).Count(u => u.Issuer == SignIn.DevIssuer) == DevelopmentStaff.All.Count);
+        Assertions.SetDefaultExpectTimeout(30_000); // see SignInAsync: a busy machine, never a fixed sleep
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -93,7 +94,9 @@ public sealed class ConsoleBrowserFixture : HubFixture
             Locale = "vi-VN",
             TimezoneId = "Asia/Ho_Chi_Minh",
         });
-        context.SetDefaultTimeout(15_000);
+        // Generous: the suite runs its test classes in parallel on 2 cores, and a first page pays for cold code paths.
+        // Every wait below still ends as soon as its condition holds; nothing sleeps.
+        context.SetDefaultTimeout(30_000);
         var hubHost = ServerAddress!.Authority;
         await context.RouteAsync("**/*", async route =>
         {
@@ -111,7 +114,7 @@ public sealed class ConsoleBrowserFixture : HubFixture
         var page = await context.NewPageAsync();
         await page.GotoAsync("/auth/dev?returnUrl=%2Fconsole");
         await page.Locator($"form:has(input[name=login][value=\"{login}\"]) button").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/console(/admin)?$"));
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/console(/admin)?$"), new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
         return page;
     }
 

@@ -47,7 +47,7 @@ public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture hub) : IAs
 
         var record = (await hub.WaitForCaseAsync("dn-sms", sid, Wait))!;
         var row = page.Locator($"tr[data-case=\"{record.Id}\"]");
-        await Expect(row).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        await Expect(row).ToBeVisibleAsync(new() { Timeout = 30_000 });
         (await page.EvaluateAsync<bool>("() => window.__sameDocument === true")).ShouldBeTrue("the row appeared without a reload");
         await Expect(row).ToContainTextAsync("Tin nhắn SMS");
         await Expect(page.Locator(".tile", new() { HasText = "Tin nhắn SMS" })).Not.ToContainTextAsync("không có ai chờ");
@@ -141,11 +141,11 @@ public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture hub) : IAs
         await Expect(page.Locator(".flash.ok")).ToContainTextAsync("Đã gửi tin trả lời");
         var replies = await hub.Provider.WaitForRepliesAsync(psid, 6, Wait);
         replies[5].Text.ShouldBe("Chào em, chị là tư vấn viên 111. Em kể chị nghe nhé.", "the reply went out through Messenger's Send API");
-        await Expect(page.Locator("#chat-lines li.from-counsellor").Last).ToContainTextAsync("đã gửi", new() { Timeout = 15_000 });
+        await Expect(page.Locator("#chat-lines li.from-counsellor").Last).ToContainTextAsync("đã gửi", new() { Timeout = 30_000 });
 
         await page.EvaluateAsync("() => { window.__sameDocument = true; }");
         await PostMessengerAsync(psid, "m4", "Dạ em chào chị, em sợ lắm");
-        await Expect(page.Locator("#chat-lines li.from-child").Last).ToContainTextAsync("Dạ em chào chị, em sợ lắm", new() { Timeout = 15_000 });
+        await Expect(page.Locator("#chat-lines li.from-child").Last).ToContainTextAsync("Dạ em chào chị, em sợ lắm", new() { Timeout = 30_000 });
         (await page.EvaluateAsync<bool>("() => window.__sameDocument === true")).ShouldBeTrue("the child's answer appeared without a reload");
         await ScreenAsync(page, "chat");
 
