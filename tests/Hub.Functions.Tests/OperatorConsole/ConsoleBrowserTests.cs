@@ -103,8 +103,16 @@ public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture hub) : IAs
         await Expect(danang.Locator("h1")).ToContainTextAsync(code);
         await Expect(danang.GetByRole(AriaRole.Button, new() { Name = "Nhận xử lý" })).ToHaveCountAsync(0);
         await ScreenAsync(danang, "case-liaison");
+
+        // The central team sees every case but works only its own: a province's case offers it no action it would be refused.
+        var central = await hub.SignInAsync("demo.central");
+        await central.GotoAsync($"/console/cases/{id}");
+        await Expect(central.Locator("h1")).ToContainTextAsync(code);
+        await Expect(central.Locator("#owner-title ~ p.muted")).ToContainTextAsync("chỉ thành viên nhóm này nhận xử lý");
+        await Expect(central.Locator("main form[method=post]")).ToHaveCountAsync(0);
         await hanoi.Context.CloseAsync();
         await danang.Context.CloseAsync();
+        await central.Context.CloseAsync();
 
     }
 
