@@ -305,13 +305,16 @@ public static partial class ConsoleApi
         return TypedResults.Ok(rows.Select(a => new { a.Id, a.At, a.UserId, a.Action, a.CaseId, a.Fields, a.Source }));
     }
 
-    private static async Task<IResult> OverdueAsync(HttpContext context, [AsParameters] ConsoleServices s, string? team)
+    private static async Task<IResult> OverdueAsync(HttpContext context, [AsParameters] ConsoleServices s, string? team) =>
+        TypedResults.Ok(await OverdueViewAsync(Actor(context), s, team, context.RequestAborted));
+
+    /// <summary>The cases past a clock in the actor's scope and the counts per team and urgency (GET /overdue and the supervisor's page).</summary>
+    internal static async Task<OverdueResponse> OverdueViewAsync(Actor actor, ConsoleServices s, string? team, CancellationToken ct)
     {
-        var actor = Actor(context);
-        var rows = await s.Cases.OverdueAsync(actor, team, 500, context.RequestAborted);
-        var counts = (await s.Cases.OverdueByTeamAsync(context.RequestAborted)).Where(c => CaseService.SeesAll(actor) || actor.In(c.TeamId)).ToList();
+        var rows = await s.Cases.OverdueAsync(actor, team, 500, ct);
+        var counts = (await s.Cases.OverdueByTeamAsync(ct)).Where(c => CaseService.SeesAll(actor) || actor.In(c.TeamId)).ToList();
         var now = s.Time.GetUtcNow();
-        return TypedResults.Ok(new OverdueResponse([.. rows.Select(r => Row(r, now))], counts));
+        return new OverdueResponse([.. rows.Select(r => Row(r, now))], counts);
     }
 
     /// <summary>Long-poll: answers at once when something changed since <paramref name="after"/>, else waits up to 25 s for a change.</summary>

@@ -276,9 +276,8 @@ public static partial class ConsolePages
         }
 
         var related = (await s.Cases.RelatedAsync(actor, view.Case.Id, ct)).Select(r => ConsoleApi.Row(r, s.Time.GetUtcNow())).ToList();
-        var users = await s.People.ListUsersAsync(ct);
         var assignable = actor.Has(Roles.Supervisor)
-            ? users.Where(u => u.Active && u.Teams.Contains(view.Case.Team) && (u.Roles.Contains(Roles.Counsellor) || u.Roles.Contains(Roles.Supervisor))).Select(u => new Named(u.Login, u.DisplayName)).ToList()
+            ? (await s.People.ListUsersAsync(ct)).Where(u => u.Active && u.Teams.Contains(view.Case.Team) && (u.Roles.Contains(Roles.Counsellor) || u.Roles.Contains(Roles.Supervisor))).Select(u => new Named(u.Login, u.DisplayName)).ToList()
             : [];
         var teams = (await s.People.ListTeamsAsync(ct)).Select(t => new Named(t.Id, t.Name)).ToList();
         int? shown = null;
@@ -344,7 +343,7 @@ public static partial class ConsolePages
 
         var ct = context.RequestAborted;
         var form = await context.Request.ReadFormAsync(ct);
-        string? F(string name) => form[name].ToString() is { Length: > 0 } v ? v.Trim() : null;
+        string? F(string name) => Field(form, name);
         CaseTarget target = int.TryParse(F("version"), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? new CaseTarget(id, version) : new CaseTarget(id);
         DateTimeOffset? seen = DateTimeOffset.TryParse(F("seen"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
         var back = F("returnTo") is { } r && r.StartsWith("/console", StringComparison.Ordinal) && !r.StartsWith("//", StringComparison.Ordinal) ? r : null;
@@ -442,13 +441,11 @@ public static partial class ConsolePages
     {
         var actor = Actor(context);
         var ct = context.RequestAborted;
-        var now = s.Time.GetUtcNow();
-        var rows = await s.Cases.OverdueAsync(actor, null, 500, ct);
-        var counts = (await s.Cases.OverdueByTeamAsync(ct)).Where(c => CaseService.SeesAll(actor) || actor.In(c.TeamId)).ToList();
+        var overdue = await ConsoleApi.OverdueViewAsync(actor, s.Api(), null, ct);
         var workload = await s.Cases.WorkloadAsync(actor, null, ct);
         var users = await s.People.ListUsersAsync(ct);
         var people = users.Where(u => u.Teams.Any(actor.In)).Select(u => new UserView(u.Login, u.DisplayName, u.Active, u.Roles, u.Teams, null, null)).ToList();
-        var model = new SupervisorModel(PageOf(context, "supervisor", DoneFlash(done)), new OverdueResponse([.. rows.Select(r => ConsoleApi.Row(r, now))], counts), workload, people, users.ToDictionary(u => u.Id, u => u.DisplayName));
+        var model = new SupervisorModel(PageOf(context, "supervisor", DoneFlash(done)), overdue, workload, people, users.ToDictionary(u => u.Id, u => u.DisplayName));
         context.Response.Headers.CacheControl = "no-store";
         return Render<SupervisorPage>(context, new() { ["Model"] = model }, StatusCodes.Status200OK);
     }
@@ -468,7 +465,7 @@ public static partial class ConsolePages
     private static async Task<IResult> AddUserAsync(HttpContext context, [AsParameters] PageServices s)
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        string? F(string name) => form[name].ToString() is { Length: > 0 } v ? v.Trim() : null;
+        string? F(string name) => Field(form, name);
         try
         {
             await s.People.AddUserAsync(Actor(context), F("login") ?? string.Empty, F("displayName") ?? string.Empty, F("team") is { } t ? [t] : [], F("role") is { } r ? [r] : [], F("issuer"), F("subject"), context.RequestAborted);
@@ -484,7 +481,7 @@ public static partial class ConsolePages
     private static async Task<IResult> ChangeUserAsync(string login, string action, HttpContext context, [AsParameters] PageServices s)
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        string? F(string name) => form[name].ToString() is { Length: > 0 } v ? v.Trim() : null;
+        string? F(string name) => Field(form, name);
         var actor = Actor(context);
         var op = action == "grant" ? F("op") ?? "grant" : action;
         try
@@ -532,6 +529,9 @@ public static partial class ConsolePages
         var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
         return new PageContext(ConsoleApi.MeOf(context), tokens.FormFieldName, tokens.RequestToken!, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(), section, flash);
     }
+
+    /// <summary>A form field, trimmed; null when absent or empty.</summary>
+    private static string? Field(IFormCollection form, string name) => form[name].ToString() is { Length: > 0 } v ? v.Trim() : null;
 
     private static Flash? DoneFlash(string? done) => done is not null && Done.TryGetValue(done, out var text) ? new Flash(text) : null;
 
