@@ -120,6 +120,7 @@ public static class Vi
         "transfer-rejected" => "Từ chối chuyển nhóm",
         "reclassified" => "Phân loại lại",
         "reporter-blocked" => "Chặn người báo",
+        "sms-reply" => "Trả lời qua SMS",
         _ => action,
     };
 
@@ -214,6 +215,32 @@ public static class Vi
         "sent" => "đã gửi",
         "not-sent" => "không gửi được",
         _ => state,
+    };
+
+    /// <summary>An SMS reply's state, in the counsellor's words.</summary>
+    public static string SmsStatus(string status) => status switch
+    {
+        "queued" => "đang chờ gửi",
+        "sending" => "đang gửi",
+        "accepted" => "nhà mạng đã nhận",
+        "sent" => "đã gửi đi",
+        "delivered" => "đã đến máy người nhận",
+        "undelivered" => "không đến được máy",
+        "failed" => "không gửi được",
+        _ => status,
+    };
+
+    /// <summary>Why an SMS reply cannot be sent now, from the API's code.</summary>
+    public static string WhyNotSms(string? why) => why switch
+    {
+        null => string.Empty,
+        "no-sms-contact" => "người báo không để lại số điện thoại.",
+        "not-owner" => "chỉ người đang xử lý hồ sơ (hoặc giám sát viên của nhóm) mới trả lời người báo. Hãy nhận xử lý hồ sơ trước.",
+        "closed" => "hồ sơ đã đóng; mở lại hồ sơ để trả lời.",
+        "opted-out" => "người báo đã nhắn STOP (từ chối nhận tin). Không gửi thêm tin nhắn.",
+        "unknown-instance" or "channel-cannot-send" => "kênh SMS này không còn được cấu hình để gửi tin.",
+        "no-send-url" or "no-account-sid" => "kênh SMS này chưa được cấu hình để gửi tin trả lời (liên hệ quản trị).",
+        _ => why,
     };
 
     /// <summary>Why a person's reply cannot go out, from the API's reason (English, for integrators) to the counsellor's words.</summary>

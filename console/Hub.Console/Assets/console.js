@@ -93,6 +93,19 @@
     }, 3000);
   }
 
+  // ---- SMS replies on their way: their state follows the provider's receipts ----
+  var sms = document.getElementById('sms-lines');
+  if (sms) {
+    setInterval(function () {
+      if (document.hidden || !sms.querySelector('.sms-queued, .sms-sending, .sms-accepted, .sms-sent')) return;
+      refresh(sms, function (changed) {
+        if (!changed) return;
+        var last = sms.querySelector('.lines li:last-child .delivery');
+        if (last) say('Tin SMS: ' + last.textContent + '.');
+      });
+    }, 4000);
+  }
+
   // ---- quick replies fill the box (without script they send at once) ----
   document.querySelectorAll('form.reply button[name="quick"]').forEach(function (b) {
     b.addEventListener('click', function (ev) {

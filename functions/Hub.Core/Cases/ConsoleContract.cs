@@ -37,7 +37,17 @@ public sealed record ReportRow(
 public sealed record CaseView(
     CaseRow Case, string? CloseReason, IReadOnlyList<ReportRow> Reports, IReadOnlyList<EvidenceRow> Evidence, IReadOnlyList<CaseEvent> History,
     IReadOnlyList<CaseNote> Notes, IReadOnlyList<CaseLink> Links, IReadOnlyList<CallbackTask> Callbacks, int EarlierReportsBySameReporter,
-    int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed, IReadOnlyList<string> UnreadableReports);
+    int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed, IReadOnlyList<string> UnreadableReports,
+    SmsThread? Sms);
+
+/// <summary>
+/// One SMS reply to a case's reporter and how far it got: <c>queued</c> (or <c>sending</c>) in the hub, <c>accepted</c>
+/// by the provider, <c>sent</c> to the carrier, <c>delivered</c> to the phone; or <c>failed</c> / <c>undelivered</c>.
+/// </summary>
+public sealed record SmsReplyView(string Id, DateTimeOffset At, long Author, string Text, int Segments, string Status, int Attempts, string? Error, DateTimeOffset UpdatedAt);
+
+/// <summary>A case's SMS replies, and whether the signed-in user can send one now (and, if not, why: a code such as <c>opted-out</c>).</summary>
+public sealed record SmsThread(bool CanReply, string? WhyNot, int MaxSegments, IReadOnlyList<SmsReplyView> Replies);
 
 public sealed record Named(string Code, string Name);
 

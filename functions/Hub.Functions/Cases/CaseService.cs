@@ -43,7 +43,8 @@ public sealed record CaseDetail(
     int EarlierReportsBySameReporter,
     int EarlierCasesBySameReporter,
     IReadOnlyList<(string Id, string Envelope)> Reports,
-    IReadOnlyDictionary<long, string> UserNames);
+    IReadOnlyDictionary<long, string> UserNames,
+    IReadOnlyList<SmsReplyRow> SmsReplies);
 
 public sealed record NoteAdded(long Id, int Version);
 
@@ -324,7 +325,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
         await using var tx = await conn.BeginTransactionAsync(ct);
         var c = await VisibleAsync(conn, tx, actor, caseIdOrCode, ct);
 
-        // Everything the detail shows, in one round trip (a batch of six reads in the same snapshot).
+        // Everything the detail shows, in one round trip (a batch of reads in the same snapshot).
         await using var batch = new NpgsqlBatch(conn, tx);
         void Add(string sql)
         {
@@ -343,7 +344,8 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             "(SELECT count(*) FROM cases WHERE @p IS NOT NULL AND reporter_pseudonym = @p AND id < @id)::int");
         Add("SELECT id, envelope::text FROM reports WHERE case_id = @id ORDER BY id");
         Add("SELECT id, display_name FROM users WHERE id IN (SELECT owner_id FROM cases WHERE id = @id UNION SELECT actor_id FROM case_history WHERE case_id = @id " +
-            "UNION SELECT from_owner FROM case_history WHERE case_id = @id UNION SELECT author_id FROM case_notes WHERE case_id = @id)");
+            "UNION SELECT from_owner FROM case_history WHERE case_id = @id UNION SELECT author_id FROM case_notes WHERE case_id = @id UNION SELECT author_id FROM sms_replies WHERE case_id = @id)");
+        Add($"SELECT {SmsColumns} FROM sms_replies WHERE case_id = @id ORDER BY created_at, id");
 
         CaseRecord record;
         CaseSummary summary;
@@ -355,6 +357,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
         int reports, cases;
         var all = new List<(string, string)>();
         var names = new Dictionary<long, string>();
+        var sms = new List<SmsReplyRow>();
         await using (var r = await batch.ExecuteReaderAsync(ct))
         {
             await r.ReadAsync(ct);
@@ -400,11 +403,17 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             {
                 names[r.GetInt64(0)] = r.GetString(1);
             }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                sms.Add(ReadSmsReply(r));
+            }
         }
 
         await audit.AppendAsync(conn, tx, actor.UserId, "case.view", c.Id, ["case", "reports", "notes", "history"], actor.Source, ct);
         await tx.CommitAsync(ct);
-        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names);
+        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names, sms);
     }
 
     /// <summary>

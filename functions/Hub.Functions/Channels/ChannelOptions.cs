@@ -23,12 +23,21 @@ public sealed class ChannelOptions
 
     public string? AuthToken { get; set; }
 
+    /// <summary>Twilio's REST API (replies by SMS: <c>{base}/2010-04-01/Accounts/{AccountSid}/Messages.json</c>); a loopback simulator in tests.</summary>
+    public string TwilioApiBaseUrl { get; set; } = "https://api.twilio.com";
+
+    /// <summary>Send replies from this Messaging Service instead of the number the reporter wrote to.</summary>
+    public string? MessagingServiceSid { get; set; }
+
     // Hub-signed contracts (SMS gateway)
     public string? Secret { get; set; }
 
     public string? SecondarySecret { get; set; }
 
     public string? Carrier { get; set; }
+
+    /// <summary>The gateway's send ("MT") endpoint for replies (docs/sms-gateway.md#replies); without it the instance cannot reply.</summary>
+    public string? SendUrl { get; set; }
 
     // Media
     public List<string> MediaHosts { get; set; } = [];

@@ -26,4 +26,11 @@ public sealed class OptOuts(HubStorage storage, PrivacyServices privacy, TimePro
             throw new StorageUnavailableException("Storage is unreachable; the keyword was not recorded.", ex);
         }
     }
+
+    /// <summary>Whether the reporter with this pseudonym sent STOP to <paramref name="instance"/> (and no START since).</summary>
+    public async Task<bool> IsOptedOutAsync(string instance, string pseudonym, CancellationToken ct)
+    {
+        var found = await storage.WithResourcesAsync(() => storage.Table(TableName).GetEntityIfExistsAsync<TableEntity>(TableKeys.Escape(instance), pseudonym, select: ["PartitionKey"], cancellationToken: ct), ct);
+        return found.HasValue;
+    }
 }

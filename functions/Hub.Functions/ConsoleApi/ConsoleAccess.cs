@@ -74,6 +74,7 @@ public static class ConsoleAccess
         ["console.cases.conversation"] = AccessRule.For(Counselling),
         ["console.cases.conversation.reply"] = AccessRule.For(Counselling),
         ["console.cases.conversation.release"] = AccessRule.For(Counselling),
+        ["console.cases.sms.reply"] = AccessRule.For(Counselling),
 
         // people: administrators manage users; supervisors see their teams' people (to assign) and workload
         ["console.users.list"] = AccessRule.For(Roles.Supervisor, Roles.Admin),
@@ -88,6 +89,7 @@ public static class ConsoleAccess
         ["console.page.live"] = AccessRule.For(CaseWorkers),
         ["console.page.case"] = AccessRule.For(CaseWorkers),
         ["console.page.chat"] = AccessRule.For(Counselling),
+        ["console.page.sms"] = AccessRule.For(CaseWorkers),
         ["console.page.act"] = AccessRule.For(CaseWorkers),
         ["console.page.supervisor"] = AccessRule.For(Roles.Supervisor),
         ["console.page.admin"] = AccessRule.For(Roles.Admin),

@@ -6,6 +6,7 @@ using Hub.Core.Cases;
 using Hub.Core.Envelope;
 using Hub.Core.Privacy;
 using Hub.Functions.Cases;
+using Hub.Functions.Channels.SmsOutbound;
 using Hub.Functions.Hosting;
 using Hub.Functions.Privacy;
 using Hub.Functions.Storage;
@@ -16,7 +17,7 @@ using Microsoft.Net.Http.Headers;
 namespace Hub.Functions.ConsoleApi;
 
 /// <summary>What the console API's handlers use, bound per request (<c>[AsParameters]</c>).</summary>
-public sealed record ConsoleServices(CaseService Cases, People People, PrivacyServices Privacy, HubStorage Storage, TimeProvider Time, CaseChangeSignal Signal, IOptions<AuthOptions> Options, ILogger<CaseService> Logger);
+public sealed record ConsoleServices(CaseService Cases, People People, PrivacyServices Privacy, HubStorage Storage, TimeProvider Time, CaseChangeSignal Signal, IOptions<AuthOptions> Options, ILogger<CaseService> Logger, SmsOutbox Sms);
 
 /// <summary>
 /// <c>/api/console/v1</c>: the operator API the console and agencies' systems use (docs/console-api.md). Every
@@ -80,6 +81,15 @@ public static partial class ConsoleApi
             await s.Cases.CompleteCallbackAsync(Actor(h), taskId, body.Outcome ?? string.Empty, h.RequestAborted);
             return TypedResults.NoContent();
         }).WithName("console.callbacks.done");
+        api.MapPost("/cases/{id}/sms/replies", async (string id, SmsReplyRequest body, HttpContext h, [AsParameters] ConsoleServices s) =>
+        {
+            var queued = await s.Sms.QueueAsync(Actor(h), id, body.Text, h.RequestAborted);
+            return queued.ReplyId is { } replyId
+                ? Results.Accepted($"{Prefix}/cases/{id}", new SmsReplyAccepted(replyId, SmsReplyStates.Queued))
+                : queued.Invalid
+                    ? Problems.BadRequest($"a reply is 1–1,600 characters and at most {s.Sms.MaxSegments} SMS segments")
+                    : Results.Problem(title: "Cannot reply by SMS", detail: queued.Why, statusCode: StatusCodes.Status409Conflict);
+        }).WithName("console.cases.sms.reply");
         api.MapConversationApi();
         api.MapPeopleApi();
         return app;
@@ -108,6 +118,10 @@ public static partial class ConsoleApi
     public sealed record ContactResponse(string Contact);
 
     public sealed record CallbackDone(string? Outcome);
+
+    public sealed record SmsReplyRequest(string? Text);
+
+    public sealed record SmsReplyAccepted(string ReplyId, string Status);
 
     // ---- handlers ----
 
@@ -258,7 +272,23 @@ public static partial class ConsoleApi
             d.EarlierCasesBySameReporter,
             d.UserNames.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value, StringComparer.Ordinal),
             [.. CaseLifecycle.AllowedFrom(d.Summary.Status).Select(CaseLifecycle.Name)],
-            unreadable);
+            unreadable,
+            await SmsThreadAsync(actor, Row(d.Summary, now), reports, d.SmsReplies, s, ct));
+    }
+
+    /// <summary>An SMS case's replies and whether this user can send one now; null for a case with no SMS report.</summary>
+    private static async Task<SmsThread?> SmsThreadAsync(Actor actor, CaseRow c, List<(string Id, ReportEnvelope Envelope)> reports, IReadOnlyList<SmsReplyRow> replies, ConsoleServices s, CancellationToken ct)
+    {
+        if (!reports.Any(r => r.Envelope.Channel == ReportChannels.Sms) && replies.Count == 0)
+        {
+            return null;
+        }
+
+        var last = reports.LastOrDefault(r => r.Envelope.Channel == ReportChannels.Sms && r.Envelope.Reporter.ContactRef is not null);
+        var to = last.Envelope is { } e ? new SmsTarget(last.Id, e.ChannelInstance, e.Source.ProviderAccount, e.Reporter.Pseudonym, e.Reporter.ContactRef!) : null;
+        var why = await s.Sms.WhyNotAsync(actor, c, to, ct);
+        return new SmsThread(why is null, why, s.Sms.MaxSegments,
+            [.. replies.Select(r => new SmsReplyView(r.Id, r.CreatedAt, r.AuthorId, r.Body, r.Segments, r.Status, r.Attempts, r.Error, r.UpdatedAt))]);
     }
 
     /// <summary>The queue's head (GET /queue/summary): a tile per channel and the chats waiting for a person, in the actor's scope.</summary>

@@ -19,9 +19,10 @@ namespace Hub.Functions.ConsoleApi;
 /// <summary>What the console's pages use, bound per request: the API's services (the pages read and change through the same code).</summary>
 public sealed record PageServices(
     CaseService Cases, People People, PrivacyServices Privacy, HubStorage Storage, TimeProvider Time, CaseChangeSignal Signal, IOptions<AuthOptions> Auth,
-    ILogger<CaseService> Logger, ConversationStore Conversations, BotInbox Inbox, IEnumerable<IChatSender> Senders, IAntiforgery Antiforgery, IOptions<ConsoleOptions> Options)
+    ILogger<CaseService> Logger, ConversationStore Conversations, BotInbox Inbox, IEnumerable<IChatSender> Senders, IAntiforgery Antiforgery, IOptions<ConsoleOptions> Options,
+    Channels.SmsOutbound.SmsOutbox Sms)
 {
-    public ConsoleServices Api() => new(Cases, People, Privacy, Storage, Time, Signal, Auth, Logger);
+    public ConsoleServices Api() => new(Cases, People, Privacy, Storage, Time, Signal, Auth, Logger, Sms);
 
     public ConversationServices Chat() => new(Cases, Conversations, Inbox, Senders, Time);
 }
@@ -38,7 +39,7 @@ public static partial class ConsolePages
     public const string FunctionName = "Console";
 
     /// <summary>The fragments the script fetches: an expired session answers 401 to them, not a redirect to sign-in.</summary>
-    private static readonly HashSet<string> Fragments = new(StringComparer.Ordinal) { "console.page.live", "console.page.chat" };
+    private static readonly HashSet<string> Fragments = new(StringComparer.Ordinal) { "console.page.live", "console.page.chat", "console.page.sms" };
 
     /// <summary>Which API rule a form's action answers to: the console allows exactly what the API allows.</summary>
     private static readonly Dictionary<string, string> ActionRules = new(StringComparer.Ordinal)
@@ -56,6 +57,7 @@ public static partial class ConsolePages
         ["classify"] = "console.cases.classify",
         ["reply"] = "console.cases.conversation.reply",
         ["release-chat"] = "console.cases.conversation.release",
+        ["sms-reply"] = "console.cases.sms.reply",
         ["reveal-contact"] = "console.cases.reveal-contact",
         ["callback-reveal"] = "console.callbacks.reveal",
         ["callback-done"] = "console.callbacks.done",
@@ -75,6 +77,7 @@ public static partial class ConsolePages
         ["link"] = "Đã liên kết hồ sơ.",
         ["classify"] = "Đã lưu phân loại.",
         ["reply"] = "Đã gửi tin trả lời (đang chuyển tới trẻ).",
+        ["sms-reply"] = "Đã xếp tin SMS vào hàng gửi; trạng thái gửi hiện bên dưới.",
         ["release-chat"] = "Đã trả cuộc trò chuyện cho bot; nội dung đã trao đổi được lưu vào hồ sơ.",
         ["callback-done"] = "Đã ghi kết quả gọi lại.",
         ["added"] = "Đã thêm người dùng.",
@@ -91,6 +94,7 @@ public static partial class ConsolePages
         pages.MapGet("/live", LiveAsync).WithName("console.page.live");
         pages.MapGet("/cases/{id}", CaseAsync).WithName("console.page.case");
         pages.MapGet("/cases/{id}/chat", ChatAsync).WithName("console.page.chat");
+        pages.MapGet("/cases/{id}/sms", SmsAsync).WithName("console.page.sms");
         pages.MapPost("/cases/{id}/{action}", ActAsync).WithName("console.page.act").DisableAntiforgery();
         pages.MapGet("/supervisor", SupervisorAsync).WithName("console.page.supervisor");
         pages.MapGet("/admin", AdminAsync).WithName("console.page.admin");
@@ -328,6 +332,29 @@ public static partial class ConsolePages
         return Render<ChatLines>(context, new() { ["Chat"] = chat, ["Now"] = s.Time.GetUtcNow() }, StatusCodes.Status200OK);
     }
 
+    /// <summary>
+    /// The SMS panel for the script: 204 when no reply moved since the state the page shows (that look is not a read
+    /// of content, so it is not audited); otherwise the replies, read and audited.
+    /// </summary>
+    private static async Task<IResult> SmsAsync(string id, HttpContext context, [AsParameters] PageServices s, string? state)
+    {
+        var actor = Actor(context);
+        var ct = context.RequestAborted;
+        context.Response.Headers.CacheControl = "no-store";
+        var rows = await s.Cases.SmsRepliesAsync(actor, id, audited: false, ct);
+        if (state is not null && state == SmsLines.StateOf(rows.Select(View)))
+        {
+            return Results.NoContent();
+        }
+
+        rows = await s.Cases.SmsRepliesAsync(actor, id, audited: true, ct);
+        var names = (await s.People.ListUsersAsync(ct)).Where(u => rows.Any(r => r.AuthorId == u.Id)).ToDictionary(u => u.Id.ToString(CultureInfo.InvariantCulture), u => u.DisplayName, StringComparer.Ordinal);
+        var thread = new SmsThread(false, null, s.Sms.MaxSegments, [.. rows.Select(View)]);
+        return Render<SmsLines>(context, new() { ["Sms"] = thread, ["Users"] = names, ["Now"] = s.Time.GetUtcNow() }, StatusCodes.Status200OK);
+
+        static SmsReplyView View(SmsReplyRow r) => new(r.Id, r.CreatedAt, r.AuthorId, r.Body, r.Segments, r.Status, r.Attempts, r.Error, r.UpdatedAt);
+    }
+
     private static async Task<IResult> ActAsync(string id, string action, HttpContext context, [AsParameters] PageServices s)
     {
         var actor = Actor(context);
@@ -399,6 +426,14 @@ public static partial class ConsolePages
                     }
 
                     return SeeOther(context, back ?? $"/console/cases/{Uri.EscapeDataString(id)}?done=reply#chat-title");
+                case "sms-reply":
+                    var queued = await s.Sms.QueueAsync(actor, id, F("text"), ct);
+                    if (queued.ReplyId is null)
+                    {
+                        return await RenderCaseAsync(context, s, id, new Flash(queued.Invalid ? $"Tin SMS dài từ 1 ký tự đến {s.Sms.MaxSegments} tin nhắn." : "Không gửi được: " + Vi.WhyNotSms(queued.Why), true), null, null, null, queued.Invalid ? StatusCodes.Status400BadRequest : StatusCodes.Status409Conflict);
+                    }
+
+                    return SeeOther(context, back ?? $"/console/cases/{Uri.EscapeDataString(id)}?done=sms-reply#sms-title");
                 case "release-chat":
                     if (!await ConversationApi.ReleaseToBotAsync(actor, id, s.Chat(), ct))
                     {

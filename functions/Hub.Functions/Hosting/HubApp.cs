@@ -1,3 +1,4 @@
+using Hub.Functions.Channels.SmsOutbound;
 using Hub.Functions.Cases;
 using Hub.Functions.Channels;
 using Hub.Functions.Chat;
@@ -56,6 +57,7 @@ public static class HubApp
             .AddCases()         // Cases/: one case per report, behind ICaseStore
             .AddChannels()      // Channels/<type>/: one descriptor per channel type
             .AddChat()          // Chat/: the chatbots' inbox, conversations and dialog turns
+            .AddSmsReplies()    // Channels/SmsOutbound/: counsellors' SMS replies, their queue and receipts
             .AddPlatformApi()   // Platform/: the platform auto-report API
             .AddTakedowns()     // Platform/Takedowns/: takedown requests to platforms
             .AddSessionKeys(environment); // ConsoleApi/: the key ring for staff sessions, shared by every instance
@@ -70,6 +72,7 @@ public static class HubApp
         app.MapGet("/", () => Results.Text("hub")).ExcludeFromDescription(); // custom-handler readiness probe
         app.MapHealth();
         app.MapChannelsApi();
+        app.MapSmsReceipts();
         app.MapPlatformApi();
         app.MapConsole();
         app.MapQueueFunctions();

@@ -21,6 +21,9 @@ public sealed class HubOptions
 
     public BotOptions Bots { get; set; } = new();
 
+    /// <summary>SMS replies to reporters (<c>Hub:Sms</c>): retries, limits.</summary>
+    public Channels.SmsOutbound.SmsOutboundOptions Sms { get; set; } = new();
+
     /// <summary><c>Hub:Spool</c>: standalone mode's local spool for storage outages.</summary>
     public Spool.SpoolOptions Spool { get; set; } = new();
 

@@ -24,6 +24,9 @@ public static class Resilience
     /// <summary>Takedown requests to a platform's callback URL.</summary>
     public const string TakedownCallback = "takedown-callback";
 
+    /// <summary>SMS replies to reporters (a gateway's send endpoint, Twilio's Messages API).</summary>
+    public const string SmsSend = "sms-send";
+
     /// <summary>How long a response asks to be left alone: delay-seconds or an HTTP-date (from <paramref name="time"/>'s now); null when it does not say.</summary>
     public static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider time)
     {
@@ -121,6 +124,39 @@ public static class Resilience
                     _ => false,
                 }),
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time) is { } d ? Min(d, TimeSpan.FromSeconds(60)) : (TimeSpan?)null),
+                OnRetry = args =>
+                {
+                    args.Outcome.Result?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            });
+        });
+        services.AddResiliencePipeline<string, HttpResponseMessage>(SmsSend, (builder, context) =>
+        {
+            var time = context.ServiceProvider.GetRequiredService<TimeProvider>();
+            var o = context.ServiceProvider.GetRequiredService<IOptions<HubOptions>>().Value.Sms;
+            builder.TimeProvider = time;
+            if (o.SendRetries == 0)
+            {
+                return;
+            }
+
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = o.SendRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = o.SendRetryBaseDelay,
+                MaxDelay = o.MaxInCallRetryAfter,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+                {
+                    { Exception: HttpRequestException } => true,
+                    { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested, // the attempt's own timeout
+                    // A provider that asks for longer than a send may wait is not retried here: the reply is queued again for then.
+                    { Result: { } r } => Channels.SmsOutbound.SmsHttp.IsRetryable(r.StatusCode) && !(RetryAfter(r, time) > o.MaxInCallRetryAfter),
+                    _ => false,
+                }),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time)),
                 OnRetry = args =>
                 {
                     args.Outcome.Result?.Dispose();

@@ -99,7 +99,7 @@ public sealed class AccessMatrixTests(ConsoleFixture hub) : IClassFixture<Consol
         }
 
         var roleOf = ConsoleFixture.Staff.ToDictionary(s => s.Login, s => s.Role);
-        var fragments = new[] { "console.page.live", "console.page.chat" };
+        var fragments = new[] { "console.page.live", "console.page.chat", "console.page.sms" };
         var failures = new List<string>();
         var calls = 0;
         foreach (var endpoint in StaffEndpoints().Where(e => e.RoutePattern.RawText!.StartsWith("/console", StringComparison.Ordinal)))

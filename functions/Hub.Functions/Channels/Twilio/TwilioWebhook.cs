@@ -26,6 +26,13 @@ public static class TwilioWebhook
     public static (TwilioForm? Form, IResult? Error) ReadVerified(ChannelRequest req)
     {
         ArgumentNullException.ThrowIfNull(req);
+        return ReadVerified(req, req.PublicUrl(req.Http.RequestServices.GetRequiredService<IOptions<HubOptions>>().Value));
+    }
+
+    /// <summary>The verified form of a request Twilio made to <paramref name="url"/> (a URL the hub gave it, e.g. a status callback), or the 4xx to answer.</summary>
+    public static (TwilioForm? Form, IResult? Error) ReadVerified(ChannelRequest req, string url)
+    {
+        ArgumentNullException.ThrowIfNull(req);
         if (!IsForm(req.Http.Request.ContentType))
         {
             return (null, Problems.UnsupportedMediaType("application/x-www-form-urlencoded"));
@@ -47,7 +54,6 @@ public static class TwilioWebhook
             return (null, Problems.Unauthorized($"{SignatureHeader} is missing."));
         }
 
-        var url = req.PublicUrl(req.Http.RequestServices.GetRequiredService<IOptions<HubOptions>>().Value);
         if (!TwilioSignature.IsValid(req.Options.AuthToken!, url, form, signature))
         {
             return (null, Problems.Forbidden($"{SignatureHeader} does not verify."));
