@@ -60,6 +60,9 @@ public sealed class SmsSimulator : IAsyncDisposable
         return [.. _received];
     }
 
+    /// <summary>The Message SID the simulated Twilio gives a send with this idempotency token (so a test can address its status callback).</summary>
+    public static string TwilioSid(string idempotencyToken) => "SM" + (idempotencyToken.Length > 0 ? idempotencyToken : Guid.NewGuid().ToString("N"));
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
@@ -92,7 +95,7 @@ public sealed class SmsSimulator : IAsyncDisposable
         }
 
         return provider == "twilio"
-            ? Results.Text($$"""{"sid":"SM{{Guid.NewGuid():N}}","status":"queued","num_segments":"1"}""", "application/json", statusCode: 201)
+            ? Results.Text($$"""{"sid":"{{TwilioSid(http.Request.Headers["I-Twilio-Idempotency-Token"].ToString())}}","status":"queued","num_segments":"1"}""", "application/json", statusCode: 201)
             : Results.Json(new Dictionary<string, string> { ["gatewayMessageId"] = "gw-" + Guid.NewGuid().ToString("N")[..12] });
     }
 }

@@ -26,6 +26,9 @@ public sealed class ConsoleBrowserFixture : HubFixture
 
     public ProviderSimulator Provider { get; private set; } = null!;
 
+    /// <summary>The SMS providers' send APIs (Twilio's Messages API for <c>dn-sms</c>).</summary>
+    public SmsSimulator Sms { get; private set; } = null!;
+
     public IBrowser Browser { get; private set; } = null!;
 
     /// <summary>Requests any page made to a host other than the hub's (aborted and kept here).</summary>
@@ -45,6 +48,7 @@ public sealed class ConsoleBrowserFixture : HubFixture
             settings["Hub:Channels:dn-sms:AccountSid"] = TestSecrets.TwilioAccountSid;
             settings["Hub:Channels:dn-sms:AuthToken"] = TestSecrets.TwilioAuthToken;
             settings["Hub:Channels:dn-sms:Province"] = "48";
+            settings["Hub:Channels:dn-sms:TwilioApiBaseUrl"] = Sms.BaseUrl;
             settings["Hub:Auth:EventsWait"] = "00:00:05";
             return settings;
         }
@@ -58,6 +62,7 @@ public sealed class ConsoleBrowserFixture : HubFixture
     {
         Provider = await ProviderSimulator.StartAsync();
         Provider.PageAccessToken = TestSecrets.MetaPageToken;
+        Sms = await SmsSimulator.StartAsync();
         await base.InitializeAsync();
         // Development seeds the demo users at start-up (DevelopmentStaff); the tests sign in as them.
         await Eventually.TrueAsync(async () => (await People.ListUsersAsync(CancellationToken.None)).Count(u => u.Issuer == SignIn.DevIssuer) == DevelopmentStaff.All.Count);
@@ -82,6 +87,7 @@ public sealed class ConsoleBrowserFixture : HubFixture
         _playwright?.Dispose();
         await base.DisposeAsync();
         await Provider.DisposeAsync();
+        await Sms.DisposeAsync();
     }
 
     /// <summary>A new browser (its own cookies) signed in as a demo user through <c>/auth/dev</c>, on the queue.</summary>

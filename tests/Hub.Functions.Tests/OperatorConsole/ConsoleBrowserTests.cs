@@ -83,6 +83,51 @@ public sealed partial class ConsoleBrowserTests(ConsoleBrowserFixture hub) : IAs
     }
 
     [Fact]
+    public async Task SmsCase_TheCounsellorAnswersBySms_TheProviderGetsIt_AndItsReceiptShowsWithoutReload()
+    {
+        var sid = ProviderRequests.NewSid();
+        using (var sms = await hub.Client.SendAsync(ProviderRequests.Twilio("dn-sms", ProviderRequests.TwilioSms(sid, "Có người nhắn tin đe doạ em"))))
+        {
+            sms.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var record = (await hub.WaitForCaseAsync("dn-sms", sid, Wait))!;
+        var page = await hub.SignInAsync("demo.counsellor");
+        await page.GotoAsync($"/console/cases/{record.Id}");
+        await Expect(page.Locator("#sms-title")).ToHaveTextAsync("Trả lời qua SMS");
+        await Expect(page.Locator(".sms .flash.info")).ToContainTextAsync("nhận xử lý hồ sơ trước");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Nhận xử lý" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Bạn đã nhận xử lý hồ sơ này.");
+
+        var before = hub.Sms.Received.Count;
+        await page.GetByLabel("Tin nhắn gửi người báo").FillAsync("Chào em, 111 đã nhận tin. Em có an toàn không?");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Gửi SMS" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToContainTextAsync("Đã xếp tin SMS vào hàng gửi");
+        var sent = (await hub.Sms.WaitForAsync(before + 1, Wait))[^1];
+        sent.Form["To"].ShouldBe("+84912345678", "the reporter's number, unsealed only for Twilio");
+        sent.Form["Body"].ShouldBe("Chào em, 111 đã nhận tin. Em có an toàn không?");
+        await page.EvaluateAsync("() => { window.__sameDocument = true; }");
+        await Expect(page.Locator("#sms-lines")).ToContainTextAsync("nhà mạng đã nhận");
+
+        // Twilio's signed status callback: the panel follows it without a reload.
+        var callback = sent.Form["StatusCallback"];
+        List<KeyValuePair<string, string>> form = [new("MessageSid", Hub.Simulators.SmsSimulator.TwilioSid(sent.Headers["I-Twilio-Idempotency-Token"])), new("MessageStatus", "delivered"), new("AccountSid", TestSecrets.TwilioAccountSid)];
+        using var receipt = new HttpRequestMessage(HttpMethod.Post, callback[HubFixture.PublicBaseUrl.Length..]) { Content = new FormUrlEncodedContent(form) };
+        receipt.Headers.Add("X-Twilio-Signature", Hub.Core.Signatures.TwilioSignature.Compute(TestSecrets.TwilioAuthToken, callback, form));
+        using (var r = await hub.Client.SendAsync(receipt))
+        {
+            r.StatusCode.ShouldBe(HttpStatusCode.OK, await r.Content.ReadAsStringAsync());
+        }
+
+        await Expect(page.Locator("#sms-lines")).ToContainTextAsync("đã đến máy người nhận");
+        (await page.EvaluateAsync<bool>("() => window.__sameDocument === true")).ShouldBeTrue("the receipt showed without a reload");
+        await ScreenAsync(page, "sms-reply");
+        hub.Logs.AllText.ShouldNotContain("+84912345678");
+        hub.Logs.AllText.ShouldNotContain("Em có an toàn không");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task LiaisonOfAnotherProvince_DoesNotSeeTheCase_ItsOwnProvincesLiaisonDoes()
     {
         var id = await TestCases.WriteAsync(hub.Services, "48");
