@@ -44,21 +44,9 @@ public static class SmsReceipts
     private static async Task<IResult> GatewayAsync(ChannelRequest req, CancellationToken ct)
     {
         var services = req.Http.RequestServices;
-        var headers = req.Http.Request.Headers;
-        switch (HubSignature.Verify(
-            [req.Options.Secret!, req.Options.SecondarySecret ?? string.Empty],
-            headers[HubSignature.TimestampHeader].ToString(),
-            headers[HubSignature.SignatureHeader].ToString(),
-            req.Body,
-            services.GetRequiredService<TimeProvider>().GetUtcNow(),
-            HubSignature.DefaultWindow))
+        if (SmsGatewayChannel.VerifySignature(req) is { } refused)
         {
-            case HubSignatureResult.Missing:
-                return Problems.Unauthorized("X-Hub-Timestamp and X-Hub-Signature are required.");
-            case HubSignatureResult.Stale:
-                return Problems.Unauthorized("X-Hub-Timestamp is outside the 5-minute window.");
-            case HubSignatureResult.Malformed or HubSignatureResult.Invalid:
-                return Problems.Unauthorized("X-Hub-Signature does not verify.");
+            return refused;
         }
 
         if (!Problems.IsJson(req.Http.Request))
