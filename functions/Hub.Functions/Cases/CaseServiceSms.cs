@@ -42,6 +42,9 @@ public sealed partial class CaseService
 {
     private const string SmsColumns = "id, case_id, report_id, channel_instance, author_id, body, segments, created_at, status, attempts, provider_message_id, error, updated_at";
 
+    /// <summary>A report's columns that make its <see cref="SmsTarget"/> (<see cref="ReadSmsTarget"/>).</summary>
+    private const string SmsTargetColumns = "id, channel_instance, envelope -> 'source' ->> 'providerAccount', envelope -> 'reporter' ->> 'pseudonym', envelope -> 'reporter' ->> 'contactRef'";
+
     /// <summary>
     /// Accepts a reply from the case's owner or a supervisor of its team: checks the case can be answered by SMS
     /// (<paramref name="refuse"/> adds the channel's and the reporter's conditions), writes the reply, its history line
@@ -82,17 +85,6 @@ public sealed partial class CaseService
             await enqueue(c.Id);
             return ["sms_replies:" + replyId];
         }, ct);
-    }
-
-    /// <summary>Whom the case's SMS replies go to, or null when it has no SMS report that left a number (an unaudited lookup: no content).</summary>
-    public async Task<SmsTarget?> SmsTargetAsync(string caseId, CancellationToken ct)
-    {
-        var source = await database.GetAsync(ct);
-        await using var conn = await source.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var found = await SmsTargetAsync(conn, tx, caseId, ct);
-        await tx.CommitAsync(ct);
-        return found;
     }
 
     /// <summary>A case's replies, oldest first (the detail reads them in its own batch; this is the live panel's read).</summary>
@@ -159,11 +151,11 @@ public sealed partial class CaseService
 
         SmsTarget? to;
         await using (var cmd = new NpgsqlCommand(
-            "SELECT id, channel_instance, envelope -> 'source' ->> 'providerAccount', envelope -> 'reporter' ->> 'pseudonym', envelope -> 'reporter' ->> 'contactRef' FROM reports WHERE id = @r", conn, tx))
+            $"SELECT {SmsTargetColumns} FROM reports WHERE id = @r", conn, tx))
         {
             cmd.Parameters.Add(Sql.Text("r", row.ReportId));
             await using var r = await cmd.ExecuteReaderAsync(ct);
-            to = await r.ReadAsync(ct) && !r.IsDBNull(4) ? new SmsTarget(r.GetString(0), r.GetString(1), S(r, 2), S(r, 3), r.GetString(4)) : null;
+            to = await r.ReadAsync(ct) ? ReadSmsTarget(r) : null;
         }
 
         await audit.AppendAsync(conn, tx, null, "sms.send", row.CaseId, ["reporter.contact", "sms_replies:" + replyId], "sms-replies", ct);
@@ -207,12 +199,16 @@ public sealed partial class CaseService
     private static async Task<SmsTarget?> SmsTargetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(
-            "SELECT id, channel_instance, envelope -> 'source' ->> 'providerAccount', envelope -> 'reporter' ->> 'pseudonym', envelope -> 'reporter' ->> 'contactRef' FROM reports " +
+            $"SELECT {SmsTargetColumns} FROM reports " +
             "WHERE case_id = @c AND envelope ->> 'channel' = 'sms' AND envelope -> 'reporter' ? 'contactRef' ORDER BY id DESC LIMIT 1", conn, tx);
         cmd.Parameters.Add(Sql.Text("c", caseId));
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? new SmsTarget(r.GetString(0), r.GetString(1), S(r, 2), S(r, 3), r.GetString(4)) : null;
+        return await r.ReadAsync(ct) ? ReadSmsTarget(r) : null;
     }
+
+    /// <summary>The target from <see cref="SmsTargetColumns"/>; null when the report holds no sealed number.</summary>
+    private static SmsTarget? ReadSmsTarget(NpgsqlDataReader r) =>
+        r.IsDBNull(4) ? null : new SmsTarget(r.GetString(0), r.GetString(1), S(r, 2), S(r, 3), r.GetString(4));
 
     private static SmsReplyRow ReadSmsReply(NpgsqlDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5), r.GetInt32(6), r.GetFieldValue<DateTimeOffset>(7),

@@ -98,7 +98,8 @@ public sealed partial class SmsOutbox(
     public async Task<SmsQueued> QueueAsync(Actor actor, string caseIdOrCode, string? text, CancellationToken ct)
     {
         text = text is null ? null : VietnameseText.Normalize(text).Trim();
-        if (string.IsNullOrEmpty(text) || text.Length > 1600 || SmsText.Segments(text) > O.MaxReplySegments)
+        var segments = string.IsNullOrEmpty(text) ? 0 : SmsText.Segments(text);
+        if (segments == 0 || text!.Length > 1600 || segments > O.MaxReplySegments)
         {
             return new SmsQueued(null, "length", true);
         }
@@ -111,7 +112,7 @@ public sealed partial class SmsOutbox(
                 caseIdOrCode,
                 replyId,
                 text,
-                SmsText.Segments(text),
+                segments,
                 to => ChannelRefusalAsync(to, ct),
                 caseId => storage.Queue(QueueName).SendMessageAsync(
                     JsonSerializer.Serialize(new SmsReplyMessage { ReplyId = replyId, CaseId = caseId, EnqueuedAt = time.GetUtcNow() }, SmsOutboundJsonContext.Default.SmsReplyMessage),
@@ -125,7 +126,7 @@ public sealed partial class SmsOutbox(
             return new SmsQueued(null, ex.Message, false);
         }
 
-        LogQueued(logger, replyId, SmsText.Segments(text));
+        LogQueued(logger, replyId, segments);
         return new SmsQueued(replyId, null, false);
     }
 
