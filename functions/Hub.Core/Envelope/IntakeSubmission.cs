@@ -9,6 +9,9 @@ public sealed record MediaPolicy(IReadOnlyList<string> AllowedHosts, long MaxByt
 /// <summary>A media item a channel names; the intake fetches it under the channel's policy.</summary>
 public sealed record MediaReference(string Url, string? ContentType);
 
+/// <summary>A file the reporter uploaded (the web form's screenshots), already checked and re-encoded: the intake stores it as encrypted evidence.</summary>
+public sealed record UploadedFile(string ContentType, byte[] Bytes);
+
 /// <summary>
 /// Everything a channel hands to the shared write path after it verified and parsed a request; also what the local
 /// spool keeps (so its JSON names are a stored format: add fields, never rename them).
@@ -68,6 +71,9 @@ public sealed record IntakeSubmission
     public bool Handoff { get; init; }
 
     public IReadOnlyList<string> Urls { get; init; } = [];
+
+    /// <summary>Files that came with the request itself (the web form's screenshots); spooled with it, stored by the intake.</summary>
+    public IReadOnlyList<UploadedFile> Uploads { get; init; } = [];
 
     /// <summary>Evidence the channel already stored (chat attachments fetched while the conversation ran).</summary>
     public IReadOnlyList<Evidence> StoredEvidence { get; init; } = [];

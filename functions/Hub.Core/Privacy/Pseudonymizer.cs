@@ -36,4 +36,14 @@ public sealed class Pseudonymizer
     }
 
     public string ReferenceCodeFor(string dedupKey) => Envelope.ReferenceCode.For(_key, dedupKey);
+
+    /// <summary>
+    /// A key for one purpose (the web form's tokens, its status secrets), derived from the pseudonym key with HKDF, so
+    /// no extra secret has to be configured and no purpose's key can be turned into another's.
+    /// </summary>
+    public byte[] DeriveKey(string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(purpose);
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, 32, salt: [], info: Encoding.UTF8.GetBytes("hub-derived-key\n" + purpose));
+    }
 }

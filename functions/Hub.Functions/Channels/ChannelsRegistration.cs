@@ -19,6 +19,7 @@ public static class ChannelsRegistration
         new SmsGatewayDescriptor(),
         new MessengerDescriptor(),
         new ZaloDescriptor(),
+        new Web.WebDescriptor(),
     ];
 
     /// <summary>Configured channel instances, validated at start-up by their types' descriptors, and each type's services.</summary>

@@ -51,6 +51,10 @@ public static class ConsoleRegistration
                 h["Cross-Origin-Opener-Policy"] = "same-origin";
                 h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
             }
+            else if (Channels.Web.WebFormEndpoints.IsWebFormPath(context.Request.Path))
+            {
+                Channels.Web.WebFormEndpoints.Headers(context);
+            }
 
             return next(context);
         });

@@ -127,7 +127,7 @@ public sealed partial class IntakeService(
             return new IntakeResult(seen.GetString("ReportId"), seen.GetString("ReferenceCode"), seen.GetString("Urgency") ?? Urgencies.Normal, Duplicate: true);
         }
 
-        var evidence = new List<Evidence>(s.Media.Count + s.StoredEvidence.Count + 1);
+        var evidence = new List<Evidence>(s.Media.Count + s.StoredEvidence.Count + s.Uploads.Count + 1);
         if (s.RawIsTranscript)
         {
             evidence.Add(new Evidence { Kind = "transcript", Blob = $"{HubStorage.RawContainer}/{rawName}", Sha256 = rawSha, ContentType = s.RawContentType, Size = s.RawBody.Length });
@@ -138,6 +138,10 @@ public sealed partial class IntakeService(
         {
             evidence.Add(await StoreMediaAsync(s, id, datePath, i, ct));
         }
+
+        // Uploaded files are in hand already: store them together (a form's five screenshots cost one round trip, not five).
+        var uploads = s.Uploads.Select((u, i) => StoreUploadAsync($"{s.ChannelInstance}/{datePath}/{id}/upload-{i.ToString(CultureInfo.InvariantCulture)}", u, ct)).ToArray();
+        evidence.AddRange(await Task.WhenAll(uploads));
 
         var hasSender = s.SenderId is { Length: > 0 };
         var envelope = EnvelopeBuilder.Build(s, new EnvelopeStamp(
@@ -208,6 +212,13 @@ public sealed partial class IntakeService(
         {
             // An orphaned, encrypted copy of a duplicate's raw body; nothing references it.
         }
+    }
+
+    private async Task<Evidence> StoreUploadAsync(string name, UploadedFile upload, CancellationToken ct)
+    {
+        var sha = EvidenceStore.Sha256Hex(upload.Bytes);
+        await evidenceStore.UploadEncryptedAsync(storage.Evidence, name, upload.Bytes, sha, upload.ContentType, ct);
+        return new Evidence { Kind = EvidenceStore.KindOf(upload.ContentType), Blob = $"{HubStorage.EvidenceContainer}/{name}", Sha256 = sha, ContentType = upload.ContentType, Size = upload.Bytes.Length };
     }
 
     private Task<Evidence> StoreMediaAsync(IntakeSubmission s, string id, string datePath, int index, CancellationToken ct) =>

@@ -152,6 +152,7 @@ public class HubFixture : IAsyncLifetime
         ["Hub:Channels:hn-sms:AuthToken"] = TestSecrets.TwilioAuthToken,
         ["Hub:Channels:vt-gw:Type"] = "sms-gateway",
         ["Hub:Channels:vt-gw:Secret"] = TestSecrets.GatewaySecret,
+        ["Hub:Channels:web:Type"] = "web",
     };
 
     public virtual async Task DisposeAsync()
