@@ -77,7 +77,8 @@ public static partial class WebForms
         {
             var empty = new ByteArrayContent([]);
             empty.Headers.ContentType = new("application/octet-stream");
-            content.Add(empty, "screenshots", string.Empty);
+            empty.Headers.TryAddWithoutValidation("Content-Disposition", "form-data; name=\"screenshots\"; filename=\"\"");
+            content.Add(empty);
         }
 
         foreach (var (bytes, name, type) in files)

@@ -91,7 +91,7 @@ public static class WebReport
         ArgumentNullException.ThrowIfNull(screenshots);
         ArgumentNullException.ThrowIfNull(token);
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Create(System.Text.Unicode.UnicodeRanges.All) }))
         {
             w.WriteStartObject();
             w.WriteString("form", "hub.web-form/v1");
