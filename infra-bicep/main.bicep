@@ -91,7 +91,7 @@ param databaseGeoRedundantBackup bool = false
 @allowed(['Disabled', 'SameZone', 'ZoneRedundant'])
 param databaseHighAvailability string = 'Disabled'
 
-type channelType = 'twilio-sms' | 'twilio-voice' | 'sms-gateway' | 'messenger' | 'zalo'
+type channelType = 'twilio-sms' | 'twilio-voice' | 'sms-gateway' | 'messenger' | 'zalo' | 'web'
 
 type channel = {
   @description('Instance name; part of the webhook URL (lowercase letters, digits, dashes).')
@@ -123,6 +123,7 @@ param channels channel[] = [
   { name: 'line-111', type: 'twilio-voice' }
   { name: 'messenger', type: 'messenger' }
   { name: 'zalo', type: 'zalo' }
+  { name: 'web', type: 'web' }
 ]
 
 @description('Platforms allowed to call the auto-report API (more can be registered later with the platform register command).')
@@ -153,6 +154,7 @@ var secretsByType = {
   'sms-gateway': ['Secret']
   messenger: ['AppSecret', 'VerifyToken', 'PageAccessToken']
   zalo: ['AppId', 'OaSecretKey', 'AppSecretKey', 'RefreshToken'] // AppId is not secret, but kept beside its keys
+  web: [] // the public form has no provider secret; its tokens are keyed from the pseudonym key
 }
 
 func keyVaultReference(vault string, secret string) string => '@Microsoft.KeyVault(VaultName=${vault};SecretName=${secret})'
@@ -314,13 +316,13 @@ output identityName string = names.identity
 output publicBaseUrl string = baseUrl
 output healthUrl string = '${baseUrl}/api/health'
 
-@description('Give each provider its URL: Twilio SMS "A message comes in"; Twilio Voice "A call comes in" (incoming) and "Call status changes" (status); the gateway contract; Meta\'s callback URL; Zalo\'s webhook URL.')
+@description('Give each provider its URL: Twilio SMS "A message comes in"; Twilio Voice "A call comes in" (incoming) and "Call status changes" (status); the gateway contract; Meta\'s callback URL; Zalo\'s webhook URL; the web form\'s public address (link it from school sites, print its poster at /bao-cao/in).')
 output webhooks array = [for c in channels: {
   channel: c.name
   type: c.type
   urls: c.type == 'twilio-voice'
     ? ['${baseUrl}/api/channels/twilio-voice/${c.name}/incoming', '${baseUrl}/api/channels/twilio-voice/${c.name}/status']
-    : ['${baseUrl}/api/channels/${c.type}/${c.name}']
+    : c.type == 'web' ? ['${baseUrl}/bao-cao'] : ['${baseUrl}/api/channels/${c.type}/${c.name}']
 }]
 
 output platformApi object = {
