@@ -93,7 +93,8 @@ public static class WebFormEndpoints
         h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()";
         if (!context.Request.Path.Value!.Contains("/assets/", StringComparison.Ordinal))
         {
-            h.CacheControl = "no-store";
+            h.CacheControl = "no-cache, no-store"; // what antiforgery sets too (it would log each override otherwise)
+            h.Pragma = "no-cache";
         }
     }
 
