@@ -17,4 +17,14 @@ public static class Eventually
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Waits for <paramref name="read"/> to answer something (a case the processor writes), and answers it.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T?>> read, double seconds = 30)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        T? value = null;
+        await TrueAsync(async () => (value = await read()) is not null, seconds);
+        return value!;
+    }
 }

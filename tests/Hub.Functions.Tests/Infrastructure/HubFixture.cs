@@ -153,6 +153,7 @@ public class HubFixture : IAsyncLifetime
         ["Hub:Channels:vt-gw:Type"] = "sms-gateway",
         ["Hub:Channels:vt-gw:Secret"] = TestSecrets.GatewaySecret,
         ["Hub:Channels:web:Type"] = "web",
+        ["Hub:WebForm:Instance"] = "web", // named: a Development fixture also has the settings' demo-web
     };
 
     public virtual async Task DisposeAsync()

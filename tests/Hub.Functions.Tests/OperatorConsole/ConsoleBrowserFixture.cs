@@ -50,6 +50,10 @@ public sealed class ConsoleBrowserFixture : HubFixture
             settings["Hub:Channels:dn-sms:Province"] = "48";
             settings["Hub:Channels:dn-sms:TwilioApiBaseUrl"] = Sms.BaseUrl;
             settings["Hub:Auth:EventsWait"] = "00:00:05";
+            // The public form: its minimum fill time is tested over HTTP; here every page comes from 127.0.0.1.
+            settings["Hub:WebForm:MinFillTime"] = "00:00:00";
+            settings["Hub:WebForm:SubmitsPerWindow"] = "10000";
+            settings["Hub:WebForm:StatusLookupsPerWindow"] = "10000";
             return settings;
         }
     }
@@ -93,12 +97,23 @@ public sealed class ConsoleBrowserFixture : HubFixture
     /// <summary>A new browser (its own cookies) signed in as a demo user through <c>/auth/dev</c>, on the queue.</summary>
     public async Task<IPage> SignInAsync(string login, (int Width, int Height)? viewport = null)
     {
+        var page = await NewPageAsync(viewport ?? Desk);
+        await page.GotoAsync("/auth/dev?returnUrl=%2Fconsole");
+        await page.Locator($"form:has(input[name=login][value=\"{login}\"]) button").ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/console(/admin)?$"), new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+        return page;
+    }
+
+    /// <summary>A new browser (its own cookies, nobody signed in), with or without JavaScript; requests to any other host are aborted and kept.</summary>
+    public async Task<IPage> NewPageAsync((int Width, int Height) viewport, bool javaScript = true)
+    {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = ServerAddress!.ToString().TrimEnd('/'),
-            ViewportSize = new ViewportSize { Width = (viewport ?? Desk).Width, Height = (viewport ?? Desk).Height },
+            ViewportSize = new ViewportSize { Width = viewport.Width, Height = viewport.Height },
             Locale = "vi-VN",
             TimezoneId = "Asia/Ho_Chi_Minh",
+            JavaScriptEnabled = javaScript,
         });
         // Generous: the suite runs its test classes in parallel on 2 cores, and a first page pays for cold code paths.
         // Every wait below still ends as soon as its condition holds; nothing sleeps.
@@ -117,11 +132,7 @@ public sealed class ConsoleBrowserFixture : HubFixture
                 await route.AbortAsync();
             }
         });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/auth/dev?returnUrl=%2Fconsole");
-        await page.Locator($"form:has(input[name=login][value=\"{login}\"]) button").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/console(/admin)?$"), new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
-        return page;
+        return await context.NewPageAsync();
     }
 
     /// <summary>axe-core on the page as it is: every serious or critical violation, with where it is (none expected).</summary>
@@ -137,10 +148,10 @@ public sealed class ConsoleBrowserFixture : HubFixture
     /// The screen as a counsellor at a desk (1366×768) and a liaison on a phone (390×844) see it: a full-page
     /// screenshot of each under artifacts/console/, and axe-core at both sizes. Answers the violations found.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> CheckScreenAsync(IPage page, string name)
+    public static async Task<IReadOnlyList<string>> CheckScreenAsync(IPage page, string name, string folder = "console")
     {
         var found = new List<string>();
-        var dir = Path.Combine(RepositoryRoot(), "artifacts", "console");
+        var dir = Path.Combine(RepositoryRoot(), "artifacts", folder);
         Directory.CreateDirectory(dir);
         var original = page.ViewportSize;
         foreach (var (w, h) in new[] { Desk, Phone })

@@ -14,6 +14,7 @@ public sealed class WebDescriptor : ChannelDescriptor
     public override void AddServices(IServiceCollection services)
     {
         services.AddOptions<WebFormOptions>().BindConfiguration(WebFormOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<WebFormOptions>, WebFormOptionsValidation>();
         services.AddSingleton<WebFormTokens>();
         services.AddSingleton<WebFormLimiter>();
     }
@@ -21,4 +22,22 @@ public sealed class WebDescriptor : ChannelDescriptor
     public override void Map(IEndpointRouteBuilder app) => app.MapWebForm();
 
     public override IEnumerable<string?> Secrets(ChannelOptions options) => [];
+}
+
+/// <summary>Start-up refuses a form that could not tell which web instance it reports through.</summary>
+internal sealed class WebFormOptionsValidation(Microsoft.Extensions.Options.IOptions<ChannelsOptions> channels) : Microsoft.Extensions.Options.IValidateOptions<WebFormOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, WebFormOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var webs = channels.Value.Instances.Where(i => i.Value.Type == WebDescriptor.TypeName).Select(i => i.Key).ToList();
+        if (options.Instance is { Length: > 0 } instance && !webs.Contains(instance))
+        {
+            return Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"{WebFormOptions.Section}:Instance '{instance}' is not a configured channel of type web (Hub:Channels:{instance}:Type = web).");
+        }
+
+        return options.Instance is not { Length: > 0 } && webs.Count > 1
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"Several web channels are configured ({string.Join(", ", webs)}): set {WebFormOptions.Section}:Instance to the one the public form reports through.")
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
+    }
 }
