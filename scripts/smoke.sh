@@ -96,4 +96,8 @@ demo messenger '"channel": "messenger"'
 demo zalo '"channel": "zalo"'
 demo voice '"channel": "voice-111"'
 demo platform 'Time to removal:'
+# The public web form, as a browser posts it (multipart, a screenshot): a receipt, the status page, one case with the image.
+demo web '"channel": "web"'
+grep -q '"kind": "image"' "$log.web" || { echo "smoke: the web report's case has no screenshot"; cat "$log.web"; exit 1; }
+grep -q "in the queue of team province-48" "$log.web" || { echo "smoke: the web report (Quảng Nam) is not in Đà Nẵng's queue"; cat "$log.web"; exit 1; }
 echo "smoke: OK"

@@ -34,6 +34,7 @@ static async Task<int> RunDemoAsync(string[] args)
             "zalo" => await ChatDemo.RunAsync(services, ZaloDescriptor.TypeName, output),
             "voice" => await VoiceDemo.RunAsync(services, output),
             "platform" => await Demos.DemoPlatformAsync(services, output),
+            "web" => await WebDemo.RunAsync(services, output),
             _ => Usage(),
         };
     }
@@ -55,6 +56,7 @@ static int Usage()
                                           counsellor's replies print here as Messenger receives them, lines typed here are the child's
           demo voice                      replay a whole 111 call (menu, hold, hang-up in the queue), then show its one case: a missed call
           demo platform                   act as a platform: send a signed report, request a takedown, confirm it, show time-to-removal
+          demo web                        send the public web form (/bao-cao) as a browser would, with a screenshot; show the receipt, the status and the case
         operator commands (poison, reports, conversations, platform) are the app's own: ./scripts/run.sh COMMAND
         """);
     return 2;
