@@ -84,21 +84,33 @@ public static class Screenshots
             return (null, $"{which} bị hỏng hoặc chưa tải lên hết. Hãy chọn lại ảnh.");
         }
 
-        using var upright = Upright(decoded, codec.EncodedOrigin);
-        var (format, outType, quality) = type switch
+        var upright = codec.EncodedOrigin is SKEncodedOrigin.TopLeft ? decoded : Upright(decoded, codec.EncodedOrigin);
+        try
         {
-            "image/jpeg" => (SKEncodedImageFormat.Jpeg, "image/jpeg", 90),
-            "image/webp" => (SKEncodedImageFormat.Webp, "image/webp", 90),
-            _ => (SKEncodedImageFormat.Png, "image/png", 100),
-        };
-        using var encoded = upright.Encode(format, quality) ?? upright.Encode(SKEncodedImageFormat.Png, 100);
-        if (encoded is null)
-        {
-            return (null, $"{which} không xử lý được. Hãy chụp lại màn hình và gửi ảnh mới.");
-        }
+            using var pixmap = upright.PeekPixels();
+            using var encoded = type switch
+            {
+                "image/jpeg" => pixmap.Encode(new SKJpegEncoderOptions(90)),
+                "image/webp" => pixmap.Encode(new SKWebpEncoderOptions(SKWebpEncoderCompression.Lossy, 90)),
+                // Screenshots are flat colours: zlib level 3 with the Sub and Up filters keeps them small at a fraction of
+                // the default's cost (docs/benchmarks.md#web-form).
+                _ => pixmap.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Sub | SKPngEncoderFilterFlags.Up, 3)),
+            };
+            if (encoded is null)
+            {
+                return (null, $"{which} không xử lý được. Hãy chụp lại màn hình và gửi ảnh mới.");
+            }
 
-        var outBytes = encoded.ToArray();
-        return (new CleanScreenshot(Sniff(outBytes) ?? outType, outBytes, Media.EvidenceStore.Sha256Hex(bytes), bytes.Length, upright.Width, upright.Height), null);
+            var outBytes = encoded.ToArray();
+            return (new CleanScreenshot(Sniff(outBytes) ?? type, outBytes, Media.EvidenceStore.Sha256Hex(bytes), bytes.Length, upright.Width, upright.Height), null);
+        }
+        finally
+        {
+            if (!ReferenceEquals(upright, decoded))
+            {
+                upright.Dispose();
+            }
+        }
     }
 
     /// <summary>Every file of one submission: count and total size first (the page's stated limits), then each file.</summary>
@@ -141,11 +153,6 @@ public static class Screenshots
     /// <summary>The pixels as the camera meant them to be seen (the EXIF orientation is applied, since it is not kept).</summary>
     private static SKBitmap Upright(SKBitmap source, SKEncodedOrigin origin)
     {
-        if (origin is SKEncodedOrigin.TopLeft)
-        {
-            return source.Copy();
-        }
-
         var (w, h) = (source.Width, source.Height);
         var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
         var result = new SKBitmap(new SKImageInfo(swap ? h : w, swap ? w : h, source.ColorType, source.AlphaType));
