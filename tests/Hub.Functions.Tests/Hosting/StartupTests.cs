@@ -122,6 +122,16 @@ public sealed class StartupTests
         ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain(expected);
     }
 
+    [Theory]
+    [InlineData("Hub:Channels:second-web:Type", "web", "Several web channels are configured (demo-web, second-web)")]
+    [InlineData("Hub:WebForm:Instance", "nowhere", "Hub:WebForm:Instance 'nowhere' is not a configured channel of type web")]
+    public async Task WebForm_InstanceAmbiguousOrUnknown_RefusesToStart(string key, string value, string expected)
+    {
+        // Development's settings configure one web channel, demo-web.
+        var ex = await StartFailure("Development", new Dictionary<string, string?> { [key] = value });
+        ex.ShouldBeOfType<OptionsValidationException>().Message.ShouldContain(expected);
+    }
+
     [Fact]
     public async Task Channel_ReplyTextTooLongForOneSms_RefusesToStart()
     {

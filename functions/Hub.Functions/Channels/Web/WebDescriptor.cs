@@ -24,13 +24,17 @@ public sealed class WebDescriptor : ChannelDescriptor
     public override IEnumerable<string?> Secrets(ChannelOptions options) => [];
 }
 
-/// <summary>Start-up refuses a form that could not tell which web instance it reports through.</summary>
-internal sealed class WebFormOptionsValidation(Microsoft.Extensions.Options.IOptions<ChannelsOptions> channels) : Microsoft.Extensions.Options.IValidateOptions<WebFormOptions>
+/// <summary>
+/// Start-up refuses a form that could not tell which web instance it reports through.
+/// It reads the channel types from configuration, not from <see cref="ChannelsOptions"/>: resolving those would run their
+/// own validation here, and one misconfigured channel would then be reported twice.
+/// </summary>
+internal sealed class WebFormOptionsValidation(IConfiguration configuration) : Microsoft.Extensions.Options.IValidateOptions<WebFormOptions>
 {
     public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, WebFormOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var webs = channels.Value.Instances.Where(i => i.Value.Type == WebDescriptor.TypeName).Select(i => i.Key).ToList();
+        var webs = configuration.GetSection(ChannelsOptions.Section).GetChildren().Where(c => c["Type"] == WebDescriptor.TypeName).Select(c => c.Key).ToList();
         if (options.Instance is { Length: > 0 } instance && !webs.Contains(instance))
         {
             return Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"{WebFormOptions.Section}:Instance '{instance}' is not a configured channel of type web (Hub:Channels:{instance}:Type = web).");
