@@ -17,6 +17,18 @@ public sealed class StatusSecretTests
         StatusSecret.For(Encoding.ASCII.GetBytes("another-key-entirely-0123456789abcdefgh"), "7K2Q-9XMD").ShouldNotBe(secret);
     }
 
+    /// <summary>
+    /// Codes already given to reporters must never change: both pinned to values computed independently
+    /// (Python's hmac: HMAC-SHA256, the first 5 or 7 bytes, their low 40 or 50 bits in Crockford base32).
+    /// </summary>
+    [Fact]
+    public void For_PinnedVectors_Unchanged()
+    {
+        var key = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        ReferenceCode.For(key, "hn-sms|SM1").ShouldBe("HCQ3-KM98");
+        StatusSecret.For(key, "7K2Q-9XMD").ShouldBe("BRWTE-Z6HZJ");
+    }
+
     [Fact]
     public void Matches_TypedLoosely_AcceptsOnlyTheRightSecret()
     {
