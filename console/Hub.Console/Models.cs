@@ -88,4 +88,7 @@ public sealed record SupervisorModel(PageContext Page, OverdueResponse Overdue, 
 
 public sealed record AdminModel(PageContext Page, IReadOnlyList<UserView> Users, IReadOnlyList<Named> Teams);
 
+/// <summary>The routing table as the hub applies it (docs/routing.md), read-only; <paramref name="Defaults"/>: no table is configured.</summary>
+public sealed record RoutingModel(PageContext Page, IReadOnlyList<Hub.Core.Routing.RoutingRule> Rules, bool Defaults);
+
 public sealed record MessageModel(PageContext? Page, string Title, string Text, string? LinkText = null, string? LinkHref = null);

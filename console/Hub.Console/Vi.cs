@@ -139,6 +139,34 @@ public static class Vi
 
     public static string Province(string? code) => Provinces.ByCodeOrNull(code)?.Name ?? (code is null ? "Chưa rõ tỉnh/thành" : code);
 
+    /// <summary>The routing rule that chose the case's team (docs/routing.md), in words.</summary>
+    public static string RoutingRule(string? rule) => rule switch
+    {
+        null => "Không quy tắc định tuyến nào khớp: hồ sơ về Tổng đài 111 (trung ương).",
+        "before-routing" => "Hồ sơ được tạo trước khi có quy tắc định tuyến.",
+        "online-sexual-crime" => "Xâm hại tình dục trẻ em qua mạng, có tỉnh/thành: nhóm của tỉnh, đề xuất công an và A05.",
+        "known-material" => "Trùng với tư liệu xâm hại đã biết, có tỉnh/thành: nhóm của tỉnh, đề xuất công an và A05.",
+        "online-sexual-crime-no-province" => "Xâm hại tình dục trẻ em qua mạng, chưa rõ tỉnh/thành: Tổng đài 111, đề xuất A05.",
+        "known-material-no-province" => "Trùng với tư liệu xâm hại đã biết, chưa rõ tỉnh/thành: Tổng đài 111, đề xuất A05.",
+        "trafficking-or-contact-abuse" => "Mua bán, bóc lột, xâm hại trực tiếp hoặc trẻ mất tích: nhóm của tỉnh, đề xuất công an.",
+        "harmful-content" => "Nội dung độc hại: nhóm của tỉnh, đề xuất Bộ VHTTDL gỡ bỏ.",
+        "harmful-content-no-province" => "Nội dung độc hại, chưa rõ tỉnh/thành: Tổng đài 111, đề xuất Bộ VHTTDL gỡ bỏ.",
+        "not-a-case" => "Hỏi thông tin hoặc không phải vụ việc: Tổng đài 111.",
+        "province" => "Có tỉnh/thành: nhóm của tỉnh, đề xuất đơn vị bảo vệ trẻ em của tỉnh.",
+        "no-province" => "Chưa rõ tỉnh/thành: Tổng đài 111 (trung ương).",
+        _ => "Quy tắc " + rule + ".",
+    };
+
+    /// <summary>An agency a referral can go to (docs/routing.md), by its identifier.</summary>
+    public static string Agency(string id) => id switch
+    {
+        "a05" => "A05 — Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (Bộ Công an)",
+        "mcst" => "Cục Phát thanh, truyền hình và thông tin điện tử (Bộ Văn hoá, Thể thao và Du lịch)",
+        _ when id.StartsWith("police-", StringComparison.Ordinal) => "Công an " + Province(id["police-".Length..]),
+        _ when id.StartsWith("unit-", StringComparison.Ordinal) => "Đơn vị bảo vệ trẻ em " + Province(id["unit-".Length..]),
+        _ => id,
+    };
+
     public static string Team(string? team) => team switch
     {
         null => "—",

@@ -38,7 +38,14 @@ public sealed record CaseView(
     CaseRow Case, string? CloseReason, IReadOnlyList<ReportRow> Reports, IReadOnlyList<EvidenceRow> Evidence, IReadOnlyList<CaseEvent> History,
     IReadOnlyList<CaseNote> Notes, IReadOnlyList<CaseLink> Links, IReadOnlyList<CallbackTask> Callbacks, int EarlierReportsBySameReporter,
     int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed, IReadOnlyList<string> UnreadableReports,
-    SmsThread? Sms);
+    SmsThread? Sms, RoutingView Routing);
+
+/// <summary>
+/// How the case was routed (docs/routing.md): the rule that chose its team when it was created (null: none matched,
+/// the central team; <c>before-routing</c> for older cases) and the referrals proposed now (after a reclassification,
+/// what the rules say for the case as it stands). Proposals only: a referral is sent by a person.
+/// </summary>
+public sealed record RoutingView(string? Rule, IReadOnlyList<string> ProposedReferrals);
 
 /// <summary>
 /// One SMS reply to a case's reporter and how far it got: <c>queued</c> (or <c>sending</c>) in the hub, <c>accepted</c>

@@ -44,7 +44,8 @@ public sealed record CaseDetail(
     int EarlierCasesBySameReporter,
     IReadOnlyList<(string Id, string Envelope)> Reports,
     IReadOnlyDictionary<long, string> UserNames,
-    IReadOnlyList<SmsReplyRow> SmsReplies);
+    IReadOnlyList<SmsReplyRow> SmsReplies,
+    Hub.Core.Cases.RoutingView Routing);
 
 public sealed record NoteAdded(long Id, int Version);
 
@@ -335,7 +336,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             batch.BatchCommands.Add(cmd);
         }
 
-        Add($"SELECT {PostgresCaseStore.Columns}, {SummaryColumns}, c.close_reason FROM cases c JOIN reports r0 ON r0.id = c.id WHERE c.id = @id");
+        Add($"SELECT {PostgresCaseStore.Columns}, {SummaryColumns}, c.close_reason, c.routing_rule, c.proposed_referrals FROM cases c JOIN reports r0 ON r0.id = c.id WHERE c.id = @id");
         Add("SELECT id, at, actor_id, action, from_status, to_status, from_owner, to_owner, from_team, to_team, reason FROM case_history WHERE case_id = @id ORDER BY id");
         Add("SELECT id, author_id, at, body, corrects FROM case_notes WHERE case_id = @id ORDER BY id");
         Add("SELECT other_case_id, kind, reason, created_by, created_at FROM case_links WHERE case_id = @id UNION ALL SELECT case_id, CASE kind WHEN 'duplicate-of' THEN 'duplicated-by' ELSE kind END, reason, created_by, created_at FROM case_links WHERE other_case_id = @id ORDER BY 5");
@@ -350,6 +351,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
         CaseRecord record;
         CaseSummary summary;
         string? closeReason;
+        Hub.Core.Cases.RoutingView routing;
         var history = new List<CaseEvent>();
         var notes = new List<CaseNote>();
         var links = new List<CaseLink>();
@@ -364,6 +366,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             record = PostgresCaseStore.Read(r);
             summary = ReadSummary(r, 17);
             closeReason = r.IsDBNull(34) ? null : r.GetString(34);
+            routing = new Hub.Core.Cases.RoutingView(r.IsDBNull(35) ? null : r.GetString(35), r.GetFieldValue<string[]>(36));
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
             {
@@ -413,7 +416,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
 
         await audit.AppendAsync(conn, tx, actor.UserId, "case.view", c.Id, ["case", "reports", "notes", "history"], actor.Source, ct);
         await tx.CommitAsync(ct);
-        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names, sms);
+        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names, sms, routing);
     }
 
     /// <summary>

@@ -353,15 +353,40 @@ public sealed partial class CaseService
             cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
             cmd.Parameters.Add(Sql.Text("id", c.Id));
             await cmd.ExecuteNonQueryAsync(ct);
+
+            // Routing runs again on what the case now says; its proposal is recorded and shown, the team is not changed
+            // (moving a case is a transfer, which the receiving team accepts).
+            var routing = await RerouteAsync(conn, tx, c.Id, ct);
             var what = string.Join("; ", new[]
             {
                 categories is null ? null : "categories " + string.Join(",", categories),
                 urgency is null ? null : $"urgency {before} → {urgency}",
                 province is null ? null : "province " + province,
+                Database.PostgresCaseStore.Describe(routing) + (routing.Team == c.TeamId ? string.Empty : $" (proposes team {routing.Team}; the case stays with {c.TeamId} unless transferred)"),
             }.Where(x => x is not null));
             await HistoryAsync(conn, tx, c.Id, actor, "reclassified", c.Status, c.Status, c.OwnerId, c.OwnerId, c.TeamId, c.TeamId, what + ": " + reason, ct);
-            return [.. new[] { categories is null ? null : "categories", urgency is null ? null : "urgency", province is null ? null : "province_code" }.OfType<string>()];
+            return [.. new[] { categories is null ? null : "categories", urgency is null ? null : "urgency", province is null ? null : "province_code", "proposed_referrals" }.OfType<string>()];
         }, ct);
+    }
+
+    /// <summary>The routing decision for the case as it now stands, its proposal stored (docs/routing.md).</summary>
+    private async Task<Hub.Core.Routing.RoutingDecision> RerouteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, CancellationToken ct)
+    {
+        Hub.Core.Routing.RoutingInput input;
+        await using (var read = new NpgsqlCommand("SELECT province_code, categories, channel, urgency FROM cases WHERE id = @id", conn, tx))
+        {
+            read.Parameters.Add(Sql.Text("id", caseId));
+            await using var r = await read.ExecuteReaderAsync(ct);
+            await r.ReadAsync(ct);
+            input = new(r.IsDBNull(0) ? null : r.GetString(0), r.GetFieldValue<string[]>(1), r.GetString(2), r.GetString(3));
+        }
+
+        var decision = Hub.Core.Routing.Router.Decide(options?.Value.Routing.Effective ?? Hub.Core.Routing.Router.Defaults, input);
+        await using var update = new NpgsqlCommand("UPDATE cases SET proposed_referrals = @proposed WHERE id = @id", conn, tx);
+        update.Parameters.Add(new NpgsqlParameter<string[]>("proposed", decision.ProposedReferrals.ToArray()));
+        update.Parameters.Add(Sql.Text("id", caseId));
+        await update.ExecuteNonQueryAsync(ct);
+        return decision;
     }
 
     private static async Task<(DateTimeOffset ReceivedAt, string Urgency)> ClockBaseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, CancellationToken ct)

@@ -13,6 +13,7 @@ public static class CasesRegistration
     /// </summary>
     public static IServiceCollection AddCases(this IServiceCollection services)
     {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<Hosting.HubOptions>, RoutingValidation>());
         services.TryAddSingleton<CaseDatabase>();
         services.AddHostedService<CaseDatabaseStartup>();
         services.TryAddSingleton<PostgresCaseStore>();

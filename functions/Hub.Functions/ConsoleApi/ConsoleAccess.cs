@@ -92,6 +92,7 @@ public static class ConsoleAccess
         ["console.page.sms"] = AccessRule.For(CaseWorkers),
         ["console.page.act"] = AccessRule.For(CaseWorkers),
         ["console.page.supervisor"] = AccessRule.For(Roles.Supervisor),
+        ["console.page.routing"] = AccessRule.For([.. Roles.All]), // the table holds no case and no person
         ["console.page.admin"] = AccessRule.For(Roles.Admin),
         ["console.page.admin.add"] = AccessRule.For(Roles.Admin),
         ["console.page.admin.change"] = AccessRule.For(Roles.Admin),

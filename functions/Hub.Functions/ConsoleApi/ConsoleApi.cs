@@ -273,7 +273,8 @@ public static partial class ConsoleApi
             d.UserNames.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value, StringComparer.Ordinal),
             [.. CaseLifecycle.AllowedFrom(d.Summary.Status).Select(CaseLifecycle.Name)],
             unreadable,
-            await SmsThreadAsync(actor, Row(d.Summary, now), reports, d.SmsReplies, s, ct));
+            await SmsThreadAsync(actor, Row(d.Summary, now), reports, d.SmsReplies, s, ct),
+            d.Routing);
     }
 
     /// <summary>An SMS case's replies and whether this user can send one now; null for a case with no SMS report.</summary>

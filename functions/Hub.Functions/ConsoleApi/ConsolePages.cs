@@ -20,7 +20,7 @@ namespace Hub.Functions.ConsoleApi;
 public sealed record PageServices(
     CaseService Cases, People People, PrivacyServices Privacy, HubStorage Storage, TimeProvider Time, CaseChangeSignal Signal, IOptions<AuthOptions> Auth,
     ILogger<CaseService> Logger, ConversationStore Conversations, BotInbox Inbox, IEnumerable<IChatSender> Senders, IAntiforgery Antiforgery, IOptions<ConsoleOptions> Options,
-    Channels.SmsOutbound.SmsOutbox Sms)
+    Channels.SmsOutbound.SmsOutbox Sms, IOptions<HubOptions> Hub)
 {
     public ConsoleServices Api() => new(Cases, People, Privacy, Storage, Time, Signal, Auth, Logger, Sms);
 
@@ -97,6 +97,7 @@ public static partial class ConsolePages
         pages.MapGet("/cases/{id}/sms", SmsAsync).WithName("console.page.sms");
         pages.MapPost("/cases/{id}/{action}", ActAsync).WithName("console.page.act").DisableAntiforgery();
         pages.MapGet("/supervisor", SupervisorAsync).WithName("console.page.supervisor");
+        pages.MapGet("/routing", Routing).WithName("console.page.routing");
         pages.MapGet("/admin", AdminAsync).WithName("console.page.admin");
         pages.MapPost("/admin/users", AddUserAsync).WithName("console.page.admin.add").DisableAntiforgery();
         pages.MapPost("/admin/users/{login}/{action}", ChangeUserAsync).WithName("console.page.admin.change").DisableAntiforgery();
@@ -483,6 +484,12 @@ public static partial class ConsolePages
         var model = new SupervisorModel(PageOf(context, "supervisor", DoneFlash(done)), overdue, workload, people, users.ToDictionary(u => u.Id, u => u.DisplayName));
         context.Response.Headers.CacheControl = "no-store";
         return Render<SupervisorPage>(context, new() { ["Model"] = model }, StatusCodes.Status200OK);
+    }
+
+    private static RazorComponentResult<RoutingPage> Routing(HttpContext context, [AsParameters] PageServices s)
+    {
+        var routing = s.Hub.Value.Routing;
+        return Render<RoutingPage>(context, new() { ["Model"] = new RoutingModel(PageOf(context, "routing"), routing.Effective, routing.Rules.Count == 0) }, StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> AdminAsync(HttpContext context, [AsParameters] PageServices s, string? done) =>

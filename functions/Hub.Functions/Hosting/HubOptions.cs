@@ -29,6 +29,9 @@ public sealed class HubOptions
 
     /// <summary><c>Hub:Cases</c>: the PostgreSQL case store and the cases' clocks.</summary>
     public Cases.Database.CasesOptions Cases { get; set; } = new();
+
+    /// <summary>Which team owns a new case and which referrals to propose (docs/routing.md).</summary>
+    public Cases.RoutingOptions Routing { get; set; } = new();
 }
 
 /// <summary><c>Hub:Bots</c>: the chat channels' dialog and outbound calls.</summary>

@@ -1,3 +1,4 @@
+using Hub.Core.Routing;
 using Hub.Core.Cases;
 using Hub.Core.Envelope;
 using Hub.Functions.Hosting;
@@ -41,17 +42,21 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
           RETURNING case_id),
         new_case AS (
           INSERT INTO cases (id, reference_code, channel, channel_instance, urgency, categories, province_code, reporter_pseudonym,
-                             received_at, created_at, team_id, queue_rank, low_priority_reason, first_response_due, intervention_due)
+                             received_at, created_at, team_id, queue_rank, low_priority_reason, first_response_due, intervention_due,
+                             routing_rule, proposed_referrals)
           SELECT @id, @code, @channel, @instance, @urgency, @categories, @province, @pseudonym, @received, @now,
-                 COALESCE((SELECT t.id FROM teams t WHERE t.province_code = @province), @central),
+                 COALESCE((SELECT t.id FROM teams t WHERE t.id = @team), (SELECT t.id FROM teams t WHERE t.province_code = @province), @central),
                  CASE WHEN EXISTS (SELECT 1 FROM blocked) THEN 3 ELSE @rank END,
                  (SELECT 'blocked reporter: ' || reason FROM blocked),
-                 @first_due, @intervention_due
+                 @first_due, @intervention_due, @rule, @proposed
           FROM rep WHERE rep.case_id = @id
           RETURNING id, team_id),
         created AS (
           INSERT INTO case_history (case_id, at, action, to_status, to_team, reason)
-          SELECT id, @now, 'created', 'new', team_id, (SELECT 'blocked reporter: ' || reason FROM blocked) FROM new_case),
+          SELECT id, @now, 'created', 'new', team_id,
+                 concat_ws('; ', CASE WHEN team_id = @team THEN @routing ELSE @routing || ' (team ' || @team || ' does not exist: ' || team_id || ')' END,
+                           (SELECT 'blocked reporter: ' || reason FROM blocked))
+          FROM new_case),
         attached AS (
           INSERT INTO case_history (case_id, at, action, reason)
           SELECT case_id, @now, 'follow-up', 'report ' || @id FROM rep WHERE rep.case_id <> @id),
@@ -105,6 +110,11 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
             insert.Parameters.Add(Sql.Text("central", CentralTeam));
             insert.Parameters.Add(Sql.Ts("received", envelope.ReceivedAt));
             insert.Parameters.Add(Sql.Text("id", envelope.Id));
+            var routing = Route(envelope);
+            insert.Parameters.Add(Sql.Text("team", routing.Team));
+            insert.Parameters.Add(Sql.Text("rule", routing.Rule));
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("proposed", routing.ProposedReferrals.ToArray()));
+            insert.Parameters.Add(Sql.Text("routing", Describe(routing)));
             await using var r = await insert.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
             var inserted = r.GetInt64(0);
@@ -193,6 +203,16 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? Read(r) : null;
     }
+
+    /// <summary>The routing decision for a new case (docs/routing.md); known material is not matched yet (the hash bank).</summary>
+    internal RoutingDecision Route(ReportEnvelope e) =>
+        Router.Decide(options.Value.Routing.Effective, new RoutingInput(e.Location?.ProvinceCode, e.Incident.Categories, e.Channel, e.Signals.Urgency));
+
+    /// <summary>The decision as the case's history says it: the rule and what it proposes, or that no rule matched.</summary>
+    internal static string Describe(RoutingDecision d) =>
+        d.Rule is null
+            ? "routing: no rule matched, the central team"
+            : "routing: rule " + d.Rule + (d.ProposedReferrals.Count == 0 ? "" : "; proposed referrals " + string.Join(", ", d.ProposedReferrals));
 
     private void Bind(NpgsqlCommand cmd, ReportEnvelope e, string envelopeJson, DateTimeOffset now)
     {
