@@ -60,6 +60,24 @@ public sealed class SmsSimulator : IAsyncDisposable
         return [.. _received];
     }
 
+    /// <summary>The first received send that <paramref name="match"/> accepts (null if none within <paramref name="timeout"/>): a count could be met by another test's late retry.</summary>
+    public async Task<SimulatedSms?> WaitForAsync(Func<SimulatedSms, bool> match, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(started) < timeout)
+        {
+            if (_received.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(25);
+        }
+
+        return _received.FirstOrDefault(match);
+    }
+
     /// <summary>The Message SID the simulated Twilio gives a send with this idempotency token (so a test can address its status callback).</summary>
     public static string TwilioSid(string idempotencyToken) => "SM" + (idempotencyToken.Length > 0 ? idempotencyToken : Guid.NewGuid().ToString("N"));
 
