@@ -152,7 +152,7 @@ public static class Vi
         "harmful-content" => "Nội dung độc hại: nhóm của tỉnh, đề xuất Bộ VHTTDL gỡ bỏ.",
         "harmful-content-no-province" => "Nội dung độc hại, chưa rõ tỉnh/thành: Tổng đài 111, đề xuất Bộ VHTTDL gỡ bỏ.",
         "not-a-case" => "Hỏi thông tin hoặc không phải vụ việc: Tổng đài 111.",
-        "province" => "Có tỉnh/thành: nhóm của tỉnh, đề xuất đơn vị bảo vệ trẻ em của tỉnh.",
+        "province" => "Có tỉnh/thành: nhóm bảo vệ trẻ em của tỉnh phụ trách.",
         "no-province" => "Chưa rõ tỉnh/thành: Tổng đài 111 (trung ương).",
         _ => "Quy tắc " + rule + ".",
     };
@@ -160,11 +160,12 @@ public static class Vi
     /// <summary>An agency a referral can go to (docs/routing.md), by its identifier.</summary>
     public static string Agency(string id) => id switch
     {
-        "a05" => "A05 — Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (Bộ Công an)",
-        "mcst" => "Cục Phát thanh, truyền hình và thông tin điện tử (Bộ Văn hoá, Thể thao và Du lịch)",
+        "agency-a05" => "A05 — Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (Bộ Công an)",
+        "agency-mcst-broadcasting" => "Cục Phát thanh, truyền hình và thông tin điện tử (Bộ Văn hoá, Thể thao và Du lịch)",
+        "agency-criminal-police" => "Cục Cảnh sát hình sự (Bộ Công an)",
+        "agency-moet" => "Bộ Giáo dục và Đào tạo",
         _ when id.StartsWith("police-", StringComparison.Ordinal) => "Công an " + Province(id["police-".Length..]),
-        _ when id.StartsWith("unit-", StringComparison.Ordinal) => "Đơn vị bảo vệ trẻ em " + Province(id["unit-".Length..]),
-        _ => id,
+        _ => Team(id),
     };
 
     public static string Team(string? team) => team switch

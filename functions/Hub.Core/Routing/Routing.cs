@@ -35,7 +35,7 @@ public sealed class RoutingRule
     /// <summary>The owning team: <c>province-{province}</c>, <c>central-111</c>…</summary>
     public string Team { get; set; } = string.Empty;
 
-    /// <summary>The external teams to propose a referral to: <c>police-{province}</c>, <c>a05</c>, <c>unit-{province}</c>, <c>mcst</c>…</summary>
+    /// <summary>The external teams to propose a referral to: <c>police-{province}</c> (the provincial police), <c>agency-a05</c>, <c>agency-mcst-broadcasting</c>…</summary>
     public List<string> Referrals { get; set; } = [];
 
     public bool Matches(RoutingInput input)
@@ -97,6 +97,15 @@ public static class Router
 {
     public const string CentralTeam = "central-111";
 
+    /// <summary>The agencies' liaison teams the hub seeds (V002; docs/cases.md#teams).</summary>
+    public const string A05 = "agency-a05";
+
+    public const string Mcst = "agency-mcst-broadcasting";
+
+    private static readonly List<string> SexualCrimeOnline = ["OCSEA.CSAM", "OCSEA.SEXTORTION", "OCSEA.LIVESTREAM", "OCSEA.GROOMING"];
+
+    private static readonly List<string> HarmfulContent = ["ONLINE.HARMFUL_CONTENT", "OCSEA.OBSCENE_TO_CHILD"];
+
     public static RoutingDecision Decide(IReadOnlyList<RoutingRule> rules, RoutingInput input)
     {
         ArgumentNullException.ThrowIfNull(rules);
@@ -114,23 +123,23 @@ public static class Router
     }
 
     /// <summary>
-    /// The default table (docs/routing.md): crimes against children online go to the province's team with the
-    /// provincial police and A05 proposed beside the province's child-protection unit; trafficking and contact abuse to
-    /// the police and the unit; harmful content to MCST (the electronic-information regulator since March 2025); any
-    /// other case with a province to that province's unit. What has no province stays with 111's central team (so with
-    /// this table every case matches a rule; a table of one's own may leave gaps, which the fallback catches).
+    /// The default table (docs/routing.md). The owning team is the province's child-protection team when the province is
+    /// known (Decree 56 Art. 26.1: the locality assesses), else 111's central team. Proposed on top: for crimes against
+    /// children online, the provincial police and A05 (Art. 25.3); for trafficking and contact abuse, the provincial
+    /// police; for harmful content, MCST's electronic-information department (takedown, since March 2025). Every case
+    /// matches a rule of this table; a table of one's own may leave gaps, which the fallback catches.
     /// </summary>
     public static IReadOnlyList<RoutingRule> Defaults { get; } =
     [
-        new() { Name = "online-sexual-crime", Provinces = ["known"], Categories = ["OCSEA.CSAM", "OCSEA.SEXTORTION", "OCSEA.LIVESTREAM", "OCSEA.GROOMING"], Team = "province-{province}", Referrals = ["police-{province}", "a05", "unit-{province}"] },
-        new() { Name = "known-material", Provinces = ["known"], KnownMaterial = true, Team = "province-{province}", Referrals = ["police-{province}", "a05", "unit-{province}"] },
-        new() { Name = "online-sexual-crime-no-province", Provinces = ["unknown"], Categories = ["OCSEA.CSAM", "OCSEA.SEXTORTION", "OCSEA.LIVESTREAM", "OCSEA.GROOMING"], Team = CentralTeam, Referrals = ["a05"] },
-        new() { Name = "known-material-no-province", Provinces = ["unknown"], KnownMaterial = true, Team = CentralTeam, Referrals = ["a05"] },
-        new() { Name = "trafficking-or-contact-abuse", Provinces = ["known"], Categories = ["EXPL.*", "VIOL.SEXUAL", "MISSING"], Team = "province-{province}", Referrals = ["police-{province}", "unit-{province}"] },
-        new() { Name = "harmful-content", Provinces = ["known"], Categories = ["ONLINE.HARMFUL_CONTENT", "OCSEA.OBSCENE_TO_CHILD"], Team = "province-{province}", Referrals = ["unit-{province}", "mcst"] },
-        new() { Name = "harmful-content-no-province", Provinces = ["unknown"], Categories = ["ONLINE.HARMFUL_CONTENT", "OCSEA.OBSCENE_TO_CHILD"], Team = CentralTeam, Referrals = ["mcst"] },
+        new() { Name = "online-sexual-crime", Provinces = ["known"], Categories = [.. SexualCrimeOnline], Team = "province-{province}", Referrals = ["police-{province}", A05] },
+        new() { Name = "known-material", Provinces = ["known"], KnownMaterial = true, Team = "province-{province}", Referrals = ["police-{province}", A05] },
+        new() { Name = "online-sexual-crime-no-province", Provinces = ["unknown"], Categories = [.. SexualCrimeOnline], Team = CentralTeam, Referrals = [A05] },
+        new() { Name = "known-material-no-province", Provinces = ["unknown"], KnownMaterial = true, Team = CentralTeam, Referrals = [A05] },
+        new() { Name = "trafficking-or-contact-abuse", Provinces = ["known"], Categories = ["EXPL.*", "VIOL.SEXUAL", "MISSING"], Team = "province-{province}", Referrals = ["police-{province}"] },
+        new() { Name = "harmful-content", Provinces = ["known"], Categories = [.. HarmfulContent], Team = "province-{province}", Referrals = [Mcst] },
+        new() { Name = "harmful-content-no-province", Provinces = ["unknown"], Categories = [.. HarmfulContent], Team = CentralTeam, Referrals = [Mcst] },
         new() { Name = "not-a-case", Categories = ["NON_CASE", "INFO"], Team = CentralTeam },
-        new() { Name = "province", Provinces = ["known"], Team = "province-{province}", Referrals = ["unit-{province}"] },
+        new() { Name = "province", Provinces = ["known"], Team = "province-{province}" },
         new() { Name = "no-province", Provinces = ["unknown"], Team = CentralTeam },
     ];
 }

@@ -31,25 +31,20 @@ public sealed class RouterTests
         string[] sexualCrime = ["OCSEA.CSAM", "OCSEA.SEXTORTION", "OCSEA.LIVESTREAM", "OCSEA.GROOMING"];
         if (sexualCrime.Contains(category) || known)
         {
-            return p is null ? (team, ["a05"]) : (team, [$"police-{p}", "a05", $"unit-{p}"]);
+            return p is null ? (team, ["agency-a05"]) : (team, [$"police-{p}", "agency-a05"]);
         }
 
         if (category.StartsWith("EXPL.", StringComparison.Ordinal) || category is "VIOL.SEXUAL" or "MISSING")
         {
-            return p is null ? (team, []) : (team, [$"police-{p}", $"unit-{p}"]);
+            return p is null ? (team, []) : (team, [$"police-{p}"]);
         }
 
         if (category is "ONLINE.HARMFUL_CONTENT" or "OCSEA.OBSCENE_TO_CHILD")
         {
-            return p is null ? (team, ["mcst"]) : (team, [$"unit-{p}", "mcst"]);
+            return (team, ["agency-mcst-broadcasting"]);
         }
 
-        if (category is "NON_CASE" or "INFO")
-        {
-            return ("central-111", []);
-        }
-
-        return p is null ? (team, []) : (team, [$"unit-{p}"]);
+        return category is "NON_CASE" or "INFO" ? ("central-111", []) : (team, []);
     }
 
     [Theory]
@@ -73,7 +68,7 @@ public sealed class RouterTests
         // Bullying that is also sextortion: the sexual-crime rule comes first.
         var decision = Router.Decide(Router.Defaults, new RoutingInput("48", ["ONLINE.BULLYING", "OCSEA.SEXTORTION"], "web", "high"));
         decision.Rule.ShouldBe("online-sexual-crime");
-        decision.ProposedReferrals.ShouldBe(["police-48", "a05", "unit-48"]);
+        decision.ProposedReferrals.ShouldBe(["police-48", "agency-a05"]);
     }
 
     [Fact]

@@ -61,8 +61,8 @@ public sealed class RoutingTests(CaseStoreDatabase db) : IClassFixture<CaseStore
         var (team, rule, proposed, reason) = await ReadAsync(e.Id);
         team.ShouldBe("province-48");
         rule.ShouldBe("online-sexual-crime");
-        proposed.ShouldBe(["police-48", "a05", "unit-48"]);
-        reason.ShouldBe("routing: rule online-sexual-crime; proposed referrals police-48, a05, unit-48");
+        proposed.ShouldBe(["police-48", "agency-a05"]);
+        reason.ShouldBe("routing: rule online-sexual-crime; proposed referrals police-48, agency-a05");
     }
 
     [Fact]
@@ -111,16 +111,16 @@ public sealed class RoutingTests(CaseStoreDatabase db) : IClassFixture<CaseStore
         var supervisor = await people.ActorAsync(login, null, CancellationToken.None);
 
         var e = await ReportAsync(store, "48", "ONLINE.BULLYING");
-        (await ReadAsync(e.Id)).Proposed.ShouldBe(["unit-48"]);
+        (await ReadAsync(e.Id)).Proposed.ShouldBeEmpty(); // bullying: the province's own team, nothing to propose
         await cases.ClassifyAsync(supervisor, e.Id, ["OCSEA.SEXTORTION"], null, "01", "em nói em ở Hà Nội", CancellationToken.None);
 
         var (team, rule, proposed, _) = await ReadAsync(e.Id);
         team.ShouldBe("province-48", "nothing is re-routed silently");
         rule.ShouldBe("province", "the rule that routed it on creation");
-        proposed.ShouldBe(["police-01", "a05", "unit-01"]);
+        proposed.ShouldBe(["police-01", "agency-a05"]);
         var detail = await cases.GetDetailAsync(supervisor, e.Id, CancellationToken.None);
-        detail.Routing.ShouldBe(new RoutingView("province", ["police-01", "a05", "unit-01"]), new RoutingViewComparer());
-        detail.History[^1].Reason!.ShouldContain("routing: rule online-sexual-crime; proposed referrals police-01, a05, unit-01 (proposes team province-01; the case stays with province-48 unless transferred)");
+        detail.Routing.ShouldBe(new RoutingView("province", ["police-01", "agency-a05"]), new RoutingViewComparer());
+        detail.History[^1].Reason!.ShouldContain("routing: rule online-sexual-crime; proposed referrals police-01, agency-a05 (proposes team province-01; the case stays with province-48 unless transferred)");
     }
 
     private sealed class RoutingViewComparer : IEqualityComparer<RoutingView>
