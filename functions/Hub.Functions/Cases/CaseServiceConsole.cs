@@ -342,7 +342,7 @@ public sealed partial class CaseService
                 "queue_rank = CASE WHEN @urgency IS NULL OR low_priority_reason IS NOT NULL THEN queue_rank ELSE @rank END, " +
                 "first_response_due = CASE WHEN @urgency IS NULL THEN first_response_due ELSE @first_due END, " +
                 "intervention_due = COALESCE(intervention_due, @intervention_due), classified_at = @now " +
-                "WHERE id = @id", conn, tx);
+                "WHERE id = @id RETURNING province_code, categories, channel, urgency", conn, tx);
             cmd.Parameters.Add(new NpgsqlParameter("categories", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)categories?.ToArray() ?? DBNull.Value });
             cmd.Parameters.Add(Sql.Text("province", province));
             cmd.Parameters.Add(Sql.Text("urgency", urgency));
@@ -352,11 +352,16 @@ public sealed partial class CaseService
             cmd.Parameters.Add(new NpgsqlParameter("intervention_due", NpgsqlDbType.TimestampTz) { Value = (object?)(urgency is null ? null : CaseClock.InterventionDue(received, urgency, clock)?.ToUniversalTime()) ?? DBNull.Value });
             cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
             cmd.Parameters.Add(Sql.Text("id", c.Id));
-            await cmd.ExecuteNonQueryAsync(ct);
+            Hub.Core.Routing.RoutingInput stands;
+            await using (var r = await cmd.ExecuteReaderAsync(ct))
+            {
+                await r.ReadAsync(ct);
+                stands = new(r.IsDBNull(0) ? null : r.GetString(0), r.GetFieldValue<string[]>(1), r.GetString(2), r.GetString(3));
+            }
 
             // Routing runs again on what the case now says; its proposal is recorded and shown, the team is not changed
             // (moving a case is a transfer, which the receiving team accepts).
-            var routing = await RerouteAsync(conn, tx, c.Id, ct);
+            var routing = await RerouteAsync(conn, tx, c.Id, stands, ct);
             var what = string.Join("; ", new[]
             {
                 categories is null ? null : "categories " + string.Join(",", categories),
@@ -369,18 +374,9 @@ public sealed partial class CaseService
         }, ct);
     }
 
-    /// <summary>The routing decision for the case as it now stands, its proposal stored (docs/routing.md).</summary>
-    private async Task<Hub.Core.Routing.RoutingDecision> RerouteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, CancellationToken ct)
+    /// <summary>The routing decision for the case as it now stands (<paramref name="input"/>, as the update returned it), its proposal stored (docs/routing.md).</summary>
+    private async Task<Hub.Core.Routing.RoutingDecision> RerouteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, Hub.Core.Routing.RoutingInput input, CancellationToken ct)
     {
-        Hub.Core.Routing.RoutingInput input;
-        await using (var read = new NpgsqlCommand("SELECT province_code, categories, channel, urgency FROM cases WHERE id = @id", conn, tx))
-        {
-            read.Parameters.Add(Sql.Text("id", caseId));
-            await using var r = await read.ExecuteReaderAsync(ct);
-            await r.ReadAsync(ct);
-            input = new(r.IsDBNull(0) ? null : r.GetString(0), r.GetFieldValue<string[]>(1), r.GetString(2), r.GetString(3));
-        }
-
         var decision = Hub.Core.Routing.Router.Decide(options?.Value.Routing.Effective ?? Hub.Core.Routing.Router.Defaults, input);
         await using var update = new NpgsqlCommand("UPDATE cases SET proposed_referrals = @proposed WHERE id = @id", conn, tx);
         update.Parameters.Add(new NpgsqlParameter<string[]>("proposed", decision.ProposedReferrals.ToArray()));

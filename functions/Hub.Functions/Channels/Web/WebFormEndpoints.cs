@@ -3,7 +3,6 @@ using Hub.Core.Envelope;
 using Hub.Functions.Cases;
 using Hub.Functions.Hosting;
 using Hub.Functions.Intake;
-using Hub.Functions.Privacy;
 using Hub.Functions.Storage;
 using Hub.WebForm;
 using Hub.WebForm.Pages;
@@ -17,7 +16,7 @@ namespace Hub.Functions.Channels.Web;
 
 /// <summary>What the form's handlers use, bound per request.</summary>
 public sealed record WebFormServices(
-    IntakeService Intake, WebFormTokens Tokens, WebFormLimiter Limiter, IAntiforgery Antiforgery, PrivacyServices Privacy, ICaseStore Cases,
+    IntakeService Intake, WebFormTokens Tokens, WebFormLimiter Limiter, IAntiforgery Antiforgery, ICaseStore Cases,
     TimeProvider Time, IOptions<WebFormOptions> Options, IOptions<ChannelsOptions> Channels, IOptions<HubOptions> Hub, ILogger<WebFormLog> Logger)
 {
     /// <summary>The configured web instance the form reports through (<c>Hub:WebForm:Instance</c>, else the only one).</summary>
@@ -227,14 +226,12 @@ public static class WebFormEndpoints
         }
 
         WebFormLog.Accepted(s.Logger, result.ReportId, instance.Name, screenshots.Count, result.Duplicate);
-        var secret = StatusSecret.For(s.Privacy.Pseudonymizer.DeriveKey(StatusKeyPurpose), result.ReferenceCode);
+        var secret = s.Tokens.StatusSecretFor(result.ReferenceCode);
         var prefix = http.Request.PathBase + (http.Request.Path.StartsWithSegments("/report") ? "/report/status" : "/bao-cao/trang-thai");
         return Page<ReceiptPage>(new() { ["Model"] = new ReceiptModel(result.ReferenceCode, secret, result.Urgency == Urgencies.Immediate, screenshots.Count, prefix) }, StatusCodes.Status200OK);
     }
 
     // ---- status ----
-
-    internal const string StatusKeyPurpose = "web-status-secret";
 
     private static RazorComponentResult<StatusPage> StatusFormAsync(HttpContext http, [AsParameters] WebFormServices s) =>
         Page<StatusPage>(new() { ["Model"] = new StatusModel(Tokens(http, s, null), string.Empty, null, null) }, StatusCodes.Status200OK);
@@ -273,7 +270,7 @@ public static class WebFormEndpoints
         }
 
         var code = ReferenceCode.Parse(typed);
-        if (code is null || !StatusSecret.Matches(s.Privacy.Pseudonymizer.DeriveKey(StatusKeyPurpose), code, form[Fields.Secret]))
+        if (code is null || !s.Tokens.StatusSecretMatches(code, form[Fields.Secret]))
         {
             // An unknown code and a wrong secret answer alike: the page says nothing about which codes exist.
             return Page<StatusPage>(new() { ["Model"] = Result(null, "Không tìm thấy báo cáo với mã báo cáo và mã bí mật này. Hãy kiểm tra lại từng chữ (chữ O và số 0 được coi là một).") }, StatusCodes.Status404NotFound);

@@ -16,11 +16,18 @@ public sealed record FormToken(string Value, DateTimeOffset IssuedAt, string Non
 /// The signed form token each served form carries: <c>v1.{unix seconds}.{nonce}.{mac}</c>, HMAC-SHA256 under a key
 /// derived from the pseudonym key (nothing more to configure, the same on every instance). It proves the form came
 /// from the hub, says how long the person had it open (the minimum fill time), and its nonce makes the submission
-/// idempotent.
+/// idempotent. The status secrets' key is derived here too, once.
 /// </summary>
 public sealed class WebFormTokens(PrivacyServices privacy, TimeProvider time)
 {
     private readonly byte[] _key = privacy.Pseudonymizer.DeriveKey("web-form-token");
+    private readonly byte[] _statusKey = privacy.Pseudonymizer.DeriveKey("web-status-secret");
+
+    /// <summary>The one-time status secret shown with a receipt (<see cref="Hub.Core.Envelope.StatusSecret"/>), under its own derived key.</summary>
+    public string StatusSecretFor(string referenceCode) => Hub.Core.Envelope.StatusSecret.For(_statusKey, referenceCode);
+
+    /// <summary>Whether a typed secret is <paramref name="referenceCode"/>'s (constant time).</summary>
+    public bool StatusSecretMatches(string referenceCode, string? typed) => Hub.Core.Envelope.StatusSecret.Matches(_statusKey, referenceCode, typed);
 
     public FormToken Issue() => Issue(time.GetUtcNow());
 
