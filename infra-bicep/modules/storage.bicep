@@ -23,7 +23,7 @@ param workspaceId string
 param tags object
 
 // The names the app uses (functions/Hub.Functions/Storage/HubStorage.cs; a test checks both lists agree).
-var queues = ['reports', 'reports-poison', 'bot-turns', 'bot-turns-poison', 'takedowns', 'takedowns-poison', 'sms-replies', 'sms-replies-poison']
+var queues = ['reports', 'reports-poison', 'bot-turns', 'bot-turns-poison', 'takedowns', 'takedowns-poison', 'sms-replies', 'sms-replies-poison', 'referrals', 'referrals-poison']
 var tables = ['intake', 'optouts', 'conversations', 'zalotokens', 'calls', 'platforms', 'platformreports']
 var evidenceContainers = ['evidence', 'raw']
 // Mutable state the app keeps in blobs (the staff sessions' key ring, encrypted by the app): no immutability.

@@ -38,7 +38,7 @@ public sealed record CaseView(
     CaseRow Case, string? CloseReason, IReadOnlyList<ReportRow> Reports, IReadOnlyList<EvidenceRow> Evidence, IReadOnlyList<CaseEvent> History,
     IReadOnlyList<CaseNote> Notes, IReadOnlyList<CaseLink> Links, IReadOnlyList<CallbackTask> Callbacks, int EarlierReportsBySameReporter,
     int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed, IReadOnlyList<string> UnreadableReports,
-    SmsThread? Sms, RoutingView Routing);
+    SmsThread? Sms, RoutingView Routing, IReadOnlyList<ReferralView> Referrals);
 
 /// <summary>
 /// How the case was routed (docs/routing.md): the rule that chose its team when it was created (null: none matched,
@@ -84,3 +84,26 @@ public static class ChannelNames
 {
     public static readonly IReadOnlyList<string> All = ["voice-111", "sms", "zalo", "messenger", "platform", "web"];
 }
+
+/// <summary>
+/// One referral of a case (docs/referrals.md): to whom, why, how much is shared and on what consent basis, its state
+/// and clocks, what the receiver answered, and whether its webhook reached the agency's system. <c>Escalated</c>: past
+/// its acknowledgement time unacknowledged, or an immediate case's 12 hours gone with the referral still open.
+/// </summary>
+public sealed record ReferralView(
+    string Id, string CaseId, string ToTeam, string FromTeam, string State, string Reason, string Sharing, string ConsentBasis, string? OverrideReason,
+    long? SentBy, DateTimeOffset SentAt, DateTimeOffset AcknowledgeDue, DateTimeOffset? InterventionDue, DateTimeOffset? AcknowledgedAt, DateTimeOffset? DecidedAt,
+    DateTimeOffset? ClosedAt, string? Outcome, string? Answer, string Webhook, int WebhookAttempts, string? WebhookError, bool Escalated, int Version);
+
+/// <summary>
+/// The case as a referral shares it with its receiver: the summary always; the description, links, accounts and the
+/// evidence list only when the referral is shared <c>with-evidence</c> (null otherwise). Never the reporter's identity or contact.
+/// </summary>
+public sealed record SharedCaseView(
+    string ReferenceCode, string Urgency, IReadOnlyList<string> Categories, string? Province, DateTimeOffset ReceivedAt, string? ReporterRole, string? AgeBand,
+    string? VictimAgeBand, DateTimeOffset? InterventionDue, string? Description, IReadOnlyList<string>? Urls, IReadOnlyList<string>? Accounts, IReadOnlyList<EvidenceRow>? Evidence);
+
+public sealed record ReferralDetailView(ReferralView Referral, SharedCaseView Case, string FromTeamName, string ToTeamName, string Side, IReadOnlyList<string> Allowed);
+
+/// <summary>A referral in a list (the receiving team's inbox, the sending supervisors' escalations): no case content.</summary>
+public sealed record ReferralListRow(ReferralView Referral, string ReferenceCode, string Urgency, IReadOnlyList<string> Categories, string? Province);

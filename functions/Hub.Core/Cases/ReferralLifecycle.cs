@@ -102,6 +102,16 @@ public static class ReferralLifecycle
         };
     }
 
+    /// <summary>The moves <paramref name="side"/> may make from <paramref name="state"/> (what the console offers; the API checks each with <see cref="WhyNot"/>).</summary>
+    public static IReadOnlyList<ReferralState> Allowed(ReferralState state, ReferralSide side) => (state, side) switch
+    {
+        (_, ReferralSide.Sender) when IsOpen(state) => [ReferralState.Revoked],
+        (ReferralState.Sent, ReferralSide.Receiver) => [ReferralState.Acknowledged, ReferralState.Accepted, ReferralState.Rejected],
+        (ReferralState.Acknowledged, ReferralSide.Receiver) => [ReferralState.Accepted, ReferralState.Rejected],
+        (ReferralState.Accepted, ReferralSide.Receiver) => [ReferralState.Done],
+        _ => [],
+    };
+
     /// <summary>When the receiver must acknowledge: from the moment it was sent, by the case's urgency.</summary>
     public static DateTimeOffset AcknowledgeDue(DateTimeOffset sentAt, string urgency, ReferralClockOptions o)
     {

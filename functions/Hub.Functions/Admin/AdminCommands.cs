@@ -70,9 +70,9 @@ public static class AdminCommands
     {
         output.WriteLine("""
             usage:
-              poison list [--bot-turns | --takedowns | --sms-replies]
-                                              list failed messages in reports-poison (or bot-turns-poison, takedowns-poison, sms-replies-poison) with their errors
-              poison replay [--bot-turns | --takedowns | --sms-replies] --all | ID...
+              poison list [--bot-turns | --takedowns | --sms-replies | --referrals]
+                                              list failed messages in reports-poison (or bot-turns-, takedowns-, sms-replies-, referrals-poison) with their errors
+              poison replay [--bot-turns | --takedowns | --sms-replies | --referrals] --all | ID...
                                               send them back to their queue (safe: processing is idempotent)
               reports list [N]                the N most recent cases (default 20)
               reports show CODE               one case by the reference code the reporter was given

@@ -45,7 +45,8 @@ public sealed record CaseDetail(
     IReadOnlyList<(string Id, string Envelope)> Reports,
     IReadOnlyDictionary<long, string> UserNames,
     IReadOnlyList<SmsReplyRow> SmsReplies,
-    Hub.Core.Cases.RoutingView Routing);
+    Hub.Core.Cases.RoutingView Routing,
+    IReadOnlyList<ReferralRow> Referrals);
 
 public sealed record NoteAdded(long Id, int Version);
 
@@ -126,7 +127,12 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
         MoveAsync(actor, caseId, CaseAction.Release, Required(reason, "a reason"), (c, _) => c.OwnerId == actor.UserId || Supervises(actor, c.TeamId) ? null : "only the owner or a supervisor releases a case", (_, _) => null, null, ct);
 
     public Task<int> CloseAsync(Actor actor, CaseTarget caseId, CloseReason reason, string? note, CancellationToken ct) =>
-        MoveAsync(actor, caseId, CaseAction.Close, note, (c, _) => c.OwnerId == actor.UserId || Supervises(actor, c.TeamId) ? null : "only the owner or a supervisor closes a case", (c, _) => c.OwnerId, CaseLifecycle.Name(reason), ct);
+        MoveAsync(actor, caseId, CaseAction.Close, note,
+            (c, _) => c.Status == CaseStatus.Referred ? throw new CaseOperationException(CaseProblem.Conflict, "the case has open referrals: wait for their outcome or revoke them before closing it")
+                : c.OwnerId == actor.UserId || Supervises(actor, c.TeamId) ? null : "only the owner or a supervisor closes a case",
+            (c, _) => c.OwnerId,
+            CaseLifecycle.Name(reason),
+            ct);
 
     /// <summary>A closed case opened again goes back to its team's queue until someone claims it.</summary>
     public Task<int> ReopenAsync(Actor actor, CaseTarget caseId, string reason, CancellationToken ct) =>
@@ -345,8 +351,10 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             "(SELECT count(*) FROM cases WHERE @p IS NOT NULL AND reporter_pseudonym = @p AND id < @id)::int");
         Add("SELECT id, envelope::text FROM reports WHERE case_id = @id ORDER BY id");
         Add("SELECT id, display_name FROM users WHERE id IN (SELECT owner_id FROM cases WHERE id = @id UNION SELECT actor_id FROM case_history WHERE case_id = @id " +
-            "UNION SELECT from_owner FROM case_history WHERE case_id = @id UNION SELECT author_id FROM case_notes WHERE case_id = @id UNION SELECT author_id FROM sms_replies WHERE case_id = @id)");
+            "UNION SELECT from_owner FROM case_history WHERE case_id = @id UNION SELECT author_id FROM case_notes WHERE case_id = @id UNION SELECT author_id FROM sms_replies WHERE case_id = @id " +
+            "UNION SELECT sent_by FROM referrals WHERE case_id = @id)");
         Add($"SELECT {SmsColumns} FROM sms_replies WHERE case_id = @id ORDER BY created_at, id");
+        Add(CaseReferralsSql);
 
         CaseRecord record;
         CaseSummary summary;
@@ -360,6 +368,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
         var all = new List<(string, string)>();
         var names = new Dictionary<long, string>();
         var sms = new List<SmsReplyRow>();
+        var referrals = new List<ReferralRow>();
         await using (var r = await batch.ExecuteReaderAsync(ct))
         {
             await r.ReadAsync(ct);
@@ -412,11 +421,17 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             {
                 sms.Add(ReadSmsReply(r));
             }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                referrals.Add(ReadReferral(r));
+            }
         }
 
         await audit.AppendAsync(conn, tx, actor.UserId, "case.view", c.Id, ["case", "reports", "notes", "history"], actor.Source, ct);
         await tx.CommitAsync(ct);
-        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names, sms, routing);
+        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names, sms, routing, referrals);
     }
 
     /// <summary>
@@ -465,8 +480,10 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
         var source = await database.GetAsync(ct);
         await using var cmd = source.CreateCommand(
             $"SELECT {SummaryColumns} FROM cases c WHERE c.status <> 'closed' AND (@team IS NULL OR c.team_id = @team) AND " +
-            "((c.first_response_at IS NULL AND c.first_response_due < @now) OR (c.intervention_due IS NOT NULL AND c.intervention_done_at IS NULL AND c.intervention_due < @now)) " +
-            "ORDER BY LEAST(CASE WHEN c.first_response_at IS NULL THEN c.first_response_due END, c.intervention_due), c.id LIMIT @n");
+            "((c.first_response_at IS NULL AND c.first_response_due < @now) OR (c.intervention_due IS NOT NULL AND c.intervention_done_at IS NULL AND c.intervention_due < @now) " +
+            $"OR EXISTS (SELECT 1 FROM referrals f WHERE f.case_id = c.id AND {EscalatedSql})) " +
+            "ORDER BY LEAST(CASE WHEN c.first_response_at IS NULL THEN c.first_response_due END, c.intervention_due, " +
+            $"(SELECT min(LEAST(CASE WHEN f.state = 'sent' THEN f.acknowledge_due END, f.intervention_due)) FROM referrals f WHERE f.case_id = c.id AND {EscalatedSql})), c.id LIMIT @n");
         cmd.Parameters.Add(Sql.Text("team", teamId));
         cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
         cmd.Parameters.Add(new NpgsqlParameter<int>("n", Math.Clamp(limit, 1, 1000)));

@@ -76,6 +76,19 @@ public static class ConsoleAccess
         ["console.cases.conversation.release"] = AccessRule.For(Counselling),
         ["console.cases.sms.reply"] = AccessRule.For(Counselling),
 
+        // referrals: the sender (the case's owner or a supervisor) sends and revokes; the receiving team's people and
+        // agency systems (liaison service users) read what is shared and move it (CaseService checks which side)
+        ["console.referrals.send"] = AccessRule.For(Counselling),
+        ["console.referrals.revoke"] = AccessRule.For(Counselling),
+        ["console.referrals.list"] = AccessRule.For(CaseWorkers),
+        ["console.referrals.get"] = AccessRule.For(CaseWorkers),
+        ["console.referrals.evidence"] = AccessRule.For(CaseWorkers),
+        ["console.referrals.acknowledge"] = AccessRule.For(CaseWorkers),
+        ["console.referrals.accept"] = AccessRule.For(CaseWorkers),
+        ["console.referrals.reject"] = AccessRule.For(CaseWorkers),
+        ["console.referrals.done"] = AccessRule.For(CaseWorkers),
+        ["console.referrals.escalated"] = AccessRule.For(Roles.Supervisor),
+
         // people: administrators manage users; supervisors see their teams' people (to assign) and workload
         ["console.users.list"] = AccessRule.For(Roles.Supervisor, Roles.Admin),
         ["console.users.add"] = AccessRule.For(Roles.Admin),

@@ -92,6 +92,7 @@ public static partial class ConsoleApi
         }).WithName("console.cases.sms.reply");
         api.MapConversationApi();
         api.MapPeopleApi();
+        api.MapReferralApi();
         return app;
     }
 
@@ -274,7 +275,8 @@ public static partial class ConsoleApi
             [.. CaseLifecycle.AllowedFrom(d.Summary.Status).Select(CaseLifecycle.Name)],
             unreadable,
             await SmsThreadAsync(actor, Row(d.Summary, now), reports, d.SmsReplies, s, ct),
-            d.Routing);
+            d.Routing,
+            [.. d.Referrals.Select(f => ReferralApi.View(f, now))]);
     }
 
     /// <summary>An SMS case's replies and whether this user can send one now; null for a case with no SMS report.</summary>
@@ -381,9 +383,13 @@ public static partial class ConsoleApi
     /// ciphertext is decrypted on the way out and its SHA-256 checked against the one recorded at intake — a
     /// mismatch is served to nobody.
     /// </summary>
-    private static async Task<IResult> ProtectedAsync(HttpContext context, ConsoleServices s, string id, ProtectedKind kind, int n)
+    private static Task<IResult> ProtectedAsync(HttpContext context, ConsoleServices s, string id, ProtectedKind kind, int n) =>
+        ServeProtectedAsync(context, s, () => s.Cases.OpenProtectedAsync(Actor(context), id, kind, n, context.RequestAborted), kind);
+
+    /// <summary>Serves one protected item opened (and audited) by <paramref name="open"/>: never cached, sandboxed, with its digest.</summary>
+    internal static async Task<IResult> ServeProtectedAsync(HttpContext context, ConsoleServices s, Func<Task<EvidenceItem>> open, ProtectedKind kind)
     {
-        var read = await ReadProtectedAsync(Actor(context), s, id, kind, n, context.RequestAborted);
+        var read = await ReadProtectedAsync(s, open, context.RequestAborted);
         if (read.Problem is { } problem)
         {
             return problem;
@@ -402,9 +408,12 @@ public static partial class ConsoleApi
     /// Reads one protected item: the read is in the audit trail (committed) before a byte is fetched; the stored
     /// ciphertext is decrypted and its SHA-256 checked against the one recorded at intake — a mismatch is served to nobody.
     /// </summary>
-    internal static async Task<ProtectedRead> ReadProtectedAsync(Actor actor, ConsoleServices s, string id, ProtectedKind kind, int n, CancellationToken ct)
+    internal static Task<ProtectedRead> ReadProtectedAsync(Actor actor, ConsoleServices s, string id, ProtectedKind kind, int n, CancellationToken ct) =>
+        ReadProtectedAsync(s, () => s.Cases.OpenProtectedAsync(actor, id, kind, n, ct), ct);
+
+    internal static async Task<ProtectedRead> ReadProtectedAsync(ConsoleServices s, Func<Task<EvidenceItem>> open, CancellationToken ct)
     {
-        var item = await s.Cases.OpenProtectedAsync(actor, id, kind, n, ct);
+        var item = await open();
         var (container, name) = SplitBlob(item.Evidence.Blob!);
         byte[] plain;
         try

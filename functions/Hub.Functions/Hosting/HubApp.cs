@@ -1,3 +1,4 @@
+using Hub.Functions.Referrals;
 using Hub.Functions.Channels.SmsOutbound;
 using Hub.Functions.Cases;
 using Hub.Functions.Channels;
@@ -60,6 +61,7 @@ public static class HubApp
             .AddSmsReplies()    // Channels/SmsOutbound/: counsellors' SMS replies, their queue and receipts
             .AddPlatformApi()   // Platform/: the platform auto-report API
             .AddTakedowns()     // Platform/Takedowns/: takedown requests to platforms
+            .AddReferrals()     // Referrals/: hand-offs to provinces and agencies, and their signed webhooks
             .AddSessionKeys(environment); // ConsoleApi/: the key ring for staff sessions, shared by every instance
     }
 

@@ -24,6 +24,9 @@ public static class Resilience
     /// <summary>Takedown requests to a platform's callback URL.</summary>
     public const string TakedownCallback = "takedown-callback";
 
+    /// <summary>Referral webhooks to an agency's own system.</summary>
+    public const string ReferralWebhook = "referral-webhook";
+
     /// <summary>SMS replies to reporters (a gateway's send endpoint, Twilio's Messages API).</summary>
     public const string SmsSend = "sms-send";
 
@@ -120,6 +123,38 @@ public static class Resilience
                 {
                     { Exception: HttpRequestException } => true,
                     { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested, // the attempt's own timeout
+                    { Result: { } r } => Takedowns.IsRetryable(r.StatusCode),
+                    _ => false,
+                }),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time) is { } d ? Min(d, TimeSpan.FromSeconds(60)) : (TimeSpan?)null),
+                OnRetry = args =>
+                {
+                    args.Outcome.Result?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            });
+        });
+        services.AddResiliencePipeline<string, HttpResponseMessage>(ReferralWebhook, (builder, context) =>
+        {
+            var time = context.ServiceProvider.GetRequiredService<TimeProvider>();
+            var o = context.ServiceProvider.GetRequiredService<IOptions<HubOptions>>().Value.Cases.Referrals;
+            builder.TimeProvider = time;
+            if (o.WebhookRetries == 0)
+            {
+                return;
+            }
+
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = o.WebhookRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = o.WebhookRetryBaseDelay,
+                MaxDelay = TimeSpan.FromSeconds(60),
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+                {
+                    { Exception: HttpRequestException } => true,
+                    { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
                     { Result: { } r } => Takedowns.IsRetryable(r.StatusCode),
                     _ => false,
                 }),

@@ -32,6 +32,9 @@ public sealed class CasesOptions
     /// <summary>First-response targets per urgency and the 12-hour intervention deadline.</summary>
     public CaseClockOptions Clock { get; set; } = new();
 
+    /// <summary>Referrals: their acknowledgement clocks and the agencies' webhooks (<c>Hub:Cases:Referrals</c>, docs/referrals.md).</summary>
+    public Hub.Functions.Referrals.ReferralOptions Referrals { get; set; } = new();
+
     /// <summary>When an outage of the case store holds a message back, how long before it is tried again (not counted as an attempt).</summary>
     public TimeSpan OutageRetryDelay { get; set; } = TimeSpan.FromSeconds(15);
 
