@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Hub.Simulators;
 
 /// <summary>A referral webhook as the simulated agency's system received it (the body as JSON), and its headers.</summary>
-public sealed record ReceivedReferral(JsonElement Body, string RawBody, string KeyId, string ReferralId, string Event, string DeliveryId);
+public sealed record ReceivedReferral(JsonElement Body, string RawBody, string KeyId, string ReferralId, string Event, string DeliveryId, string Timestamp, string Signature);
 
 /// <summary>
 /// A loopback stand-in for an agency's own case system (<c>POST /referrals</c>), for <c>demo referral</c> and the
@@ -52,6 +52,8 @@ public sealed class AgencySimulator : IAsyncDisposable
             _faults.Enqueue((status, retryAfterSeconds));
         }
     }
+
+    public void ClearFaults() => _faults.Clear();
 
     public static async Task<AgencySimulator> StartAsync(int port = 0)
     {
@@ -120,7 +122,7 @@ public sealed class AgencySimulator : IAsyncDisposable
         }
 
         using var doc = JsonDocument.Parse(body);
-        var received = new ReceivedReferral(doc.RootElement.Clone(), System.Text.Encoding.UTF8.GetString(body), kid, http.Request.Headers["X-Hub-Referral-Id"].ToString(), http.Request.Headers["X-Hub-Event"].ToString(), delivery);
+        var received = new ReceivedReferral(doc.RootElement.Clone(), System.Text.Encoding.UTF8.GetString(body), kid, http.Request.Headers["X-Hub-Referral-Id"].ToString(), http.Request.Headers["X-Hub-Event"].ToString(), delivery, http.Request.Headers[HubSignature.TimestampHeader].ToString(), signature);
         _received.Enqueue(received);
         if (OnReceived is { } answer)
         {
