@@ -81,7 +81,7 @@ public sealed record CaseModel(
 /// <summary>A change that was refused because someone else changed the case first: what they did since the page was loaded.</summary>
 public sealed record EditConflict(IReadOnlyList<CaseEvent> Since, IReadOnlyList<CaseNote> Notes);
 
-public sealed record SupervisorModel(PageContext Page, OverdueResponse Overdue, IReadOnlyList<Workload> Workload, IReadOnlyList<UserView> People, IReadOnlyDictionary<long, string> Names)
+public sealed record SupervisorModel(PageContext Page, OverdueResponse Overdue, IReadOnlyList<Workload> Workload, IReadOnlyList<UserView> People, IReadOnlyDictionary<long, string> Names, IReadOnlyList<ReferralListRow> Escalated)
 {
     public string Owner(long? id) => id is { } v && Names.TryGetValue(v, out var name) ? name : id is null ? "Chưa có" : "#" + id.Value.ToString(CultureInfo.InvariantCulture);
 }
@@ -92,3 +92,15 @@ public sealed record AdminModel(PageContext Page, IReadOnlyList<UserView> Users,
 public sealed record RoutingModel(PageContext Page, IReadOnlyList<Hub.Core.Routing.RoutingRule> Rules, bool Defaults);
 
 public sealed record MessageModel(PageContext? Page, string Title, string Text, string? LinkText = null, string? LinkHref = null);
+
+/// <summary>The referrals sent to the user's teams (their inbox): open first, soonest due first; <paramref name="All"/> shows ended ones too.</summary>
+public sealed record ReferralInboxModel(PageContext Page, IReadOnlyList<ReferralListRow> Referrals, bool All);
+
+/// <summary>One referral as its receiver works it (or its sender reads it): what is shared, the clocks, and the moves allowed.</summary>
+public sealed record ReferralPageModel(PageContext Page, ReferralDetailView View)
+{
+    public string Url(string? suffix = null) => "/console/referrals/" + Uri.EscapeDataString(View.Referral.Id) + suffix;
+}
+
+/// <summary>A case printed as Decree 56's Form 01 (Mẫu số 01): what the hub knows, and blanks for the rest.</summary>
+public sealed record Form01Model(CaseView View, string ReceivedBy, DateTimeOffset PrintedAt);

@@ -121,7 +121,60 @@ public static class Vi
         "reclassified" => "Phân loại lại",
         "reporter-blocked" => "Chặn người báo",
         "sms-reply" => "Trả lời qua SMS",
+        "referral-sent" => "Chuyển tuyến",
+        "referral-acknowledged" => "Đơn vị nhận đã xác nhận",
+        "referral-accepted" => "Đơn vị nhận đã tiếp nhận",
+        "referral-rejected" => "Đơn vị nhận từ chối",
+        "referral-revoked" => "Thu hồi chuyển tuyến",
+        "referral-webhook-delivered" => "Đã báo tới hệ thống của đơn vị nhận",
+        "referral-webhook-failed" => "Không báo được tới hệ thống của đơn vị nhận",
         _ => action,
+    };
+
+    /// <summary>A referral's state, in words.</summary>
+    public static string ReferralState(string state) => state switch
+    {
+        "sent" => "Đã gửi, chờ xác nhận",
+        "acknowledged" => "Đã xác nhận",
+        "accepted" => "Đã tiếp nhận",
+        "rejected" => "Bị từ chối",
+        "done" => "Đã xử lý xong",
+        "revoked" => "Đã thu hồi",
+        _ => state,
+    };
+
+    /// <summary>What the receiver did (<see cref="Hub.Core.Cases.ReferralOutcomes"/>).</summary>
+    public static string ReferralOutcome(string? outcome) => outcome switch
+    {
+        null => "—",
+        "intervened" => "Đã can thiệp",
+        "child-safe" => "Trẻ đã an toàn",
+        "not-confirmed" => "Không xác minh được",
+        "transferred" => "Đã chuyển đơn vị khác",
+        "content-removed" => "Nội dung đã bị gỡ",
+        "other" => "Khác",
+        _ => outcome,
+    };
+
+    public static string Sharing(string sharing) => sharing == "with-evidence" ? "Tóm tắt và chứng cứ" : "Chỉ tóm tắt";
+
+    public static string Webhook(string state) => state switch
+    {
+        "queued" => "đang báo tới hệ thống của đơn vị",
+        "delivered" => "đã báo tới hệ thống của đơn vị",
+        "failed" => "không báo được tới hệ thống của đơn vị",
+        _ => "đơn vị làm việc trên bàn làm việc",
+    };
+
+    /// <summary>The moves a referral's receiver makes, as buttons say them.</summary>
+    public static string ReferralMove(string state) => state switch
+    {
+        "acknowledged" => "Xác nhận đã nhận",
+        "accepted" => "Tiếp nhận xử lý",
+        "rejected" => "Từ chối",
+        "done" => "Ghi kết quả xử lý",
+        "revoked" => "Thu hồi",
+        _ => state,
     };
 
     public static string LinkKind(string kind) => kind switch
@@ -173,6 +226,7 @@ public static class Vi
         null => "—",
         "central-111" => "Tổng đài 111 (trung ương)",
         _ when team.StartsWith("province-", StringComparison.Ordinal) => "Nhóm " + Province(team["province-".Length..]),
+        _ when team.StartsWith("police-", StringComparison.Ordinal) || team.StartsWith("agency-", StringComparison.Ordinal) => Agency(team),
         _ => team,
     };
 

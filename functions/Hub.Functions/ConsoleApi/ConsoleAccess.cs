@@ -105,6 +105,10 @@ public static class ConsoleAccess
         ["console.page.sms"] = AccessRule.For(CaseWorkers),
         ["console.page.act"] = AccessRule.For(CaseWorkers),
         ["console.page.supervisor"] = AccessRule.For(Roles.Supervisor),
+        ["console.page.form01"] = AccessRule.For(CaseWorkers),
+        ["console.page.referrals"] = AccessRule.For(CaseWorkers),
+        ["console.page.referral"] = AccessRule.For(CaseWorkers),
+        ["console.page.referral.act"] = AccessRule.For(CaseWorkers),
         ["console.page.routing"] = AccessRule.For([.. Roles.All]), // the table holds no case and no person
         ["console.page.admin"] = AccessRule.For(Roles.Admin),
         ["console.page.admin.add"] = AccessRule.For(Roles.Admin),

@@ -20,7 +20,7 @@ namespace Hub.Functions.ConsoleApi;
 public sealed record PageServices(
     CaseService Cases, People People, PrivacyServices Privacy, HubStorage Storage, TimeProvider Time, CaseChangeSignal Signal, IOptions<AuthOptions> Auth,
     ILogger<CaseService> Logger, ConversationStore Conversations, BotInbox Inbox, IEnumerable<IChatSender> Senders, IAntiforgery Antiforgery, IOptions<ConsoleOptions> Options,
-    Channels.SmsOutbound.SmsOutbox Sms, IOptions<HubOptions> Hub)
+    Channels.SmsOutbound.SmsOutbox Sms, IOptions<HubOptions> Hub, Referrals.Referrals Referrals)
 {
     public ConsoleServices Api() => new(Cases, People, Privacy, Storage, Time, Signal, Auth, Logger, Sms);
 
@@ -61,6 +61,17 @@ public static partial class ConsolePages
         ["reveal-contact"] = "console.cases.reveal-contact",
         ["callback-reveal"] = "console.callbacks.reveal",
         ["callback-done"] = "console.callbacks.done",
+        ["refer"] = "console.referrals.send",
+        ["revoke-referral"] = "console.referrals.revoke",
+    };
+
+    /// <summary>The receiving side's moves on a referral's page, and the API rule each answers to.</summary>
+    private static readonly Dictionary<string, (Hub.Core.Cases.ReferralState To, string Rule)> ReferralMoves = new(StringComparer.Ordinal)
+    {
+        ["acknowledge"] = (Hub.Core.Cases.ReferralState.Acknowledged, "console.referrals.acknowledge"),
+        ["accept"] = (Hub.Core.Cases.ReferralState.Accepted, "console.referrals.accept"),
+        ["reject"] = (Hub.Core.Cases.ReferralState.Rejected, "console.referrals.reject"),
+        ["done"] = (Hub.Core.Cases.ReferralState.Done, "console.referrals.done"),
     };
 
     private static readonly Dictionary<string, string> Done = new(StringComparer.Ordinal)
@@ -80,6 +91,12 @@ public static partial class ConsolePages
         ["sms-reply"] = "Đã xếp tin SMS vào hàng gửi; trạng thái gửi hiện bên dưới.",
         ["release-chat"] = "Đã trả cuộc trò chuyện cho bot; nội dung đã trao đổi được lưu vào hồ sơ.",
         ["callback-done"] = "Đã ghi kết quả gọi lại.",
+        ["refer"] = "Đã gửi chuyển tuyến; đơn vị nhận sẽ thấy ngay trên bàn làm việc của họ.",
+        ["revoke-referral"] = "Đã thu hồi chuyển tuyến.",
+        ["acknowledge"] = "Đã xác nhận nhận chuyển tuyến.",
+        ["accept"] = "Đã tiếp nhận xử lý.",
+        ["reject"] = "Đã từ chối chuyển tuyến; đơn vị gửi sẽ thấy lý do.",
+        ["done"] = "Đã ghi kết quả xử lý.",
         ["added"] = "Đã thêm người dùng.",
         ["grant"] = "Đã cấp quyền.",
         ["revoke"] = "Đã thu hồi quyền.",
@@ -96,6 +113,10 @@ public static partial class ConsolePages
         pages.MapGet("/cases/{id}/chat", ChatAsync).WithName("console.page.chat");
         pages.MapGet("/cases/{id}/sms", SmsAsync).WithName("console.page.sms");
         pages.MapPost("/cases/{id}/{action}", ActAsync).WithName("console.page.act").DisableAntiforgery();
+        pages.MapGet("/cases/{id}/mau-01", Form01Async).WithName("console.page.form01");
+        pages.MapGet("/referrals", ReferralsAsync).WithName("console.page.referrals");
+        pages.MapGet("/referrals/{rid}", ReferralAsync).WithName("console.page.referral");
+        pages.MapPost("/referrals/{rid}/{move}", ReferralActAsync).WithName("console.page.referral.act").DisableAntiforgery();
         pages.MapGet("/supervisor", SupervisorAsync).WithName("console.page.supervisor");
         pages.MapGet("/routing", Routing).WithName("console.page.routing");
         pages.MapGet("/admin", AdminAsync).WithName("console.page.admin");
@@ -450,6 +471,17 @@ public static partial class ConsolePages
                     break;
                 case "callback-reveal" or "callback-done":
                     return await RenderCaseAsync(context, s, id, new Flash("Không rõ việc gọi lại nào.", true), null, null, null, StatusCodes.Status400BadRequest);
+                case "refer":
+                    if (CaseService.ParseSharing(F("sharing") ?? "summary") is not { } sharing)
+                    {
+                        return await RenderCaseAsync(context, s, id, new Flash("Chọn mức chia sẻ.", true), null, null, null, StatusCodes.Status400BadRequest);
+                    }
+
+                    await s.Referrals.SendAsync(actor, target, new ReferralRequest(F("team") ?? string.Empty, F("reason") ?? string.Empty, sharing, F("consent") == "1", F("override") == "1", F("overrideReason")), ct);
+                    return SeeOther(context, $"/console/cases/{Uri.EscapeDataString(id)}?done=refer#referrals-title");
+                case "revoke-referral":
+                    await s.Referrals.MoveAsync(actor, F("referral") ?? string.Empty, Hub.Core.Cases.ReferralState.Revoked, F("reason"), null, null, ct);
+                    return SeeOther(context, $"/console/cases/{Uri.EscapeDataString(id)}?done=revoke-referral#referrals-title");
                 case "reveal-contact":
                     // Shown once on this response (never in a URL, never cached); the reveal is in the audit trail.
                     var contact = await s.Cases.RevealContactAsync(actor, id, c => s.Privacy.Cipher.Unprotect(c, PrivacyServices.ContactPurpose), ct);
@@ -462,13 +494,75 @@ public static partial class ConsolePages
         }
         catch (CaseOperationException ex) when (ex.Kind is CaseProblem.Conflict or CaseProblem.Invalid)
         {
-            var text = ex.Kind == CaseProblem.Conflict
+            var text = action == "refer" && ex.Kind == CaseProblem.Invalid
+                ? "Chưa gửi được: hãy chọn đơn vị nhận, ghi nội dung chuyển và đánh dấu người báo đã đồng ý (hoặc, với giám sát viên, quyết định chuyển kèm lý do)."
+                : action == "refer"
+                ? "Chưa gửi được: hãy nhận xử lý hồ sơ trước; mỗi đơn vị chỉ có một chuyển tuyến đang mở."
+                : ex.Kind == CaseProblem.Conflict
                 ? "Trạng thái hiện tại của hồ sơ không cho phép thao tác này."
                 : "Thông tin chưa hợp lệ: hãy điền đủ các ô bắt buộc (ví dụ lý do) và thử lại.";
             return await RenderCaseAsync(context, s, id, new Flash(text, true), null, null, null, ex.Kind == CaseProblem.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest);
         }
 
         return SeeOther(context, back is null ? $"/console/cases/{Uri.EscapeDataString(id)}?done={action}" : back + (back.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "done=" + action);
+    }
+
+    // ---- referrals ----
+
+    private static async Task<IResult> ReferralsAsync(HttpContext context, [AsParameters] PageServices s, string? all)
+    {
+        var now = s.Time.GetUtcNow();
+        var everything = all is "1" or "true";
+        var rows = (await s.Cases.ReferralInboxAsync(Actor(context), everything, 200, context.RequestAborted)).Select(r => ReferralApi.ListRow(r.Referral, r.Case, now)).ToList();
+        return Render<ReferralsPage>(context, new() { ["Model"] = new ReferralInboxModel(PageOf(context, "referrals"), rows, everything) }, StatusCodes.Status200OK);
+    }
+
+    private static async Task<IResult> ReferralAsync(string rid, HttpContext context, [AsParameters] PageServices s, string? done) =>
+        await RenderReferralAsync(context, s, rid, DoneFlash(done), StatusCodes.Status200OK);
+
+    private static async Task<IResult> RenderReferralAsync(HttpContext context, PageServices s, string rid, Flash? flash, int status)
+    {
+        var view = await ReferralApi.DetailAsync(Actor(context), rid, s.Api(), context.RequestAborted);
+        return Render<ReferralPage>(context, new() { ["Model"] = new ReferralPageModel(PageOf(context, "referrals", flash), view) }, status);
+    }
+
+    private static async Task<IResult> ReferralActAsync(string rid, string move, HttpContext context, [AsParameters] PageServices s)
+    {
+        var actor = Actor(context);
+        if (!ReferralMoves.TryGetValue(move, out var m))
+        {
+            return NotFound(context);
+        }
+
+        if (!ConsoleAccess.Rules[m.Rule].Allows(actor))
+        {
+            return Forbidden(context);
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        string? F(string name) => Field(form, name);
+        int? version = int.TryParse(F("version"), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+        try
+        {
+            await s.Referrals.MoveAsync(actor, rid, m.To, m.To == Hub.Core.Cases.ReferralState.Done ? F("note") : F("reason"), F("outcome"), version, context.RequestAborted);
+        }
+        catch (CaseOperationException ex) when (ex.Kind is CaseProblem.Invalid or CaseProblem.Conflict or CaseProblem.PreconditionFailed)
+        {
+            var text = ex.Kind == CaseProblem.Invalid ? (m.To == Hub.Core.Cases.ReferralState.Rejected ? "Hãy ghi lý do từ chối." : "Hãy chọn kết quả xử lý.")
+                : ex.Kind == CaseProblem.PreconditionFailed ? "Chuyển tuyến vừa được người khác cập nhật; trang đã hiện trạng thái mới nhất."
+                : "Trạng thái hiện tại của chuyển tuyến không cho phép thao tác này.";
+            return await RenderReferralAsync(context, s, rid, new Flash(text, true), ex.Kind == CaseProblem.Invalid ? StatusCodes.Status400BadRequest : StatusCodes.Status409Conflict);
+        }
+
+        return SeeOther(context, $"/console/referrals/{Uri.EscapeDataString(rid)}?done={move}");
+    }
+
+    /// <summary>The case as Decree 56's Form 01, to print: read through the same audited detail as the case page.</summary>
+    private static async Task<IResult> Form01Async(string id, HttpContext context, [AsParameters] PageServices s)
+    {
+        var view = await ConsoleApi.ViewAsync(Actor(context), id, s.Api(), context.RequestAborted);
+        var by = view.Case.Owner is { } o && view.Users.TryGetValue(o.ToString(CultureInfo.InvariantCulture), out var name) ? name : string.Empty;
+        return Render<Form01Page>(context, new() { ["Model"] = new Form01Model(view, by, s.Time.GetUtcNow()) }, StatusCodes.Status200OK);
     }
 
     // ---- supervision and administration ----
@@ -481,7 +575,9 @@ public static partial class ConsolePages
         var workload = await s.Cases.WorkloadAsync(actor, null, ct);
         var users = await s.People.ListUsersAsync(ct);
         var people = users.Where(u => u.Teams.Any(actor.In)).Select(u => new UserView(u.Login, u.DisplayName, u.Active, u.Roles, u.Teams, null, null)).ToList();
-        var model = new SupervisorModel(PageOf(context, "supervisor", DoneFlash(done)), overdue, workload, people, users.ToDictionary(u => u.Id, u => u.DisplayName));
+        var now = s.Time.GetUtcNow();
+        var escalated = (await s.Cases.EscalatedReferralsAsync(actor, ct)).Select(r => ReferralApi.ListRow(r.Referral, r.Case, now)).ToList();
+        var model = new SupervisorModel(PageOf(context, "supervisor", DoneFlash(done)), overdue, workload, people, users.ToDictionary(u => u.Id, u => u.DisplayName), escalated);
         context.Response.Headers.CacheControl = "no-store";
         return Render<SupervisorPage>(context, new() { ["Model"] = model }, StatusCodes.Status200OK);
     }

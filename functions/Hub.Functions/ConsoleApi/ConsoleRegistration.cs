@@ -80,7 +80,8 @@ public static class ConsoleRegistration
 
 /// <summary>
 /// Development only: the demo users of <c>/auth/dev</c>, one per role in the central team and in two provinces
-/// (Đà Nẵng, where the demo SMS goes, and Hà Nội), created once; never in any other environment.
+/// (Đà Nẵng, where the demo SMS goes, and Hà Nội), the two provinces' police and A05's liaisons (referrals), created
+/// once; never in any other environment.
 /// </summary>
 public sealed partial class DevelopmentStaff(People people, ILogger<DevelopmentStaff> logger) : BackgroundService
 {
@@ -91,6 +92,9 @@ public sealed partial class DevelopmentStaff(People people, ILogger<DevelopmentS
         ("demo.liaison", "Cán bộ liên lạc Đà Nẵng (demo)", "province-48", Roles.Liaison),
         ("demo.counsellor.hn", "Tư vấn viên Hà Nội (demo)", "province-01", Roles.Counsellor),
         ("demo.liaison.hn", "Cán bộ liên lạc Hà Nội (demo)", "province-01", Roles.Liaison),
+        ("demo.police", "Cán bộ Công an Đà Nẵng (demo)", "police-48", Roles.Liaison),
+        ("demo.police.hn", "Cán bộ Công an Hà Nội (demo)", "police-01", Roles.Liaison),
+        ("demo.a05", "Cán bộ A05 (demo)", "agency-a05", Roles.Liaison),
         ("demo.central", "Tư vấn viên Tổng đài 111 (demo)", "central-111", Roles.Counsellor),
         ("demo.central.supervisor", "Giám sát viên Tổng đài 111 (demo)", "central-111", Roles.Supervisor),
         ("demo.analyst", "Chuyên viên thống kê (demo)", "central-111", Roles.Analyst),
