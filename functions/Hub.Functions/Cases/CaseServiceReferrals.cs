@@ -489,3 +489,36 @@ public sealed record ReferralRow(
     public bool Escalated(DateTimeOffset now) =>
         ReferralLifecycle.Parse(State) is { } s && ReferralLifecycle.Escalates(s, AcknowledgeDue, InterventionDue, now);
 }
+
+/// <summary>Takedown requests to platforms on the case's timeline: the platform's own referral, with its time to removal.</summary>
+public sealed partial class CaseService
+{
+    /// <summary>
+    /// Writes a takedown's step (<c>takedown-requested</c>, <c>-delivered</c>, <c>-failed</c>, <c>-confirmed</c>) into the history of the case
+    /// that holds report <paramref name="hubReportId"/>; false when the report is not a case yet (still queued).
+    /// </summary>
+    public async Task<bool> TakedownStepAsync(string hubReportId, string step, string detail, CancellationToken ct)
+    {
+        var source = await database.GetAsync(ct);
+        await using var conn = await source.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var find = new NpgsqlCommand("SELECT c.id, c.status, c.team_id FROM reports r JOIN cases c ON c.id = r.case_id WHERE r.id = @r FOR UPDATE OF c", conn, tx);
+        find.Parameters.Add(Sql.Text("r", hubReportId));
+        string caseId, team;
+        CaseStatus status;
+        await using (var r = await find.ExecuteReaderAsync(ct))
+        {
+            if (!await r.ReadAsync(ct))
+            {
+                return false;
+            }
+
+            (caseId, status, team) = (r.GetString(0), CaseLifecycle.ParseStatus(r.GetString(1)), r.GetString(2));
+        }
+
+        await HistoryAsync(conn, tx, caseId, Actor.Console("takedowns"), "takedown-" + step, status, status, null, null, team, team, detail, ct);
+        await Sql.ExecAsync(conn, tx, "UPDATE cases SET version = version + 1 WHERE id = @id", ct, ("id", caseId));
+        await tx.CommitAsync(ct);
+        return true;
+    }
+}

@@ -85,6 +85,13 @@ public sealed class TakedownTests(PlatformFixture hub) : IClassFixture<PlatformF
         t.TimeToRemovalSeconds!.Value.ShouldBe((t.ConfirmedAt!.Value - t.RequestedAt).TotalSeconds, tolerance: 0.001);
         t.TimeToRemovalSeconds!.Value.ShouldBeGreaterThan(0);
         t.Note.ShouldBe("gone");
+
+        // The takedown is the platform's referral on the case's timeline, with its time to removal.
+        var kase = (await hub.Services.GetRequiredService<ICaseStore>().FindAsync("tt", receipt.PlatformReportId, CancellationToken.None))!;
+        var history = (await hub.Services.GetRequiredService<CaseService>().GetDetailAsync(Actor.Console("test"), kase.Id, CancellationToken.None)).History;
+        history.Select(h => h.Action).Where(a => a.StartsWith("takedown-", StringComparison.Ordinal)).ShouldBe(["takedown-requested", "takedown-delivered", "takedown-confirmed"]);
+        history.Single(h => h.Action == "takedown-requested").Reason.ShouldBe("tt: 2 URL(s); CSAM: remove and preserve");
+        history.Single(h => h.Action == "takedown-confirmed").Reason!.ShouldStartWith("tt: removed; time to removal 00:00:");
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public sealed partial class Takedowns(
     IOptions<HubOptions> hub,
     TimeProvider time,
     ICaseStore cases,
+    CaseService timeline,
     ILogger<Takedowns> logger)
 {
     /// <summary>Takedown requests waiting to be delivered to a platform's callback URL.</summary>
@@ -109,6 +110,7 @@ public sealed partial class Takedowns(
             return true;
         }, ct);
         LogRequested(logger, platformId, record.TakedownId, urls.Count);
+        await TimelineAsync(hubReportId, "requested", string.Create(CultureInfo.InvariantCulture, $"{platformId}: {urls.Count} URL(s){(reason is null ? string.Empty : "; " + reason)}"), ct);
         return (record, null);
     }
 
@@ -196,6 +198,7 @@ public sealed partial class Takedowns(
         {
             await RecordAsync(m, attempts, "delivered", null, time.GetUtcNow(), ct);
             LogDelivered(logger, m.PlatformId, m.TakedownId, attempts);
+            await TimelineAsync(m.HubReportId, "delivered", m.PlatformId, ct);
             return "delivered";
         }
 
@@ -204,6 +207,7 @@ public sealed partial class Takedowns(
             // The platform answered and refused (e.g. 400, 401, 404): retrying the same request cannot help.
             await RecordAsync(m, attempts, "failed", lastError, null, ct);
             LogRefused(logger, m.PlatformId, m.TakedownId, (int)refused);
+            await TimelineAsync(m.HubReportId, "failed", m.PlatformId + ": " + lastError, ct);
             return "failed: " + lastError;
         }
 
@@ -287,10 +291,34 @@ public sealed partial class Takedowns(
         if (outcome == ConfirmOutcome.Confirmed)
         {
             LogConfirmed(logger, platformId, takedownId, c.Outcome!, result!.TimeToRemovalSeconds ?? -1);
+            await TimelineAsync(takedownId[..26], "confirmed", string.Create(CultureInfo.InvariantCulture,
+                $"{platformId}: {c.Outcome}{(result.TimeToRemovalSeconds is { } s ? $"; time to removal {TimeSpan.FromSeconds(Math.Round(s)):c}" : string.Empty)}"), ct);
         }
 
         return (outcome, result);
     }
+
+    /// <summary>
+    /// A takedown's step on its case's timeline (the platform's referral). Best effort after the step itself is
+    /// stored: the takedown's own record (Azure Tables) is the source of truth; a case store outage loses the line, not the step.
+    /// </summary>
+    private async Task TimelineAsync(string hubReportId, string step, string detail, CancellationToken ct)
+    {
+        try
+        {
+            if (!await timeline.TakedownStepAsync(hubReportId, step, detail, ct))
+            {
+                LogNoCase(logger, hubReportId[..Math.Min(26, hubReportId.Length)], step);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && Hub.Functions.Cases.Database.CaseDatabase.IsUnavailable(ex))
+        {
+            LogNoCase(logger, hubReportId[..Math.Min(26, hubReportId.Length)], step);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Takedown step {Step} for report {HubReportId} is not on a case's timeline (no case yet, or the case store is unavailable)")]
+    private static partial void LogNoCase(ILogger logger, string hubReportId, string step);
 
     internal static IReadOnlyList<TakedownRecord> RecordsOf(TableEntity row) =>
         row.GetString("Takedowns") is { Length: > 0 } json
