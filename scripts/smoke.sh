@@ -100,4 +100,11 @@ demo platform 'Time to removal:'
 demo web '"channel": "web"'
 grep -q '"kind": "image"' "$log.web" || { echo "smoke: the web report's case has no screenshot"; cat "$log.web"; exit 1; }
 grep -q "in the queue of team province-48" "$log.web" || { echo "smoke: the web report (Quảng Nam) is not in Đà Nẵng's queue"; cat "$log.web"; exit 1; }
+# Referrals: a Đà Nẵng sextortion report referred to the police and A05; A05's simulated system verifies the signed
+# webhook and acknowledges; the police liaison records the outcome; the case stays its counsellor's.
+demo referral 'referral-webhook-delivered'
+grep -q "in the queue of province-48 (routing rule online-sexual-crime); proposed referrals: police-48, agency-a05" "$log.referral" \
+  || { echo "smoke: the sextortion report was not routed to Đà Nẵng with the police and A05 proposed"; cat "$log.referral"; exit 1; }
+grep -q "agency-a05: acknowledged" "$log.referral" && grep -q "police-48: done (child-safe)" "$log.referral" \
+  || { echo "smoke: the referrals did not reach acknowledged / done"; cat "$log.referral"; exit 1; }
 echo "smoke: OK"

@@ -35,6 +35,7 @@ static async Task<int> RunDemoAsync(string[] args)
             "voice" => await VoiceDemo.RunAsync(services, output),
             "platform" => await Demos.DemoPlatformAsync(services, output),
             "web" => await WebDemo.RunAsync(services, output),
+            "referral" => await ReferralDemo.RunAsync(services, output),
             _ => Usage(),
         };
     }
@@ -57,6 +58,8 @@ static int Usage()
           demo voice                      replay a whole 111 call (menu, hold, hang-up in the queue), then show its one case: a missed call
           demo platform                   act as a platform: send a signed report, request a takedown, confirm it, show time-to-removal
           demo web                        send the public web form (/bao-cao) as a browser would, with a screenshot; show the receipt, the status and the case
+          demo referral                   a Đà Nẵng sextortion report referred to the police and A05: A05's simulated system verifies the signed
+                                          webhook and acknowledges, the police liaison accepts and records the outcome; shows the timeline
         operator commands (poison, reports, conversations, platform) are the app's own: ./scripts/run.sh COMMAND
         """);
     return 2;

@@ -17,6 +17,39 @@ internal static partial class WebDemo
 {
     public static async Task<int> RunAsync(IServiceProvider sp, TextWriter output)
     {
+        var sent = await SendAsync(sp, output,
+        [
+            ("who", "other-child"), ("what", "ONLINE.BULLYING"),
+            ("details", "Bạn cùng lớp em bị một nhóm trên Facebook đăng ảnh chế giễu và nhắn tin dọa đánh. Bạn ấy ở Quảng Nam."),
+            ("platform", "facebook"), ("links", "https://www.facebook.com/groups/nhom-che-gieu"), ("age", "10-13"), ("province", "Quảng Nam"),
+        ]);
+        if (sent is not { } s)
+        {
+            return 1;
+        }
+
+        var hub = sp.GetRequiredService<IOptions<HubOptions>>().Value;
+        var statusPage = await s.Http.GetStringAsync("/bao-cao/trang-thai");
+        using var lookup = new FormUrlEncodedContent([new("__RequestVerificationToken", Value(statusPage, "__RequestVerificationToken")), new("code", s.Code), new("secret", s.Secret)]);
+        using var status = await s.Http.PostAsync("/bao-cao/trang-thai", lookup);
+        var statusHtml = await status.Content.ReadAsStringAsync();
+        output.WriteLine($"Status page -> {(int)status.StatusCode}: {ResultPattern().Match(statusHtml).Groups[1].Value.Trim()}");
+        output.WriteLine($"Open {hub.PublicBaseUrl.TrimEnd('/')}/bao-cao in a browser to send one yourself (it works with JavaScript off too).");
+        var shown = await Demos.ShowCaseAsync(sp, s.Instance, s.MessageId, output);
+        s.Http.Dispose();
+        return shown;
+    }
+
+    /// <summary>A form sent as a browser sends it: the receipt's code and status secret, the instance and the report's message id; null when it was refused (printed).</summary>
+    internal sealed record Sent(HttpClient Http, string Instance, string MessageId, string Code, string Secret);
+
+    /// <summary>
+    /// Opens the form, waits the form's minimum fill time, posts <paramref name="fields"/> (anonymous, with a made-up
+    /// screenshot) as multipart and reads the receipt. Answers null, said on <paramref name="output"/>, when no web
+    /// channel is configured or the form refused the report.
+    /// </summary>
+    internal static async Task<Sent?> SendAsync(IServiceProvider sp, TextWriter output, IEnumerable<(string Name, string Value)> fields)
+    {
         var hub = sp.GetRequiredService<IOptions<HubOptions>>().Value;
         var form = sp.GetRequiredService<IOptions<WebFormOptions>>().Value;
         var instance = form.Instance is { Length: > 0 } named ? named
@@ -24,11 +57,11 @@ internal static partial class WebDemo
         if (instance is null)
         {
             output.WriteLine("No web channel is configured (Hub:Channels:{name}:Type = web; Development has demo-web).");
-            return 2;
+            return null;
         }
 
-        using var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
-        using var http = new HttpClient(handler) { BaseAddress = new Uri(hub.PublicBaseUrl), Timeout = TimeSpan.FromSeconds(60) };
+        var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
+        var http = new HttpClient(handler, disposeHandler: true) { BaseAddress = new Uri(hub.PublicBaseUrl), Timeout = TimeSpan.FromSeconds(60) };
         var page = await http.GetStringAsync("/bao-cao");
         var antiforgery = Value(page, "__RequestVerificationToken");
         var token = Value(page, "ft");
@@ -39,13 +72,7 @@ internal static partial class WebDemo
         await Task.Delay(form.MinFillTime + TimeSpan.FromMilliseconds(200));
 
         using var content = new MultipartFormDataContent();
-        foreach (var (k, v) in new[]
-        {
-            ("__RequestVerificationToken", antiforgery), ("ft", token), ("who", "other-child"), ("what", "ONLINE.BULLYING"),
-            ("details", "Bạn cùng lớp em bị một nhóm trên Facebook đăng ảnh chế giễu và nhắn tin dọa đánh. Bạn ấy ở Quảng Nam."),
-            ("platform", "facebook"), ("links", "https://www.facebook.com/groups/nhom-che-gieu"), ("age", "10-13"), ("province", "Quảng Nam"),
-            ("contact-mode", "anonymous"), ("website", string.Empty),
-        })
+        foreach (var (k, v) in new[] { ("__RequestVerificationToken", antiforgery), ("ft", token), ("contact-mode", "anonymous"), ("website", string.Empty) }.Concat(fields))
         {
             content.Add(new StringContent(v), k);
         }
@@ -61,17 +88,12 @@ internal static partial class WebDemo
         if (response.StatusCode != HttpStatusCode.OK || code is null || secret is null)
         {
             output.WriteLine(Regex.Replace(receipt, "<[^>]+>", " "));
-            return 1;
+            http.Dispose();
+            return null;
         }
 
         output.WriteLine($"Receipt: reference code {code}, status secret {secret}");
-        var statusPage = await http.GetStringAsync("/bao-cao/trang-thai");
-        using var lookup = new FormUrlEncodedContent([new("__RequestVerificationToken", Value(statusPage, "__RequestVerificationToken")), new("code", code), new("secret", secret)]);
-        using var status = await http.PostAsync("/bao-cao/trang-thai", lookup);
-        var statusHtml = await status.Content.ReadAsStringAsync();
-        output.WriteLine($"Status page -> {(int)status.StatusCode}: {ResultPattern().Match(statusHtml).Groups[1].Value.Trim()}");
-        output.WriteLine($"Open {hub.PublicBaseUrl.TrimEnd('/')}/bao-cao in a browser to send one yourself (it works with JavaScript off too).");
-        return await Demos.ShowCaseAsync(sp, instance, "web-" + token.Split('.')[2], output);
+        return new Sent(http, instance, "web-" + token.Split('.')[2], code, secret);
     }
 
     private static string Value(string html, string name) =>
