@@ -98,4 +98,20 @@ public sealed class ReferralLifecycleTests
     [InlineData("nghi xâm hại", false, true, " ", true, "an override needs a written reason")]
     public void WhyNotSend_ConsentOrASupervisorsWrittenOverride(string reason, bool consented, bool overrides, string? overrideReason, bool supervisor, string? expected) =>
         ReferralLifecycle.WhyNotSend(reason, consented, overrides, overrideReason, supervisor).ShouldBe(expected);
+
+    [Fact]
+    public void Allowed_IsExactlyTheMovesWhyNotPermits_ForEachStateAndSide()
+    {
+        foreach (var from in Enum.GetValues<ReferralState>())
+        {
+            foreach (var side in Enum.GetValues<ReferralSide>())
+            {
+                var permitted = Enum.GetValues<ReferralState>().Where(to => ReferralLifecycle.WhyNot(from, to, side, "lý do", "child-safe") is null).ToList();
+                ReferralLifecycle.Allowed(from, side).ShouldBe(permitted, $"{from} by the {side}");
+            }
+        }
+
+        ReferralLifecycle.Allowed(ReferralState.Sent, ReferralSide.Receiver).ShouldBe([ReferralState.Acknowledged, ReferralState.Accepted, ReferralState.Rejected]);
+        ReferralLifecycle.Allowed(ReferralState.Done, ReferralSide.Sender).ShouldBeEmpty();
+    }
 }

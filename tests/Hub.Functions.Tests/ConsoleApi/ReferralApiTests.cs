@@ -143,6 +143,14 @@ public sealed class ReferralApiTests(ReferralFixture hub) : IClassFixture<Referr
         referrals[toPolice].GetProperty("state").GetString().ShouldBe("done");
         referrals[toPolice].GetProperty("outcome").GetString().ShouldBe("intervened");
         after.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("action").GetString()).ShouldContain("referral-webhook-delivered");
+
+        // Logs name the referral, its team and state; never what the child said, the reason or the outcome's note.
+        var logs = hub.Logs.AllText;
+        logs.ShouldContain(toA05);
+        logs.ShouldNotContain("dọa tung ảnh nhạy cảm");
+        logs.ShouldNotContain("đề nghị xác minh");
+        logs.ShouldNotContain("Đã làm việc với gia đình");
+        logs.ShouldNotContain("ke-xau");
     }
 
     [Fact]

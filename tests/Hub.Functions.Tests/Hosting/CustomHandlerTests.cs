@@ -80,6 +80,7 @@ public sealed class CustomHandlerTests(CustomHandlerTests.Fixture hub) : IClassF
                         Hub.Functions.Chat.BotTurnProcessor.FunctionName => (Hub.Functions.Chat.BotInbox.QueueName, Hub.Functions.Chat.BotTurnProcessor.BindingName),
                         Hub.Functions.Platform.TakedownDelivery.FunctionName => (Hub.Functions.Platform.Takedowns.QueueName, Hub.Functions.Platform.TakedownDelivery.BindingName),
                         Hub.Functions.Channels.SmsOutbound.SmsReplyDelivery.FunctionName => (Hub.Functions.Channels.SmsOutbound.SmsOutbox.QueueName, Hub.Functions.Channels.SmsOutbound.SmsReplyDelivery.BindingName),
+                        Hub.Functions.Referrals.ReferralDelivery.FunctionName => (Hub.Functions.Referrals.Referrals.QueueName, Hub.Functions.Referrals.ReferralDelivery.BindingName),
                         _ => throw new ShouldAssertException($"{name}: no queue expected"),
                     };
                     ((string)binding["queueName"]!).ShouldBe(queue, name);
