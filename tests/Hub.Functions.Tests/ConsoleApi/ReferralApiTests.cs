@@ -285,4 +285,70 @@ public sealed class ReferralApiTests(ReferralFixture hub) : IClassFixture<Referr
         (await PostAsync(hook.RawBody, "1700000000", hook.Signature)).ShouldBe(HttpStatusCode.Unauthorized, "outside the timestamp window");
         hub.Agency.Received.Count(r => r.ReferralId == referral).ShouldBe(1);
     }
+
+    [Fact]
+    public async Task Evidence_SharedOnlyWithEvidence_ServedToTheReceiverAfterItsReadIsAudited()
+    {
+        var form = await WebForms.OpenAsync(hub.Client);
+        var token = WebForms.Backdated(hub.Services);
+        var png = WebForms.Png(48, 32);
+        var (status, html) = await WebForms.PostAsync(hub.Client, WebForms.Multipart(WebForms.Fields(form.Antiforgery, token), (png, "anh.png", "image/png")));
+        status.ShouldBe(HttpStatusCode.OK, html[..Math.Min(html.Length, 500)]);
+        var kase = (await hub.WaitForCaseAsync("web", "web-" + token.Split('.')[2])).ShouldNotBeNull();
+        kase.TeamId.ShouldBe("province-48");
+
+        var ha = await hub.SignInAsync("ha");
+        var (_, etag) = await ha.GetCaseAsync(kase.Id);
+        using (var claim = await ha.PostAsync($"/cases/{kase.Id}/claim", null, etag))
+        {
+            claim.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var shared = await SendAsync(ha, kase.Id, "police-48", "with-evidence");
+        var summary = await SendAsync(ha, kase.Id, "agency-a05", "summary");
+
+        var hook = await WebhookAsync(shared);
+        var item = hook.Body.GetProperty("case").GetProperty("evidence").EnumerateArray().Single();
+        item.GetProperty("kind").GetString().ShouldBe("image");
+        var url = new Uri(item.GetProperty("url").GetString()!);
+        url.AbsolutePath.ShouldBe($"{Api}/referrals/{shared}/evidence/1");
+
+        var liaison = await hub.SignInAsync("cand48");
+        using (var file = await liaison.GetAsync(url.PathAndQuery))
+        {
+            file.StatusCode.ShouldBe(HttpStatusCode.OK, await file.Content.ReadAsStringAsync());
+            file.Content.Headers.ContentType!.MediaType.ShouldBe("image/png");
+            file.Headers.CacheControl!.NoStore.ShouldBeTrue();
+            var bytes = await file.Content.ReadAsByteArrayAsync();
+            using var decoded = SkiaSharp.SKBitmap.Decode(bytes);
+            (decoded.Width, decoded.Height).ShouldBe((48, 32));
+        }
+
+        var audit = await Eventually.ValueAsync(async () =>
+        {
+            var source = await hub.Services.GetRequiredService<Hub.Functions.Cases.Database.CaseDatabase>().GetAsync(CancellationToken.None);
+            await using var cmd = source.CreateCommand("SELECT string_agg(action || ':' || array_to_string(fields, ','), ';') FROM audit WHERE case_id = @c AND action = 'referral.evidence.read'");
+            cmd.Parameters.AddWithValue("c", kase.Id);
+            return await cmd.ExecuteScalarAsync() as string;
+        }, 10);
+        audit.ShouldContain("referral:" + shared);
+        audit.ShouldContain("evidence:1");
+
+        using var agency = await AgencySystemAsync();
+        using (var r = await agency.GetAsync($"{Api}/referrals/{summary}/evidence/1"))
+        {
+            r.StatusCode.ShouldBe(HttpStatusCode.NotFound, "a summary referral shares no evidence");
+        }
+
+        using (var r = await agency.GetAsync($"{Api}/referrals/{shared}/evidence/1"))
+        {
+            r.StatusCode.ShouldBe(HttpStatusCode.NotFound, "another team's referral");
+        }
+
+        var other = await hub.SignInAsync("cahn");
+        using (var r = await other.GetAsync(url.PathAndQuery))
+        {
+            r.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
+    }
 }

@@ -34,6 +34,7 @@ public sealed class QueueConsumerTests
             ["BotTurn"] = "bot-turns",
             ["DeliverTakedown"] = "takedowns",
             ["DeliverSmsReply"] = "sms-replies",
+            ["DeliverReferral"] = "referrals",
         }, ignoreOrder: true);
         app.GetServices<IHostedService>().OfType<QueueWorker>().Select(w => w.Consumer.FunctionName).ShouldBe(consumers.Keys, ignoreOrder: true);
         foreach (var queue in consumers.Values)
@@ -49,11 +50,12 @@ public sealed class QueueConsumerTests
     [InlineData(new[] { "poison", "list", "--bot-turns" }, "bot-turns")]
     [InlineData(new[] { "poison", "replay", "--takedowns", "--all" }, "takedowns")]
     [InlineData(new[] { "poison", "list", "--sms-replies" }, "sms-replies")]
+    [InlineData(new[] { "poison", "replay", "--referrals", "--all" }, "referrals")]
     public void PoisonCommands_FlagPicksTheQueue(string[] args, string queue)
     {
         using var app = App();
         var poison = app.GetRequiredService<PoisonMessages>();
         poison.QueueFor(args).ShouldBe(queue);
-        poison.QueueOptions.ShouldBe(["--bot-turns", "--takedowns", "--sms-replies"], ignoreOrder: true);
+        poison.QueueOptions.ShouldBe(["--bot-turns", "--takedowns", "--sms-replies", "--referrals"], ignoreOrder: true);
     }
 }

@@ -50,6 +50,8 @@ public sealed class ConsoleBrowserFixture : HubFixture
             settings["Hub:Channels:dn-sms:Province"] = "48";
             settings["Hub:Channels:dn-sms:TwilioApiBaseUrl"] = Sms.BaseUrl;
             settings["Hub:Auth:EventsWait"] = "00:00:05";
+            // Every browser signs in from 127.0.0.1: the per-address sign-in limit is tested on its own (SignInTests), not here.
+            settings["Hub:Auth:SignInPermitsPerMinute"] = "10000";
             // The public form: its minimum fill time is tested over HTTP; here every page comes from 127.0.0.1.
             settings["Hub:WebForm:MinFillTime"] = "00:00:00";
             settings["Hub:WebForm:SubmitsPerWindow"] = "10000";
