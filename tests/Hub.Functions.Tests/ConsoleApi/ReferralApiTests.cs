@@ -351,4 +351,33 @@ public sealed class ReferralApiTests(ReferralFixture hub) : IClassFixture<Referr
             r.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         }
     }
+
+    [Fact]
+    public async Task AnUnacknowledgedReferral_EscalatesToTheSendingSupervisors_OnTheirPageAndTheOverdueList()
+    {
+        var (ha, id, etag) = await ClaimedAsync(); // a high case: this fixture's acknowledgement time for it is 2 s
+        var referral = await SendAsync(ha, id, "police-48", "summary", etag);
+        var supervisor = await hub.SignInAsync("lam48");
+        await Eventually.TrueAsync(async () => (await supervisor.GetFromJsonAsync<JsonElement>(Api + "/referrals/escalated")).EnumerateArray()
+            .Any(r => r.GetProperty("referral").GetProperty("id").GetString() == referral), 20);
+        var code = (await ha.GetCaseAsync(id)).Body.GetProperty("case").GetProperty("referenceCode").GetString()!;
+        (await supervisor.GetFromJsonAsync<JsonElement>(Api + "/overdue")).GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("id").GetString()).ShouldContain(id);
+        var page = await supervisor.GetStringAsync("/console/supervisor");
+        page.ShouldContain("Chuyển tuyến quá hạn");
+        page.ShouldContain(code);
+        using (var r = await ha.GetAsync(Api + "/referrals/escalated"))
+        {
+            r.StatusCode.ShouldBe(HttpStatusCode.Forbidden, "escalations are the supervisors'");
+        }
+
+        (await ReferralAsync(ha, referral)).GetProperty("referral").GetProperty("escalated").GetBoolean().ShouldBeTrue();
+        var police = await hub.SignInAsync("cand48");
+        using (var ack = await police.PostAsync($"/referrals/{referral}/acknowledge", new { }, "*"))
+        {
+            ack.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        (await supervisor.GetFromJsonAsync<JsonElement>(Api + "/referrals/escalated")).EnumerateArray()
+            .ShouldNotContain(r => r.GetProperty("referral").GetProperty("id").GetString() == referral, "acknowledged: no longer escalated");
+    }
 }

@@ -281,6 +281,8 @@ public sealed class SignInTests(ConsoleFixture hub) : IClassFixture<ConsoleFixtu
         paths.ShouldContain("/api/console/v1/cases");
         paths.ShouldContain("/api/console/v1/cases/{id}/claim");
         paths.ShouldContain("/api/console/v1/events");
+        paths.ShouldContain("/api/console/v1/cases/{id}/referrals");
+        paths.ShouldContain("/api/console/v1/referrals/{rid}/acknowledge");
         paths.ShouldAllBe(p => p.StartsWith("/api/console/v1/", StringComparison.Ordinal), "only the console API is in this document");
     }
 

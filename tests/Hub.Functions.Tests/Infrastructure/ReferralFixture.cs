@@ -27,6 +27,8 @@ public sealed class ReferralFixture : ConsoleFixture
             settings["Hub:Cases:Referrals:WebhookRetryBaseDelay"] = "00:00:00.010";
             settings["Hub:Cases:Referrals:WebhookTimeout"] = "00:00:03";
             settings["Hub:Processor:MaxDequeueCount"] = "3";
+            settings["Hub:Cases:Referrals:Clock:AcknowledgeHigh"] = "00:00:02"; // a high case's referral escalates within the test
+            settings["Hub:Cases:Referrals:Clock:AcknowledgeOther"] = "7.00:00:00";
             return settings;
         }
     }
