@@ -81,28 +81,12 @@ public sealed class AgencySimulator : IAsyncDisposable
     private async Task<IResult> ReceiveAsync(HttpContext http)
     {
         Interlocked.Increment(ref _calls);
-        if (_faults.TryDequeue(out var fault))
+        if (HubSignedRequest.Fault(http, _faults) is { } failed)
         {
-            if (fault.RetryAfter is { } s)
-            {
-                http.Response.Headers.RetryAfter = s.ToString(CultureInfo.InvariantCulture);
-            }
-
-            return Results.StatusCode(fault.Status);
+            return failed;
         }
 
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer);
-        var body = buffer.ToArray();
-        var kid = http.Request.Headers[HubCallbackSignature.KeyIdHeader].ToString();
-        var signature = http.Request.Headers[HubSignature.SignatureHeader].ToString();
-        var valid = false;
-        if (HubKeys.TryGetValue(kid, out var jwk))
-        {
-            using var key = HubCallbackSignature.FromJwk(jwk);
-            valid = HubCallbackSignature.Verify(key, http.Request.Headers[HubSignature.TimestampHeader].ToString(), signature, body, TimeProvider.System.GetUtcNow(), HubSignature.DefaultWindow) == HubSignatureResult.Valid;
-        }
-
+        var (body, kid, timestamp, signature, valid) = await HubSignedRequest.ReadAsync(http, HubKeys);
         if (!valid)
         {
             Interlocked.Increment(ref _refused);
@@ -122,7 +106,7 @@ public sealed class AgencySimulator : IAsyncDisposable
         }
 
         using var doc = JsonDocument.Parse(body);
-        var received = new ReceivedReferral(doc.RootElement.Clone(), System.Text.Encoding.UTF8.GetString(body), kid, http.Request.Headers["X-Hub-Referral-Id"].ToString(), http.Request.Headers["X-Hub-Event"].ToString(), delivery, http.Request.Headers[HubSignature.TimestampHeader].ToString(), signature);
+        var received = new ReceivedReferral(doc.RootElement.Clone(), System.Text.Encoding.UTF8.GetString(body), kid, http.Request.Headers["X-Hub-Referral-Id"].ToString(), http.Request.Headers["X-Hub-Event"].ToString(), delivery, timestamp, signature);
         _received.Enqueue(received);
         if (OnReceived is { } answer)
         {

@@ -59,33 +59,12 @@ public sealed class PlatformSimulator : IAsyncDisposable
     private async Task<IResult> ReceiveAsync(HttpContext http)
     {
         Interlocked.Increment(ref _calls);
-        if (_faults.TryDequeue(out var fault))
+        if (HubSignedRequest.Fault(http, _faults) is { } failed)
         {
-            if (fault.RetryAfter is { } s)
-            {
-                http.Response.Headers.RetryAfter = s.ToString(CultureInfo.InvariantCulture);
-            }
-
-            return Results.StatusCode(fault.Status);
+            return failed;
         }
 
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer);
-        var body = buffer.ToArray();
-        var kid = http.Request.Headers[HubCallbackSignature.KeyIdHeader].ToString();
-        var valid = false;
-        if (HubKeys.TryGetValue(kid, out var jwk))
-        {
-            using var key = HubCallbackSignature.FromJwk(jwk);
-            valid = HubCallbackSignature.Verify(
-                key,
-                http.Request.Headers[HubSignature.TimestampHeader].ToString(),
-                http.Request.Headers[HubSignature.SignatureHeader].ToString(),
-                body,
-                TimeProvider.System.GetUtcNow(),
-                HubSignature.DefaultWindow) == HubSignatureResult.Valid;
-        }
-
+        var (body, kid, _, _, valid) = await HubSignedRequest.ReadAsync(http, HubKeys);
         if (!valid)
         {
             return Results.StatusCode(StatusCodes.Status401Unauthorized); // what a real platform must do

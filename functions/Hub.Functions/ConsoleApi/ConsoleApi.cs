@@ -455,7 +455,8 @@ public static partial class ConsoleApi
         return TypedResults.Ok(new Changed(version));
     }
 
-    private static CaseTarget? IfMatch(HttpContext context, string id)
+    /// <summary>The case a change acts on, with the version its <c>If-Match</c> names (<c>*</c>: any); null without a usable one (428).</summary>
+    internal static CaseTarget? IfMatch(HttpContext context, string id)
     {
         var header = context.Request.Headers.IfMatch.ToString().Trim();
         if (header == "*")

@@ -85,7 +85,7 @@ public static class ReferralApi
 
     private static async Task<IResult> SendAsync(string id, SendRequest body, HttpContext h, Referrals.Referrals referrals)
     {
-        if (IfMatch(h, id) is not { } target)
+        if (ConsoleApi.IfMatch(h, id) is not { } target)
         {
             return Results.Problem(title: "Precondition required", detail: "A referral needs If-Match with the case's ETag (from GET /cases/{id}).", statusCode: StatusCodes.Status428PreconditionRequired);
         }
@@ -118,20 +118,6 @@ public static class ReferralApi
         var moved = await referrals.MoveAsync(Actor(h), rid, to, reason, body?.Outcome, version, h.RequestAborted);
         h.Response.Headers.ETag = ConsoleApi.ETag(moved.Version);
         return TypedResults.Ok(moved);
-    }
-
-    private static CaseTarget? IfMatch(HttpContext context, string id)
-    {
-        var header = context.Request.Headers.IfMatch.ToString().Trim();
-        if (header == "*")
-        {
-            return new CaseTarget(id);
-        }
-
-        return EntityTagHeaderValue.TryParse(header, out var tag) && !tag.IsWeak
-            && int.TryParse(tag.Tag.AsSpan(1, tag.Tag.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var version)
-            ? new CaseTarget(id, version)
-            : (CaseTarget?)null;
     }
 
     private static Actor Actor(HttpContext context) => SignIn.ActorOf(context) ?? throw new InvalidOperationException("ConsoleAccess runs first");

@@ -104,67 +104,13 @@ public static class Resilience
 
         services.AddResiliencePipeline<string, HttpResponseMessage>(TakedownCallback, (builder, context) =>
         {
-            var time = context.ServiceProvider.GetRequiredService<TimeProvider>();
             var o = context.ServiceProvider.GetRequiredService<IOptions<PlatformApiOptions>>().Value;
-            builder.TimeProvider = time;
-            if (o.CallbackRetries == 0)
-            {
-                return;
-            }
-
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = o.CallbackRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = o.CallbackRetryBaseDelay,
-                MaxDelay = TimeSpan.FromSeconds(60),
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
-                {
-                    { Exception: HttpRequestException } => true,
-                    { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested, // the attempt's own timeout
-                    { Result: { } r } => Takedowns.IsRetryable(r.StatusCode),
-                    _ => false,
-                }),
-                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time) is { } d ? Min(d, TimeSpan.FromSeconds(60)) : (TimeSpan?)null),
-                OnRetry = args =>
-                {
-                    args.Outcome.Result?.Dispose();
-                    return ValueTask.CompletedTask;
-                },
-            });
+            AddCallbackRetry(builder, context.ServiceProvider.GetRequiredService<TimeProvider>(), o.CallbackRetries, o.CallbackRetryBaseDelay);
         });
         services.AddResiliencePipeline<string, HttpResponseMessage>(ReferralWebhook, (builder, context) =>
         {
-            var time = context.ServiceProvider.GetRequiredService<TimeProvider>();
             var o = context.ServiceProvider.GetRequiredService<IOptions<HubOptions>>().Value.Cases.Referrals;
-            builder.TimeProvider = time;
-            if (o.WebhookRetries == 0)
-            {
-                return;
-            }
-
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = o.WebhookRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = o.WebhookRetryBaseDelay,
-                MaxDelay = TimeSpan.FromSeconds(60),
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
-                {
-                    { Exception: HttpRequestException } => true,
-                    { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
-                    { Result: { } r } => Takedowns.IsRetryable(r.StatusCode),
-                    _ => false,
-                }),
-                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time) is { } d ? Min(d, TimeSpan.FromSeconds(60)) : (TimeSpan?)null),
-                OnRetry = args =>
-                {
-                    args.Outcome.Result?.Dispose();
-                    return ValueTask.CompletedTask;
-                },
-            });
+            AddCallbackRetry(builder, context.ServiceProvider.GetRequiredService<TimeProvider>(), o.WebhookRetries, o.WebhookRetryBaseDelay);
         });
         services.AddResiliencePipeline<string, HttpResponseMessage>(SmsSend, (builder, context) =>
         {
@@ -203,4 +149,40 @@ public static class Resilience
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>
+    /// The retry of a signed POST to another party's endpoint (a platform's takedown callback, an agency's referral
+    /// webhook): exponential backoff with jitter up to a minute, <c>Retry-After</c> honoured (at most a minute), on a
+    /// transport failure, the attempt's own timeout, 408, 429 or 5xx; nothing else is retried.
+    /// </summary>
+    private static void AddCallbackRetry(ResiliencePipelineBuilder<HttpResponseMessage> builder, TimeProvider time, int retries, TimeSpan baseDelay)
+    {
+        builder.TimeProvider = time;
+        if (retries == 0)
+        {
+            return;
+        }
+
+        builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = retries,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = baseDelay,
+            MaxDelay = TimeSpan.FromSeconds(60),
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+            {
+                { Exception: HttpRequestException } => true,
+                { Exception: TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested, // the attempt's own timeout
+                { Result: { } r } => Takedowns.IsRetryable(r.StatusCode),
+                _ => false,
+            }),
+            DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time) is { } d ? Min(d, TimeSpan.FromSeconds(60)) : (TimeSpan?)null),
+            OnRetry = args =>
+            {
+                args.Outcome.Result?.Dispose();
+                return ValueTask.CompletedTask;
+            },
+        });
+    }
 }

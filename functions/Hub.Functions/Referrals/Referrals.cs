@@ -113,49 +113,19 @@ public sealed partial class Referrals(
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(Payload(f.Referral, f.Case, f.First, f.Evidence, m.Event), ReferralJsonContext.Default.ReferralPayload);
-        var attempts = 0;
-        string? lastError = null;
-        HttpStatusCode? status = null;
-        var client = http.CreateClient(HttpClientName);
-        try
-        {
-            using var response = await pipelines.GetPipeline<HttpResponseMessage>(Resilience.ReferralWebhook).ExecuteAsync(
-                async token =>
-                {
-                    attempts++;
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
-                    cts.CancelAfter(O.WebhookTimeout);
-                    try
-                    {
-                        var r = await client.SendAsync(Signed(hook.Url!, body, m), cts.Token);
-                        lastError = r.IsSuccessStatusCode ? null : $"HTTP {(int)r.StatusCode}";
-                        return r;
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !token.IsCancellationRequested)
-                    {
-                        lastError = ex is TaskCanceledException ? $"no answer within {O.WebhookTimeout.TotalSeconds:F0} s" : $"{ex.GetType().Name} ({(ex as HttpRequestException)?.HttpRequestError})";
-                        throw;
-                    }
-                },
-                ct);
-            status = response.StatusCode;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            // Transport failure after every in-call retry: recorded below, then the queue tries again.
-        }
-
-        if (status is { } ok && (int)ok is >= 200 and < 300)
+        var sent = await SignedCallbacks.PostAsync(pipelines.GetPipeline<HttpResponseMessage>(Resilience.ReferralWebhook), http.CreateClient(HttpClientName), () => Signed(hook.Url!, body, m), O.WebhookTimeout, ct);
+        var (attempts, lastError) = (sent.Attempts, sent.LastError);
+        if (sent.Delivered)
         {
             await RecordAsync(m, "delivered", attempts, null, ct);
             LogDelivered(logger, m.ReferralId, m.Event, attempts);
             return "delivered";
         }
 
-        if (status is { } refused && !Takedowns.IsRetryable(refused))
+        if (sent.Refused)
         {
             await RecordAsync(m, "failed", attempts, lastError, ct);
-            LogRefused(logger, m.ReferralId, (int)refused);
+            LogRefused(logger, m.ReferralId, (int)sent.Status!.Value);
             return "failed: " + lastError;
         }
 

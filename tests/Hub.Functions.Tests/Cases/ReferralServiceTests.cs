@@ -72,6 +72,13 @@ public sealed class ReferralServiceTests : IClassFixture<CaseStoreDatabase>, IAs
 
     private async Task<string> CaseAsync(string urgency = Urgencies.High)
     {
+        var e = await WriteAsync(urgency, ["OCSEA.SEXTORTION"]);
+        await _cases.ClaimAsync(Ha, e.Id, CancellationToken.None);
+        return e.Id;
+    }
+
+    private async Task<ReportEnvelope> WriteAsync(string urgency, IReadOnlyList<string> categories)
+    {
         var e = new ReportEnvelope
         {
             Id = ReportId.New(_time),
@@ -81,13 +88,12 @@ public sealed class ReferralServiceTests : IClassFixture<CaseStoreDatabase>, IAs
             ReferenceCode = ReferenceCode.For(new byte[32], Guid.NewGuid().ToString()),
             Source = new ReportSource { Provider = "test", ProviderMessageId = Guid.NewGuid().ToString("N") },
             Reporter = new Reporter { Role = ReporterRoles.Child, AgeBand = "14-15" },
-            Incident = new Incident { Description = "có người dọa tung ảnh của em", Categories = ["OCSEA.SEXTORTION"], Urls = ["https://social.example/u/x"] },
+            Incident = new Incident { Description = "có người dọa tung ảnh của em", Categories = categories, Urls = ["https://social.example/u/x"] },
             Location = new Location { ProvinceCode = "48" },
             Signals = new Signals { Urgency = urgency, Reasons = [] },
         };
         (await _store.WriteAsync(e, JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope), CancellationToken.None)).ShouldBe(ProcessOutcome.Created);
-        await _cases.ClaimAsync(Ha, e.Id, CancellationToken.None);
-        return e.Id;
+        return e;
     }
 
     private static ReferralRequest To(string team, SharingLevel sharing = SharingLevel.Summary, bool consent = true, bool overrides = false, string? why = null) =>
@@ -236,20 +242,7 @@ public sealed class ReferralServiceTests : IClassFixture<CaseStoreDatabase>, IAs
         await _cases.CloseAsync(Ha, id, CloseReason.Resolved, null, CancellationToken.None);
         (await RefusedAsync(() => SendAsync(Ha, id, To("police-48")))).ShouldBe(CaseProblem.Conflict, "a closed case is not referred");
 
-        var unclaimed = new ReportEnvelope
-        {
-            Id = ReportId.New(_time),
-            ReceivedAt = _time.GetUtcNow(),
-            Channel = ReportChannels.Web,
-            ChannelInstance = "ref-" + _tag,
-            ReferenceCode = ReferenceCode.For(new byte[32], Guid.NewGuid().ToString()),
-            Source = new ReportSource { Provider = "test", ProviderMessageId = Guid.NewGuid().ToString("N") },
-            Reporter = new Reporter(),
-            Incident = new Incident { Categories = ["cyberbullying"] },
-            Location = new Location { ProvinceCode = "48" },
-            Signals = new Signals { Urgency = Urgencies.Normal, Reasons = [] },
-        };
-        await _store.WriteAsync(unclaimed, JsonSerializer.Serialize(unclaimed, HubJsonContext.Default.ReportEnvelope), CancellationToken.None);
+        var unclaimed = await WriteAsync(Urgencies.Normal, ["cyberbullying"]);
         (await RefusedAsync(() => SendAsync(Lam, unclaimed.Id, To("police-48")))).ShouldBe(CaseProblem.Conflict, "claim first");
     }
 

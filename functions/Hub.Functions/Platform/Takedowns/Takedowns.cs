@@ -161,40 +161,9 @@ public sealed partial class Takedowns(
             },
             PlatformJsonContext.Default.TakedownRequest);
 
-        var attempts = 0;
-        string? lastError = null;
-        HttpStatusCode? finalStatus = null;
-        var pipeline = pipelines.GetPipeline<HttpResponseMessage>(Resilience.TakedownCallback);
-        var client = http.CreateClient(HttpClientName);
-        try
-        {
-            using var response = await pipeline.ExecuteAsync(
-                async token =>
-                {
-                    attempts++;
-                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
-                    cts.CancelAfter(o.CallbackTimeout);
-                    try
-                    {
-                        var r = await client.SendAsync(Signed(callback, body, m.TakedownId), cts.Token);
-                        lastError = r.IsSuccessStatusCode ? null : $"HTTP {(int)r.StatusCode}";
-                        return r;
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !token.IsCancellationRequested)
-                    {
-                        lastError = ex is TaskCanceledException ? $"no answer within {o.CallbackTimeout.TotalSeconds:F0} s" : $"{ex.GetType().Name} ({(ex as HttpRequestException)?.HttpRequestError})";
-                        throw;
-                    }
-                },
-                ct);
-            finalStatus = response.StatusCode;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            // Transport failure after every in-call retry: recorded below, then the queue tries again later.
-        }
-
-        if (finalStatus is { } s && (int)s is >= 200 and < 300)
+        var sent = await SignedCallbacks.PostAsync(pipelines.GetPipeline<HttpResponseMessage>(Resilience.TakedownCallback), http.CreateClient(HttpClientName), () => Signed(callback, body, m.TakedownId), o.CallbackTimeout, ct);
+        var (attempts, lastError) = (sent.Attempts, sent.LastError);
+        if (sent.Delivered)
         {
             await RecordAsync(m, attempts, "delivered", null, time.GetUtcNow(), ct);
             LogDelivered(logger, m.PlatformId, m.TakedownId, attempts);
@@ -202,11 +171,10 @@ public sealed partial class Takedowns(
             return "delivered";
         }
 
-        if (finalStatus is { } refused && !IsRetryable(refused))
+        if (sent.Refused)
         {
-            // The platform answered and refused (e.g. 400, 401, 404): retrying the same request cannot help.
             await RecordAsync(m, attempts, "failed", lastError, null, ct);
-            LogRefused(logger, m.PlatformId, m.TakedownId, (int)refused);
+            LogRefused(logger, m.PlatformId, m.TakedownId, (int)sent.Status!.Value);
             await TimelineAsync(m.HubReportId, "failed", m.PlatformId + ": " + lastError, ct);
             return "failed: " + lastError;
         }
