@@ -113,9 +113,9 @@ public sealed partial class Referrals(
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(Payload(f.Referral, f.Case, f.First, f.Evidence, m.Event), ReferralJsonContext.Default.ReferralPayload);
-        var sent = await SignedCallbacks.PostAsync(pipelines.GetPipeline<HttpResponseMessage>(Resilience.ReferralWebhook), http.CreateClient(HttpClientName), () => Signed(hook.Url!, body, m), O.WebhookTimeout, ct);
-        var (attempts, lastError) = (sent.Attempts, sent.LastError);
-        if (sent.Delivered)
+        var sent = await OutboundHttp.SendAsync(http.CreateClient(HttpClientName), pipelines.GetPipeline<HttpResponseMessage>(Resilience.ReferralWebhook), () => Signed(hook.Url!, body, m), O.WebhookTimeout, time, ct);
+        var (attempts, lastError) = (sent.Attempts, sent.Error);
+        if (sent.Succeeded)
         {
             await RecordAsync(m, "delivered", attempts, null, ct);
             LogDelivered(logger, m.ReferralId, m.Event, attempts);

@@ -161,9 +161,9 @@ public sealed partial class Takedowns(
             },
             PlatformJsonContext.Default.TakedownRequest);
 
-        var sent = await SignedCallbacks.PostAsync(pipelines.GetPipeline<HttpResponseMessage>(Resilience.TakedownCallback), http.CreateClient(HttpClientName), () => Signed(callback, body, m.TakedownId), o.CallbackTimeout, ct);
-        var (attempts, lastError) = (sent.Attempts, sent.LastError);
-        if (sent.Delivered)
+        var sent = await OutboundHttp.SendAsync(http.CreateClient(HttpClientName), pipelines.GetPipeline<HttpResponseMessage>(Resilience.TakedownCallback), () => Signed(callback, body, m.TakedownId), o.CallbackTimeout, time, ct);
+        var (attempts, lastError) = (sent.Attempts, sent.Error);
+        if (sent.Succeeded)
         {
             await RecordAsync(m, attempts, "delivered", null, time.GetUtcNow(), ct);
             LogDelivered(logger, m.PlatformId, m.TakedownId, attempts);
@@ -293,8 +293,7 @@ public sealed partial class Takedowns(
             ? JsonSerializer.Deserialize(json, PlatformJsonContext.Default.ListTakedownRecord) ?? []
             : [];
 
-    internal static bool IsRetryable(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+    internal static bool IsRetryable(HttpStatusCode status) => OutboundAnswer.IsRetryable(status);
 
     private HttpRequestMessage Signed(string url, byte[] body, string takedownId)
     {
