@@ -4,6 +4,8 @@
 # installing Debian's postgresql package first if it is missing. Extra arguments go to the app (admin commands);
 # "demo ..." goes to tools/Hub.Cli, which carries the provider simulators the deployable does not.
 set -euo pipefail
+# Relative paths in admin commands (hashes pdq FILE…) are the caller's, not the project's: dotnet run changes directory.
+export HUB_CALLER_DIR="${HUB_CALLER_DIR:-$PWD}"
 cd "$(dirname "$0")/.."
 if [[ ! -x node_modules/.bin/azurite ]]; then
   npm ci --no-audit --no-fund --loglevel=error

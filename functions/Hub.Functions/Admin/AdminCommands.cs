@@ -20,7 +20,7 @@ namespace Hub.Functions.Admin;
 /// </summary>
 public static class AdminCommands
 {
-    private static readonly string[] Verbs = ["poison", "reports", "demo", "conversations", "platform", "users", "teams", "cases", "audit"];
+    private static readonly string[] Verbs = ["poison", "reports", "demo", "conversations", "platform", "users", "teams", "cases", "audit", "hashes"];
 
     /// <summary>The demos need the provider simulators, which are not part of the deployable (tools/Hub.Cli).</summary>
     private static int Demos(TextWriter output)
@@ -34,6 +34,11 @@ public static class AdminCommands
     public static async Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (args[0] == "hashes")
+        {
+            return await HashCommands.RunAsync(args, Console.Out); // needs no storage, no case store, no configuration
+        }
+
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddHubServices(builder.Environment);
         await using var services = builder.Services.BuildServiceProvider();
@@ -74,6 +79,7 @@ public static class AdminCommands
                                               list failed messages in reports-poison (or bot-turns-, takedowns-, sms-replies-, referrals-poison) with their errors
               poison replay [--bot-turns | --takedowns | --sms-replies | --referrals] --all | ID...
                                               send them back to their queue (safe: processing is idempotent)
+              hashes pdq FILE...              the PDQ hash and quality of each image: "<64 hex> <quality> <path>" or "error <reason> <path>"
               reports list [N]                the N most recent cases (default 20)
               reports show CODE               one case by the reference code the reporter was given
               demo ...                        the demos: tools/Hub.Cli (./scripts/run.sh demo sms|gateway|messenger|zalo|voice|platform)
