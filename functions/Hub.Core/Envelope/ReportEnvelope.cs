@@ -177,7 +177,11 @@ public sealed record Evidence
 
     public string? Sha1 { get; init; }
 
+    /// <summary>The PDQ perceptual hash of an image (64 hex digits; docs/hash-bank.md#pdq).</summary>
     public string? Pdq { get; init; }
+
+    /// <summary>The PDQ hash's quality, 0–100: below 50 the hash is kept but never matched on.</summary>
+    public int? PdqQuality { get; init; }
 
     public string? ContentType { get; init; }
 

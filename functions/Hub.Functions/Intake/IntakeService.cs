@@ -218,7 +218,9 @@ public sealed partial class IntakeService(
     {
         var sha = EvidenceStore.Sha256Hex(upload.Bytes);
         await evidenceStore.UploadEncryptedAsync(storage.Evidence, name, upload.Bytes, sha, upload.ContentType, ct);
-        return new Evidence { Kind = EvidenceStore.KindOf(upload.ContentType), Blob = $"{HubStorage.EvidenceContainer}/{name}", Sha256 = sha, ContentType = upload.ContentType, Size = upload.Bytes.Length };
+        return Hashing.EvidenceDigests.With(
+            new Evidence { Kind = EvidenceStore.KindOf(upload.ContentType), Blob = $"{HubStorage.EvidenceContainer}/{name}", Sha256 = sha, ContentType = upload.ContentType, Size = upload.Bytes.Length },
+            upload.Bytes);
     }
 
     private Task<Evidence> StoreMediaAsync(IntakeSubmission s, string id, string datePath, int index, CancellationToken ct) =>

@@ -30,7 +30,7 @@ public sealed partial class EvidenceStore(HubStorage storage, PrivacyServices pr
         }
     }
 
-    /// <summary>Fetches one item under <paramref name="policy"/> and stores it encrypted as <c>evidence/{name}</c> with its SHA-256 and MD5; a failure becomes an entry carrying the error.</summary>
+    /// <summary>Fetches one item under <paramref name="policy"/> and stores it encrypted as <c>evidence/{name}</c> with its digests (<see cref="Hashing.EvidenceDigests"/>); a failure becomes an entry carrying the error.</summary>
     public async Task<Evidence> FetchAndStoreAsync(string instance, string name, int index, MediaReference item, MediaPolicy policy, CancellationToken ct)
     {
         var kind = KindOf(item.ContentType);
@@ -40,18 +40,17 @@ public sealed partial class EvidenceStore(HubStorage storage, PrivacyServices pr
             var contentType = fetched.ContentType ?? item.ContentType;
             var sha = Sha256Hex(fetched.Content);
             await UploadEncryptedAsync(storage.Evidence, name, fetched.Content, sha, contentType, ct);
-            return new Evidence
-            {
-                Kind = KindOf(contentType),
-                Blob = $"{HubStorage.EvidenceContainer}/{name}",
-                Sha256 = sha,
-#pragma warning disable CA5351 // MD5 is recorded for interoperability with NCMEC/hash banks, never for security.
-                Md5 = Convert.ToHexStringLower(MD5.HashData(fetched.Content)),
-#pragma warning restore CA5351
-                ContentType = contentType,
-                Size = fetched.Content.Length,
-                SourceUrl = item.Url,
-            };
+            return Hashing.EvidenceDigests.With(
+                new Evidence
+                {
+                    Kind = KindOf(contentType),
+                    Blob = $"{HubStorage.EvidenceContainer}/{name}",
+                    Sha256 = sha,
+                    ContentType = contentType,
+                    Size = fetched.Content.Length,
+                    SourceUrl = item.Url,
+                },
+                fetched.Content);
         }
         catch (Exception ex) when (ex is MediaFetchException or HttpRequestException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !ct.IsCancellationRequested)
         {

@@ -313,6 +313,7 @@ public sealed class PlatformReports(
         // PDQ hashes of quality 49 or less are unreliable for matching (docs/taxonomy.md#hashes): only the raw request
         // keeps them, unless the PDQ is the file's only hash.
         Pdq = f.PdqQuality is null or > 49 || (f.Hashes.Sha256 ?? f.Hashes.Md5 ?? f.Hashes.Sha1) is null ? f.Hashes.Pdq?.ToLowerInvariant() : null,
+        PdqQuality = f.Hashes.Pdq is null ? null : f.PdqQuality,
         ContentType = f.ContentType,
         Size = f.Size,
         SourceUrl = f.Url,

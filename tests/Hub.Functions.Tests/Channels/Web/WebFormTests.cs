@@ -98,6 +98,11 @@ public sealed partial class WebFormTests(WebFormFixture hub) : IClassFixture<Web
         root.GetProperty("reporter").GetProperty("anonymous").GetBoolean().ShouldBeTrue();
         root.GetProperty("reporter").GetProperty("role").GetString().ShouldBe("child");
         root.GetProperty("incident").GetProperty("categories").EnumerateArray().Select(c => c.GetString()).ShouldContain("OCSEA.SEXTORTION");
+        var shot = root.GetProperty("evidence").EnumerateArray().Single(e => e.GetProperty("kind").GetString() == "image");
+        shot.GetProperty("md5").GetString()!.Length.ShouldBe(32);
+        shot.GetProperty("sha1").GetString()!.Length.ShouldBe(40);
+        Hub.Core.Hashing.PdqHash.TryParse(shot.GetProperty("pdq").GetString(), out _).ShouldBeTrue("every stored image carries its PDQ hash");
+        shot.GetProperty("pdqQuality").GetInt32().ShouldBeInRange(0, 100);
         root.GetProperty("incident").GetProperty("urls").EnumerateArray().Select(c => c.GetString()).ShouldBe(["https://www.tiktok.com/@ke.xau", "https://facebook.com/groups/12345"]);
         root.GetProperty("incident").GetProperty("reportedAccounts").EnumerateArray().Select(c => c.GetString()).ShouldBe(["@ke.xau"]);
         var evidence = root.GetProperty("evidence").EnumerateArray().Single();
