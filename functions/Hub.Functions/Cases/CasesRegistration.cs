@@ -21,6 +21,8 @@ public static class CasesRegistration
         services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton<People>();
         services.TryAddSingleton<CaseService>();
+        services.TryAddSingleton<Hashing.HashBanks>();
+        services.TryAddSingleton<Hashing.HashMatcher>();
         services.AddQueueConsumer<ReportProcessor>(ReportProcessor.FunctionName, ReportProcessor.BindingName, storage => storage.Reports);
         return services;
     }
