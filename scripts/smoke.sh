@@ -107,4 +107,15 @@ grep -q "in the queue of province-48 (routing rule online-sexual-crime); propose
   || { echo "smoke: the sextortion report was not routed to Đà Nẵng with the police and A05 proposed"; cat "$log.referral"; exit 1; }
 grep -q "agency-a05: acknowledged" "$log.referral" && grep -q "police-48: done (child-safe)" "$log.referral" \
   || { echo "smoke: the referrals did not reach acknowledged / done"; cat "$log.referral"; exit 1; }
+# Hash banks: a list imported through the CLI matches a near-duplicate PDQ hash; a bad list imports nothing.
+bank="smoke-$RANDOM$RANDOM"; list=$(mktemp --suffix=.csv); bad=$(mktemp --suffix=.csv)
+printf 'type,value,classification\npdq,d8f8f0cec0f4a84f0637022a278f67f0b36e2ed596621e1d33e6339c4e9c9b22,smoke\n' >"$list"
+printf 'md5,not-a-hash,smoke\n' >"$bad"
+admin hashes bank add "$bank" --owner agency-a05 --kind agency >/dev/null
+admin hashes import --bank "$bank" "$list" >/dev/null; grep -q "1 hash(es) added" "$log.admin" || { echo "smoke: the hash list was not imported"; cat "$log.admin"; exit 1; }
+dotnet run --project functions/Hub.Functions --no-build -- hashes import --bank "$bank" "$bad" >"$log.admin" 2>&1 && { echo "smoke: a bad hash list was accepted"; exit 1; }
+grep -q "Nothing imported" "$log.admin" || { echo "smoke: a bad hash list was not refused by line"; cat "$log.admin"; exit 1; }
+admin hashes match pdq d8f8f1eec0f4a84f0e37022a078f63f0b36e2ed596621e1d33e6239c4e9c9b22 100 >/dev/null; grep -q "in $bank: smoke, pdq distance 6" "$log.admin" \
+  || { echo "smoke: the near-duplicate PDQ hash did not match the imported list"; cat "$log.admin"; exit 1; }
+echo "smoke: hash bank $bank: list imported, a near-duplicate matched at distance 6, a bad list refused"
 echo "smoke: OK"

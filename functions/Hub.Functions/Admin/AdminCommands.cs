@@ -34,7 +34,7 @@ public static class AdminCommands
     public static async Task<int> RunAsync(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args[0] == "hashes")
+        if (args is ["hashes", "pdq", ..])
         {
             return await HashCommands.RunAsync(args, Console.Out); // needs no storage, no case store, no configuration
         }
@@ -52,6 +52,7 @@ public static class AdminCommands
                 ("reports", "list") => await ReportsListAsync(services, args.ElementAtOrDefault(2), output),
                 ("reports", "show") when args.Length > 2 => await ReportsShowAsync(services, args[2], output),
                 ("demo", _) => Demos(output),
+                ("hashes", _) => await HashCommands.RunWithBanksAsync(services, args, output),
                 ("platform", _) => await PlatformCommands.RunAsync(services, args, output),
                 ("conversations", "handoff") => await HandedOffAsync(services, output),
                 ("conversations", "release") when args.Length > 2 => await ReleaseAsync(services, args[2], output),
@@ -80,6 +81,8 @@ public static class AdminCommands
               poison replay [--bot-turns | --takedowns | --sms-replies | --referrals] --all | ID...
                                               send them back to their queue (safe: processing is idempotent)
               hashes pdq FILE...              the PDQ hash and quality of each image: "<64 hex> <quality> <path>" or "error <reason> <path>"
+              hashes bank add|import|export|stats|match|tombstone
+                                              the hash banks (docs/hash-bank.md): "hashes" alone lists the forms
               reports list [N]                the N most recent cases (default 20)
               reports show CODE               one case by the reference code the reporter was given
               demo ...                        the demos: tools/Hub.Cli (./scripts/run.sh demo sms|gateway|messenger|zalo|voice|platform)
