@@ -38,7 +38,14 @@ public sealed record CaseView(
     CaseRow Case, string? CloseReason, IReadOnlyList<ReportRow> Reports, IReadOnlyList<EvidenceRow> Evidence, IReadOnlyList<CaseEvent> History,
     IReadOnlyList<CaseNote> Notes, IReadOnlyList<CaseLink> Links, IReadOnlyList<CallbackTask> Callbacks, int EarlierReportsBySameReporter,
     int EarlierCasesBySameReporter, IReadOnlyDictionary<string, string> Users, IReadOnlyList<string> Allowed, IReadOnlyList<string> UnreadableReports,
-    SmsThread? Sms, RoutingView Routing, IReadOnlyList<ReferralView> Referrals);
+    SmsThread? Sms, RoutingView Routing, IReadOnlyList<ReferralView> Referrals, IReadOnlyList<KnownMaterialView> KnownMaterial);
+
+/// <summary>
+/// Evidence of the case that matched a hash bank when its report was processed (docs/hash-bank.md#matching): which
+/// report and item (its SHA-256; empty for a hash a platform holds), the bank, the classification, the hash type and
+/// the distance. Such media is never served to anyone; the case shows these facts instead.
+/// </summary>
+public sealed record KnownMaterialView(string Report, string Sha256, string Bank, string Classification, string Type, int Distance);
 
 /// <summary>
 /// How the case was routed (docs/routing.md): the rule that chose its team when it was created (null: none matched,

@@ -46,7 +46,8 @@ public sealed record CaseDetail(
     IReadOnlyDictionary<long, string> UserNames,
     IReadOnlyList<SmsReplyRow> SmsReplies,
     Hub.Core.Cases.RoutingView Routing,
-    IReadOnlyList<ReferralRow> Referrals);
+    IReadOnlyList<ReferralRow> Referrals,
+    IReadOnlyList<Hub.Core.Cases.KnownMaterialView> KnownMaterial);
 
 public sealed record NoteAdded(long Id, int Version);
 
@@ -355,6 +356,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             "UNION SELECT sent_by FROM referrals WHERE case_id = @id)");
         Add($"SELECT {SmsColumns} FROM sms_replies WHERE case_id = @id ORDER BY created_at, id");
         Add(CaseReferralsSql);
+        Add("SELECT report_id, evidence_sha256, bank, classification, hash_type, distance FROM case_hash_matches WHERE report_id IN (SELECT id FROM reports WHERE case_id = @id) ORDER BY report_id, distance");
 
         CaseRecord record;
         CaseSummary summary;
@@ -369,6 +371,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
         var names = new Dictionary<long, string>();
         var sms = new List<SmsReplyRow>();
         var referrals = new List<ReferralRow>();
+        var known = new List<Hub.Core.Cases.KnownMaterialView>();
         await using (var r = await batch.ExecuteReaderAsync(ct))
         {
             await r.ReadAsync(ct);
@@ -427,11 +430,17 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             {
                 referrals.Add(ReadReferral(r));
             }
+
+            await r.NextResultAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                known.Add(new Hub.Core.Cases.KnownMaterialView(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5)));
+            }
         }
 
         await audit.AppendAsync(conn, tx, actor.UserId, "case.view", c.Id, ["case", "reports", "notes", "history"], actor.Source, ct);
         await tx.CommitAsync(ct);
-        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names, sms, routing, referrals);
+        return new CaseDetail(record, summary, closeReason, history, notes, links, callbacks, reports, cases, all, names, sms, routing, referrals, known);
     }
 
     /// <summary>

@@ -224,6 +224,8 @@ public sealed partial class CaseService
                 throw new CaseOperationException(CaseProblem.NotFound, found is null ? $"this case has no such {Name(kind)}" : $"this {Name(kind)} is not held by the hub ({found.Evidence.Error ?? found.Evidence.HeldBy ?? "no content"})");
             }
 
+            await RefuseKnownMaterialAsync(conn, tx, found, ct);
+
             return [$"{Name(kind)}:{found.Index.ToString(CultureInfo.InvariantCulture)}", "sha256:" + found.Evidence.Sha256];
         }, ct, changesCase: false);
         return found!;
@@ -490,6 +492,21 @@ public sealed partial class CaseService
         }
 
         return await audit.ForCaseAsync(caseId, ct);
+    }
+
+    /// <summary>
+    /// Known abuse material is never served, to anyone (docs/hash-bank.md#matching): the case shows its hashes and
+    /// metadata only. The refusal answers like an absent item (404), with the reason in words.
+    /// </summary>
+    internal static async Task RefuseKnownMaterialAsync(NpgsqlConnection conn, NpgsqlTransaction tx, EvidenceItem item, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM case_hash_matches WHERE report_id = @r AND evidence_sha256 = @s)", conn, tx);
+        cmd.Parameters.Add(Sql.Text("r", item.ReportId));
+        cmd.Parameters.Add(Sql.Text("s", item.Evidence.Sha256));
+        if ((bool)(await cmd.ExecuteScalarAsync(ct))!)
+        {
+            throw new CaseOperationException(CaseProblem.NotFound, "this evidence matched known child-abuse material in a hash bank: it is never shown, only its hashes");
+        }
     }
 
     private static async Task<IReadOnlyList<EvidenceItem>> EvidenceOfAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, CancellationToken ct)

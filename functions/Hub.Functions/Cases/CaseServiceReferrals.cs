@@ -334,6 +334,7 @@ public sealed partial class CaseService
             throw new CaseOperationException(CaseProblem.NotFound, found is null ? "this case has no such evidence" : $"this evidence is not held by the hub ({found.Evidence.Error ?? found.Evidence.HeldBy ?? "no content"})");
         }
 
+        await RefuseKnownMaterialAsync(conn, tx, found, ct);
         await audit.AppendAsync(conn, tx, actor.UserId, "referral.evidence.read", c.Id, ["referral:" + f.Id, "evidence:" + n.ToString(CultureInfo.InvariantCulture), "sha256:" + found.Evidence.Sha256], actor.Source, ct);
         await tx.CommitAsync(ct);
         return found;

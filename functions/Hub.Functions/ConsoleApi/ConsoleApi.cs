@@ -276,7 +276,8 @@ public static partial class ConsoleApi
             unreadable,
             await SmsThreadAsync(actor, Row(d.Summary, now), reports, d.SmsReplies, s, ct),
             d.Routing,
-            [.. d.Referrals.Select(f => ReferralApi.View(f, now))]);
+            [.. d.Referrals.Select(f => ReferralApi.View(f, now))],
+            d.KnownMaterial);
     }
 
     /// <summary>An SMS case's replies and whether this user can send one now; null for a case with no SMS report.</summary>

@@ -11,9 +11,9 @@ namespace Hub.Functions.Tests.Hashing;
 /// </summary>
 public sealed class ImageHashesTests
 {
-    private const string RingsHash = "b110b000b118b000f118f000b0000fff4fbf4fff0bbb0fee0bb90fee4fbb0fff";
+    internal const string RingsHash = "b110b000b118b000f118f000b0000fff4fbf4fff0bbb0fee0bb90fee4fbb0fff";
 
-    private static byte[] RingsPng()
+    internal static byte[] RingsPng()
     {
         using var bitmap = new SKBitmap(new SKImageInfo(576, 432, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         for (var y = 0; y < 432; y++)

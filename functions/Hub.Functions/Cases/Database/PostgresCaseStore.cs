@@ -16,7 +16,7 @@ namespace Hub.Functions.Cases.Database;
 /// and the <c>revision &lt; @rev</c> condition make racing revisions end at the highest. Operator-owned columns
 /// (status, team, owner, clocks already running) are never written here.
 /// </summary>
-public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions> options, TimeProvider time) : ICaseStore
+public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions> options, TimeProvider time, Hashing.HashMatcher? matcher = null) : ICaseStore
 {
     public const string CentralTeam = "central-111";
 
@@ -102,19 +102,30 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
         ArgumentNullException.ThrowIfNull(envelope);
         var source = await database.GetAsync(ct);
         var now = time.GetUtcNow();
+        var known = await KnownMaterialAsync(source, envelope, now, ct);
+        var asCase = known.Count == 0 ? envelope : envelope with
+        {
+            // Known abuse material: at least high, whatever the words said (docs/hash-bank.md#matching).
+            Signals = envelope.Signals with
+            {
+                Urgency = CaseClock.Rank(envelope.Signals.Urgency) > CaseClock.Rank(Urgencies.High) ? Urgencies.High : envelope.Signals.Urgency,
+                Reasons = [.. envelope.Signals.Reasons, "known-material"],
+            },
+        };
         await using (var insert = source.CreateCommand(InsertSql))
         {
-            Bind(insert, envelope, envelopeJson, now);
+            Bind(insert, asCase, envelopeJson, now);
             insert.Parameters.Add(Sql.Text("follow", envelope.Source.FollowUpOf));
             insert.Parameters.Add(Sql.Text("channel", envelope.Channel));
             insert.Parameters.Add(Sql.Text("central", CentralTeam));
             insert.Parameters.Add(Sql.Ts("received", envelope.ReceivedAt));
             insert.Parameters.Add(Sql.Text("id", envelope.Id));
-            var routing = Route(envelope);
+            var routing = Route(asCase, known.Count > 0);
             insert.Parameters.Add(Sql.Text("team", routing.Team));
             insert.Parameters.Add(Sql.Text("rule", routing.Rule));
             insert.Parameters.Add(new NpgsqlParameter<string[]>("proposed", routing.ProposedReferrals.ToArray()));
-            insert.Parameters.Add(Sql.Text("routing", Describe(routing)));
+            insert.Parameters.Add(Sql.Text("routing", Describe(routing) + (known.Count == 0 ? string.Empty
+                : "; known material: " + string.Join(", ", known.Select(m => $"{m.Bank} ({m.Classification}, {m.Type}{(m.Type == "pdq" ? " distance " + m.Distance.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)})").Distinct(StringComparer.Ordinal)))));
             await using var r = await insert.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
             var inserted = r.GetInt64(0);
@@ -204,9 +215,67 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
         return await r.ReadAsync(ct) ? Read(r) : null;
     }
 
-    /// <summary>The routing decision for a new case (docs/routing.md); known material is not matched yet (the hash bank).</summary>
-    internal RoutingDecision Route(ReportEnvelope e) =>
-        Router.Decide(options.Value.Routing.Effective, new RoutingInput(e.Location?.ProvinceCode, e.Incident.Categories, e.Channel, e.Signals.Urgency));
+    /// <summary>The routing decision for a new case (docs/routing.md); <paramref name="knownMaterial"/>: its evidence matched a hash bank.</summary>
+    internal RoutingDecision Route(ReportEnvelope e, bool knownMaterial = false) =>
+        Router.Decide(options.Value.Routing.Effective, new RoutingInput(e.Location?.ProvinceCode, e.Incident.Categories, e.Channel, e.Signals.Urgency, knownMaterial));
+
+    /// <summary>
+    /// The report's evidence hashes looked up in the banks, and each match recorded (idempotently, before the case is
+    /// written: a retried report keeps its matches). None without a matcher (unit tests of the store alone).
+    /// </summary>
+    private async Task<IReadOnlyList<Hashing.HashMatch>> KnownMaterialAsync(NpgsqlDataSource source, ReportEnvelope e, DateTimeOffset now, CancellationToken ct)
+    {
+        if (matcher is null || e.Evidence.Count == 0)
+        {
+            return [];
+        }
+
+        var all = new List<(string Sha256, Hashing.HashMatch Match)>();
+        foreach (var item in e.Evidence)
+        {
+            var queries = new List<Hashing.HashQuery>();
+            void Add(string type, string? value, int? quality = null)
+            {
+                if (value is not null)
+                {
+                    queries.Add(new Hashing.HashQuery(type, value, quality));
+                }
+            }
+
+            Add("md5", item.Md5);
+            Add("sha1", item.Sha1);
+            Add("sha256", item.Sha256);
+            Add("pdq", item.Pdq, item.PdqQuality);
+            if (queries.Count > 0)
+            {
+                all.AddRange((await matcher.MatchAsync(queries, ct)).Select(m => (item.Blob is null ? string.Empty : item.Sha256 ?? string.Empty, m)));
+            }
+        }
+
+        if (all.Count == 0)
+        {
+            return [];
+        }
+
+        await using var batch = source.CreateBatch();
+        foreach (var (sha, m) in all)
+        {
+            var cmd = new NpgsqlBatchCommand(
+                "INSERT INTO case_hash_matches (report_id, evidence_sha256, entry_id, bank, classification, hash_type, distance, matched_at) VALUES (@r, @s, @e, @b, @c, @t, @d, @now) ON CONFLICT DO NOTHING");
+            cmd.Parameters.Add(Sql.Text("r", e.Id));
+            cmd.Parameters.Add(Sql.Text("s", sha));
+            cmd.Parameters.Add(new NpgsqlParameter<long>("e", m.Entry));
+            cmd.Parameters.Add(Sql.Text("b", m.Bank));
+            cmd.Parameters.Add(Sql.Text("c", m.Classification));
+            cmd.Parameters.Add(Sql.Text("t", m.Type));
+            cmd.Parameters.Add(new NpgsqlParameter<int>("d", m.Distance));
+            cmd.Parameters.Add(Sql.Ts("now", now));
+            batch.BatchCommands.Add(cmd);
+        }
+
+        await batch.ExecuteNonQueryAsync(ct);
+        return [.. all.Select(a => a.Match)];
+    }
 
     /// <summary>The decision as the case's history says it: the rule and what it proposes, or that no rule matched.</summary>
     internal static string Describe(RoutingDecision d) =>
