@@ -63,13 +63,18 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
                     continue;
                 }
 
-                List<(long Id, int Distance)> hits;
+                // The index is a snapshot (no lock to search it); the entries' details are read under the lock a refresh writes them under.
+                var hits = s.Index.Search(hash, MaxDistance);
                 lock (s)
                 {
-                    hits = [.. s.Index.Search(hash, MaxDistance)];
+                    foreach (var (id, distance) in hits)
+                    {
+                        if (s.Pdq.TryGetValue(id, out var entry))
+                        {
+                            matches.Add(new HashMatch(entry.Id, entry.Bank, entry.Classification, "pdq", distance));
+                        }
+                    }
                 }
-
-                matches.AddRange(hits.Where(h => s.Pdq.ContainsKey(h.Id)).Select(h => (Entry: s.Pdq[h.Id], h.Distance)).Select(h => new HashMatch(h.Entry.Id, h.Entry.Bank, h.Entry.Classification, "pdq", h.Distance)));
             }
             else
             {
