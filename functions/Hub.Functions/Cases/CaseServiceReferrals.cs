@@ -283,20 +283,8 @@ public sealed partial class CaseService
         await using var conn = await source.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var (f, c) = await VisibleReferralAsync(conn, tx, actor, referralId, ct);
-        CaseSummary summary;
-        await using (var cmd = new NpgsqlCommand($"SELECT {SummaryColumns} FROM cases c WHERE c.id = @id", conn, tx))
-        {
-            cmd.Parameters.Add(Sql.Text("id", c.Id));
-            summary = (await ReadSummariesAsync(cmd, ct))[0];
-        }
-
-        var evidence = await EvidenceOfAsync(conn, tx, c.Id, ct);
-        ReportEnvelope? first;
-        await using (var cmd = new NpgsqlCommand("SELECT envelope::text FROM reports WHERE case_id = @c ORDER BY id LIMIT 1", conn, tx))
-        {
-            cmd.Parameters.Add(Sql.Text("c", c.Id));
-            first = await cmd.ExecuteScalarAsync(ct) is string json ? ReadEnvelope(json) : null;
-        }
+        var shared = f.Sharing == "with-evidence";
+        var (summary, first, evidence) = await SharedAsync(conn, tx, c.Id, shared, ct);
 
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         await using (var cmd = new NpgsqlCommand("SELECT id, name FROM teams WHERE id = ANY(@t)", conn, tx))
@@ -309,10 +297,9 @@ public sealed partial class CaseService
             }
         }
 
-        var shared = f.Sharing == "with-evidence";
         await audit.AppendAsync(conn, tx, actor.UserId, "referral.view", c.Id, shared ? ["referral:" + f.Id, "summary", "evidence-list"] : ["referral:" + f.Id, "summary"], actor.Source, ct);
         await tx.CommitAsync(ct);
-        return (f, summary, first, shared ? evidence : [], names, SideOf(actor, f, c)!.Value);
+        return (f, summary, first, evidence, names, SideOf(actor, f, c)!.Value);
     }
 
     /// <summary>One evidence item of a referral shared <c>with-evidence</c>, for its receiving team: audited (committed) before a byte is read.</summary>
@@ -382,21 +369,7 @@ public sealed partial class CaseService
             return null;
         }
 
-        CaseSummary summary;
-        await using (var cmd = new NpgsqlCommand($"SELECT {SummaryColumns} FROM cases c WHERE c.id = @id", conn, tx))
-        {
-            cmd.Parameters.Add(Sql.Text("id", f.CaseId));
-            summary = (await ReadSummariesAsync(cmd, ct))[0];
-        }
-
-        ReportEnvelope? first;
-        await using (var cmd = new NpgsqlCommand("SELECT envelope::text FROM reports WHERE case_id = @c ORDER BY id LIMIT 1", conn, tx))
-        {
-            cmd.Parameters.Add(Sql.Text("c", f.CaseId));
-            first = await cmd.ExecuteScalarAsync(ct) is string json ? ReadEnvelope(json) : null;
-        }
-
-        var evidence = f.Sharing == "with-evidence" ? await EvidenceOfAsync(conn, tx, f.CaseId, ct) : [];
+        var (summary, first, evidence) = await SharedAsync(conn, tx, f.CaseId, f.Sharing == "with-evidence", ct);
         await tx.CommitAsync(ct);
         return (f, summary, first, evidence);
     }
@@ -441,6 +414,26 @@ public sealed partial class CaseService
     /// <summary>The SQL condition of a referral past its clock at <c>@now</c>.</summary>
     internal const string EscalatedSql =
         "((f.state = 'sent' AND f.acknowledge_due < @now) OR (f.state IN ('sent', 'acknowledged', 'accepted') AND f.intervention_due IS NOT NULL AND f.intervention_due < @now))";
+
+    /// <summary>What a referral shares of its case: the case's summary row, its first report, and (with evidence) its numbered evidence.</summary>
+    private static async Task<(CaseSummary Summary, ReportEnvelope? First, IReadOnlyList<EvidenceItem> Evidence)> SharedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string caseId, bool withEvidence, CancellationToken ct)
+    {
+        CaseSummary summary;
+        await using (var cmd = new NpgsqlCommand($"SELECT {SummaryColumns} FROM cases c WHERE c.id = @id", conn, tx))
+        {
+            cmd.Parameters.Add(Sql.Text("id", caseId));
+            summary = (await ReadSummariesAsync(cmd, ct))[0];
+        }
+
+        ReportEnvelope? first;
+        await using (var cmd = new NpgsqlCommand("SELECT envelope::text FROM reports WHERE case_id = @c ORDER BY id LIMIT 1", conn, tx))
+        {
+            cmd.Parameters.Add(Sql.Text("c", caseId));
+            first = await cmd.ExecuteScalarAsync(ct) is string json ? ReadEnvelope(json) : null;
+        }
+
+        return (summary, first, withEvidence ? await EvidenceOfAsync(conn, tx, caseId, ct) : []);
+    }
 
     private static ReferralSide? SideOf(Actor actor, ReferralRow f, Locked c)
     {
