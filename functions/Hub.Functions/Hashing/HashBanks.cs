@@ -224,6 +224,81 @@ public sealed class HashBanks(CaseDatabase database, AuditLog audit, TimeProvide
         return (id, added);
     }
 
+    /// <summary>
+    /// Adds a list of hashes to a bank, creating the bank (of <paramref name="kind"/>, owned by <paramref name="ownerTeam"/>)
+    /// on first use, in one transaction and one statement: a platform's contribution of up to 1,000 hashes. Answers each
+    /// item's entry, new or already live in the bank; a repeated request adds nothing twice.
+    /// </summary>
+    public async Task<Hub.Core.Platform.HashContributionResult> ContributeAsync(
+        Actor actor, string bank, string ownerTeam, string kind, IReadOnlyList<Hub.Core.Platform.HashContribution> items, string source, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(items);
+        var db = await database.GetAsync(ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow();
+        await using (var create = new NpgsqlCommand("INSERT INTO hash_banks (name, owner_team, kind, created_at) VALUES (@n, @t, @k, @now) ON CONFLICT (name) DO NOTHING RETURNING id", conn, tx))
+        {
+            create.Parameters.Add(Sql.Text("n", bank));
+            create.Parameters.Add(Sql.Text("t", ownerTeam));
+            create.Parameters.Add(Sql.Text("k", kind));
+            create.Parameters.Add(Sql.Ts("now", now));
+            if (await create.ExecuteScalarAsync(ct) is long)
+            {
+                await audit.AppendAsync(conn, tx, actor.UserId, "hashbank.create", null, ["bank:" + bank, "kind:" + kind, "owner:" + ownerTeam], actor.Source, ct);
+            }
+        }
+
+        var bankId = await BankIdAsync(conn, tx, bank, ct);
+        await using var cmd = new NpgsqlCommand(
+            """
+            WITH input AS (
+              SELECT * FROM unnest(@types, @values, @classes, @refs) WITH ORDINALITY AS t(hash_type, value, classification, source_ref, ord)),
+            ins AS (
+              INSERT INTO hash_entries (bank_id, hash_type, value, classification, source, source_ref, added_by, added_at)
+              SELECT DISTINCT ON (hash_type, value) @b, hash_type, value, classification, @s, source_ref, @u, @now FROM input ORDER BY hash_type, value, ord
+              ON CONFLICT (bank_id, hash_type, value) WHERE tombstoned_at IS NULL DO NOTHING
+              RETURNING id, hash_type, value)
+            SELECT i.ord, COALESCE(ins.id, e.id), ins.id IS NOT NULL
+            FROM input i
+            LEFT JOIN ins ON ins.hash_type = i.hash_type AND ins.value = i.value
+            LEFT JOIN hash_entries e ON ins.id IS NULL AND e.bank_id = @b AND e.hash_type = i.hash_type AND e.value = i.value AND e.tombstoned_at IS NULL
+            ORDER BY i.ord
+            """,
+            conn,
+            tx);
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("types", [.. items.Select(i => i.Type)]));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("values", [.. items.Select(i => i.Value)]));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("classes", [.. items.Select(i => i.Classification)]));
+        cmd.Parameters.Add(new NpgsqlParameter("refs", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = items.Select(i => (object?)i.Ref ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter<long>("b", bankId));
+        cmd.Parameters.Add(Sql.Text("s", source));
+        cmd.Parameters.Add(new NpgsqlParameter("u", NpgsqlDbType.Bigint) { Value = (object?)actor.UserId ?? DBNull.Value });
+        cmd.Parameters.Add(Sql.Ts("now", now));
+        var entries = new List<Hub.Core.Platform.HashContributionItem>(items.Count);
+        var seen = new HashSet<long>();
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                var id = r.GetInt64(1);
+                // The same hash twice in one request: the first is the one added, the second finds it there.
+                var added = r.GetBoolean(2) && seen.Add(id);
+                entries.Add(new((int)(r.GetInt64(0) - 1), id, added ? "added" : "existing"));
+            }
+        }
+
+        var count = entries.Count(e => e.Status == "added");
+        if (count > 0)
+        {
+            await audit.AppendAsync(conn, tx, actor.UserId, "hashbank.contribute", null, ["bank:" + bank, "added:" + count.ToString(CultureInfo.InvariantCulture), "source:" + source], actor.Source, ct);
+        }
+
+        await tx.CommitAsync(ct);
+        return new(bank, count, entries.Count - count, entries);
+    }
+
     /// <summary>Removes an entry from matching for good: a tombstone (who, when, why), never a delete.</summary>
     public async Task TombstoneAsync(Actor actor, long entryId, string reason, CancellationToken ct)
     {
@@ -269,6 +344,47 @@ public sealed class HashBanks(CaseDatabase database, AuditLog audit, TimeProvide
         }
     }
 
+    /// <summary>
+    /// A platform's verdicts on entries its lookups returned, all or none in one transaction: answers the entries that do
+    /// not exist (nothing recorded then), or an empty list when every vote was recorded.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> PlatformVotesAsync(string platform, IReadOnlyList<Hub.Core.Platform.HashVote> votes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var db = await database.GetAsync(ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var ids = votes.Select(v => v.Entry).Distinct().ToArray();
+        await using (var check = new NpgsqlCommand("SELECT x FROM unnest(@ids) AS x WHERE NOT EXISTS (SELECT 1 FROM hash_entries WHERE id = x) ORDER BY x", conn, tx))
+        {
+            check.Parameters.Add(new NpgsqlParameter<long[]>("ids", ids));
+            var missing = new List<long>();
+            await using (var r = await check.ExecuteReaderAsync(ct))
+            {
+                while (await r.ReadAsync(ct))
+                {
+                    missing.Add(r.GetInt64(0));
+                }
+            }
+
+            if (missing.Count > 0)
+            {
+                return missing;
+            }
+        }
+
+        await using var insert = new NpgsqlCommand(
+            "INSERT INTO hash_votes (entry_id, verdict, platform, reason, at) SELECT e, v, @p, r, @now FROM unnest(@entries, @verdicts, @reasons) AS t(e, v, r)", conn, tx);
+        insert.Parameters.Add(new NpgsqlParameter<long[]>("entries", [.. votes.Select(v => v.Entry)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("verdicts", [.. votes.Select(v => v.Verdict)]));
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("reasons", [.. votes.Select(v => v.Reason)]));
+        insert.Parameters.Add(Sql.Text("p", platform));
+        insert.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
+        await insert.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return [];
+    }
+
     /// <summary>A bank's live hashes as a list in the import format (hashes only: for sharing with another bank).</summary>
     public async Task<int> ExportAsync(string bank, TextWriter output, CancellationToken ct)
     {
@@ -308,33 +424,35 @@ public sealed class HashBanks(CaseDatabase database, AuditLog audit, TimeProvide
         return list;
     }
 
-    /// <summary>Live entries of enabled banks with an id above <paramref name="afterId"/>, and the ids tombstoned (or disabled) since <paramref name="since"/>.</summary>
-    public async Task<(IReadOnlyList<HashEntry> Added, IReadOnlyList<long> Removed)> ChangesAsync(long afterId, DateTimeOffset since, CancellationToken ct)
+    /// <summary>
+    /// Streams the live entries of enabled banks with an id above <paramref name="afterId"/> to <paramref name="added"/>
+    /// (in id order, one row at a time: a bank of ten million is never held twice), then the ids tombstoned since
+    /// <paramref name="since"/> to <paramref name="removed"/>.
+    /// </summary>
+    public async Task ChangesAsync(long afterId, DateTimeOffset since, Action<HashEntry> added, Action<long> removed, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(added);
+        ArgumentNullException.ThrowIfNull(removed);
         var db = await database.GetAsync(ct);
         await using var batch = db.CreateBatch();
-        var added = new NpgsqlBatchCommand("SELECT e.id, b.name, e.hash_type, e.value, e.classification FROM hash_entries e JOIN hash_banks b ON b.id = e.bank_id WHERE e.id > @after AND e.tombstoned_at IS NULL AND b.enabled ORDER BY e.id");
-        added.Parameters.Add(new NpgsqlParameter<long>("after", afterId));
-        var removed = new NpgsqlBatchCommand("SELECT id FROM hash_entries WHERE id <= @after AND tombstoned_at >= @since");
-        removed.Parameters.Add(new NpgsqlParameter<long>("after", afterId));
-        removed.Parameters.Add(Sql.Ts("since", since));
-        batch.BatchCommands.Add(added);
-        batch.BatchCommands.Add(removed);
-        var a = new List<HashEntry>();
-        var g = new List<long>();
-        await using var r = await batch.ExecuteReaderAsync(ct);
+        var a = new NpgsqlBatchCommand("SELECT e.id, b.name, e.hash_type, e.value, e.classification FROM hash_entries e JOIN hash_banks b ON b.id = e.bank_id WHERE e.id > @after AND e.tombstoned_at IS NULL AND b.enabled ORDER BY e.id");
+        a.Parameters.Add(new NpgsqlParameter<long>("after", afterId));
+        var g = new NpgsqlBatchCommand("SELECT id FROM hash_entries WHERE id <= @after AND tombstoned_at >= @since");
+        g.Parameters.Add(new NpgsqlParameter<long>("after", afterId));
+        g.Parameters.Add(Sql.Ts("since", since));
+        batch.BatchCommands.Add(a);
+        batch.BatchCommands.Add(g);
+        await using var r = await batch.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
         while (await r.ReadAsync(ct))
         {
-            a.Add(new HashEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)));
+            added(new HashEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)));
         }
 
         await r.NextResultAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            g.Add(r.GetInt64(0));
+            removed(r.GetInt64(0));
         }
-
-        return (a, g);
     }
 
     private static async Task<long> BankIdAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string bank, CancellationToken ct)

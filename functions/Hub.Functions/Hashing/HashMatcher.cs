@@ -25,17 +25,40 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private State? _state;
 
+    /// <summary>
+    /// What the matcher holds. A PDQ entry costs its place in the index (32 bytes of hash and 64 of chunk tables) and
+    /// one dictionary slot naming its bank and classification by number (about 28 bytes): the banks' hex text is never
+    /// kept. Bank and classification names are held once each.
+    /// </summary>
     private sealed class State
     {
-        public required Dictionary<(string Type, string Value), List<HashEntry>> Exact { get; init; }
+        public Dictionary<(string Type, string Value), List<(long Id, int Bank, int Class)>> Exact { get; } = [];
 
-        public required Dictionary<long, HashEntry> Pdq { get; init; }
+        /// <summary>Where each exact entry is in <see cref="Exact"/>, so a tombstone is one lookup, not a scan.</summary>
+        public Dictionary<long, (string Type, string Value)> ExactById { get; } = [];
 
-        public required LivePdqIndex Index { get; init; }
+        public Dictionary<long, (int Bank, int Class)> Pdq { get; } = [];
+
+        public Dictionary<string, int> LabelIds { get; } = new(StringComparer.Ordinal);
+
+        public List<string> Labels { get; } = [];
+
+        public LivePdqIndex Index { get; set; } = new([]);
 
         public long MaxId { get; set; }
 
         public DateTimeOffset CheckedAt { get; set; }
+
+        public int Label(string text)
+        {
+            if (!LabelIds.TryGetValue(text, out var id))
+            {
+                LabelIds[text] = id = Labels.Count;
+                Labels.Add(text);
+            }
+
+            return id;
+        }
     }
 
     public void Dispose() => _refresh.Dispose();
@@ -43,52 +66,70 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
     /// <summary>Live PDQ entries in the index (for the metrics and <c>hashes stats</c>).</summary>
     public int PdqCount => _state?.Index.Count ?? 0;
 
+    /// <summary>Every match of any of <paramref name="queries"/>, each entry once, closest first.</summary>
     public async Task<IReadOnlyList<HashMatch>> MatchAsync(IEnumerable<HashQuery> queries, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(queries);
+        var each = await MatchEachAsync([.. queries], ct);
+        return [.. each.SelectMany(m => m).DistinctBy(m => m.Entry).OrderBy(m => m.Distance).ThenBy(m => m.Entry)];
+    }
+
+    /// <summary>Each query's matches, closest first (a query that is not a hash, or a PDQ below the quality floor, matches nothing).</summary>
+    public async Task<IReadOnlyList<IReadOnlyList<HashMatch>>> MatchEachAsync(IReadOnlyList<HashQuery> queries, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
         var s = await CurrentAsync(ct);
-        var matches = new List<HashMatch>();
-        foreach (var q in queries)
+        var results = new IReadOnlyList<HashMatch>[queries.Count];
+        for (var i = 0; i < queries.Count; i++)
         {
-            var (value, why) = HashBanks.Normalize(q.Type, q.Value);
-            if (why is not null)
+            results[i] = Match(s, queries[i]);
+        }
+
+        return results;
+    }
+
+    private static List<HashMatch> Match(State s, HashQuery q)
+    {
+        var matches = new List<HashMatch>();
+        var (value, why) = HashBanks.Normalize(q.Type, q.Value);
+        if (why is not null)
+        {
+            return matches;
+        }
+
+        if (q.Type == "pdq")
+        {
+            if ((q.Quality ?? 100) < MinQuality || !PdqHash.TryParse(value, out var hash))
             {
-                continue;
+                return matches;
             }
 
-            if (q.Type == "pdq")
+            // The index is a snapshot (no lock to search it); the entries' details are read under the lock a refresh writes them under.
+            var hits = s.Index.Search(hash, MaxDistance);
+            lock (s)
             {
-                if ((q.Quality ?? 100) < MinQuality || !PdqHash.TryParse(value, out var hash))
+                foreach (var (id, distance) in hits)
                 {
-                    continue;
-                }
-
-                // The index is a snapshot (no lock to search it); the entries' details are read under the lock a refresh writes them under.
-                var hits = s.Index.Search(hash, MaxDistance);
-                lock (s)
-                {
-                    foreach (var (id, distance) in hits)
+                    if (s.Pdq.TryGetValue(id, out var entry))
                     {
-                        if (s.Pdq.TryGetValue(id, out var entry))
-                        {
-                            matches.Add(new HashMatch(entry.Id, entry.Bank, entry.Classification, "pdq", distance));
-                        }
-                    }
-                }
-            }
-            else
-            {
-                lock (s)
-                {
-                    if (s.Exact.TryGetValue((q.Type, value!), out var entries))
-                    {
-                        matches.AddRange(entries.Select(e => new HashMatch(e.Id, e.Bank, e.Classification, q.Type, 0)));
+                        matches.Add(new HashMatch(id, s.Labels[entry.Bank], s.Labels[entry.Class], "pdq", distance));
                     }
                 }
             }
         }
+        else
+        {
+            lock (s)
+            {
+                if (s.Exact.TryGetValue((q.Type, value!), out var entries))
+                {
+                    matches.AddRange(entries.Select(e => new HashMatch(e.Id, s.Labels[e.Bank], s.Labels[e.Class], q.Type, 0)));
+                }
+            }
+        }
 
-        return [.. matches.DistinctBy(m => m.Entry).OrderBy(m => m.Distance).ThenBy(m => m.Entry)];
+        matches.Sort((a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.Entry.CompareTo(b.Entry));
+        return matches;
     }
 
     /// <summary>Reads the banks' changes now (after an import or a tombstone made in this process).</summary>
@@ -105,7 +146,9 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
 
             var s = _state;
             var now = time.GetUtcNow();
-            var (added, removed) = await banks.ChangesAsync(s.MaxId, s.CheckedAt - TimeSpan.FromSeconds(5), ct);
+            var added = new List<HashEntry>();
+            var removed = new List<long>();
+            await banks.ChangesAsync(s.MaxId, s.CheckedAt - TimeSpan.FromSeconds(5), added.Add, removed.Add, ct);
             lock (s)
             {
                 foreach (var e in added)
@@ -144,21 +187,23 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
     private async Task LoadAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var (all, _) = await banks.ChangesAsync(0, now, ct);
-        var pdq = all.Where(e => e.Type == "pdq").ToList();
-        var s = new State
+        var pdq = new List<(long, PdqHash)>();
+        var s = new State { CheckedAt = now };
+        await banks.ChangesAsync(0, now, e =>
         {
-            Exact = [],
-            Pdq = pdq.ToDictionary(e => e.Id),
-            Index = new LivePdqIndex([.. pdq.Select(e => (e.Id, PdqHash.Parse(e.Value)))]),
-            CheckedAt = now,
-        };
-        foreach (var e in all.Where(e => e.Type != "pdq"))
-        {
-            AddExact(s, e);
-        }
+            if (e.Type == "pdq")
+            {
+                s.Pdq[e.Id] = (s.Label(e.Bank), s.Label(e.Classification));
+                pdq.Add((e.Id, PdqHash.Parse(e.Value)));
+            }
+            else
+            {
+                AddExact(s, e);
+            }
 
-        s.MaxId = all.Count == 0 ? 0 : all.Max(e => e.Id);
+            s.MaxId = Math.Max(s.MaxId, e.Id);
+        }, _ => { }, ct);
+        s.Index = new LivePdqIndex([.. pdq]); // one build from all of them: no pending additions to search one by one
         _state = s;
     }
 
@@ -166,7 +211,7 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
     {
         if (e.Type == "pdq")
         {
-            s.Pdq[e.Id] = e;
+            s.Pdq[e.Id] = (s.Label(e.Bank), s.Label(e.Classification));
             s.Index.Add(e.Id, PdqHash.Parse(e.Value));
         }
         else
@@ -184,7 +229,8 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
             s.Exact[(e.Type, e.Value)] = list = [];
         }
 
-        list.Add(e);
+        list.Add((e.Id, s.Label(e.Bank), s.Label(e.Classification)));
+        s.ExactById[e.Id] = (e.Type, e.Value);
     }
 
     private static void Remove(State s, long id)
@@ -195,9 +241,13 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
             return;
         }
 
-        foreach (var list in s.Exact.Values)
+        if (s.ExactById.Remove(id, out var key) && s.Exact.TryGetValue(key, out var list))
         {
             list.RemoveAll(e => e.Id == id);
+            if (list.Count == 0)
+            {
+                s.Exact.Remove(key);
+            }
         }
     }
 }

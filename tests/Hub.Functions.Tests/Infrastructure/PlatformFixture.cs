@@ -28,6 +28,7 @@ public class PlatformFixture : HubFixture
         ["Hub:Platforms:other:CallbackUrl"] = Platform.CallbackUrl,
         ["Hub:Platforms:slow:Secret"] = TestSecrets.OtherPlatformSecret,
         ["Hub:Platforms:slow:RatePerMinute"] = "1",
+        ["Hub:Platforms:slow:HashesPerMinute"] = "1",
         ["Hub:Signing:Keys:t1"] = TestSecrets.SigningKeyPem,
         ["Hub:Signing:ActiveKeyId"] = "t1",
         ["Hub:PlatformApi:CallbackRetries"] = "3",

@@ -390,7 +390,7 @@ public sealed class PlatformApiTests(PlatformFixture hub) : IClassFixture<Platfo
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var doc = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         ((string)doc["openapi"]!).ShouldBe("3.1.0");
-        doc["paths"]!.AsObject().Select(p => p.Key).ShouldBe(["/reports", "/reports/batch", "/reports/{id}", "/takedowns/{id}/confirm", "/signing-keys", "/openapi.json", "/docs"]);
+        doc["paths"]!.AsObject().Select(p => p.Key).ShouldBe(["/reports", "/reports/batch", "/reports/{id}", "/takedowns/{id}/confirm", "/hashes/match", "/hashes", "/hashes/votes", "/signing-keys", "/openapi.json", "/docs"]);
 
         var schemaFile = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "schemas", "platform.report.v1.schema.json")))!.AsObject();
         schemaFile.Remove("$schema");

@@ -22,6 +22,9 @@ public sealed class PlatformOptions
     /// <summary>Reports per minute (a batch counts each item). Bursts of up to one minute's worth, and at least one full batch, pass.</summary>
     public int RatePerMinute { get; set; } = 600;
 
+    /// <summary>Hashes looked up or contributed per minute (docs/platform-api.md#hashes); bursts of a minute's worth, and at least one full request of 1,000, pass.</summary>
+    public int HashesPerMinute { get; set; } = 60_000;
+
     public IReadOnlyList<string> Secrets() => [Secret ?? string.Empty, SecondarySecret ?? string.Empty];
 }
 
@@ -41,6 +44,9 @@ public sealed class PlatformApiOptions
     public int MaxReportBytes { get; set; } = 256 * 1024;
 
     public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>A hash lookup, contribution or vote request (1,000 hashes with their labels fit in well under this).</summary>
+    public int MaxHashBytes { get; set; } = 512 * 1024;
 
     /// <summary>In-call retries of one takedown delivery (429, 5xx, transport errors) before the queue's own backoff takes over.</summary>
     public int CallbackRetries { get; set; } = 2;
@@ -114,6 +120,11 @@ internal sealed class PlatformsOptionsSetup(IConfiguration configuration) : ICon
         if (o.RatePerMinute is < 1 or > 1_000_000)
         {
             yield return $"{at}:RatePerMinute must be between 1 and 1,000,000.";
+        }
+
+        if (o.HashesPerMinute is < 1 or > 10_000_000)
+        {
+            yield return $"{at}:HashesPerMinute must be between 1 and 10,000,000.";
         }
     }
 

@@ -12,22 +12,26 @@ public sealed class PlatformRateLimiter(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
 
-    /// <summary>Takes <paramref name="permits"/> tokens, or returns how long until they will be there.</summary>
-    public bool TryAcquire(string platformId, int ratePerMinute, int permits, out TimeSpan retryAfter)
+    /// <summary>Takes <paramref name="permits"/> report tokens, or returns how long until they will be there.</summary>
+    public bool TryAcquire(string platformId, int ratePerMinute, int permits, out TimeSpan retryAfter) =>
+        TryAcquire(platformId, ratePerMinute, Core.Platform.PlatformBatch.MaxItems, permits, out retryAfter);
+
+    /// <summary>Takes <paramref name="permits"/> tokens from the bucket <paramref name="key"/>, which holds at least <paramref name="burst"/>.</summary>
+    public bool TryAcquire(string key, int ratePerMinute, int burst, int permits, out TimeSpan retryAfter)
     {
         var bucket = _buckets.AddOrUpdate(
-            platformId,
-            _ => new Bucket(ratePerMinute, time.GetTimestamp()),
-            (_, b) => b.Rate == ratePerMinute ? b : new Bucket(ratePerMinute, time.GetTimestamp()));
+            key,
+            _ => new Bucket(ratePerMinute, burst, time.GetTimestamp()),
+            (_, b) => b.Rate == ratePerMinute ? b : new Bucket(ratePerMinute, burst, time.GetTimestamp()));
         return bucket.TryTake(permits, time, out retryAfter);
     }
 
-    private sealed class Bucket(int rate, long createdAt)
+    private sealed class Bucket(int rate, int burst, long createdAt)
     {
         private readonly Lock _gate = new();
-        private readonly double _capacity = Math.Max(rate, Core.Platform.PlatformBatch.MaxItems);
+        private readonly double _capacity = Math.Max(rate, burst);
         private readonly double _perSecond = rate / 60.0;
-        private double _tokens = Math.Max(rate, Core.Platform.PlatformBatch.MaxItems);
+        private double _tokens = Math.Max(rate, burst);
         private long _last = createdAt;
 
         public int Rate { get; } = rate;
