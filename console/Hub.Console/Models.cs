@@ -12,6 +12,9 @@ public sealed record PageContext(MeResponse Me, string FormField, string FormTok
     public bool Counsels => Is("counsellor") || Is("supervisor");
 
     public bool WorksCases => Counsels || Is("liaison");
+
+    /// <summary>Hash curators confirm evidence as abuse material and vote on matches (beside a case role, which gives the scope).</summary>
+    public bool Curates => Is("hash-curator");
 }
 
 /// <summary>A one-line result of the last action, shown at the top of the page (errors in an alert).</summary>

@@ -79,11 +79,24 @@ public static class Vi
         "liaison" => "Cán bộ liên lạc",
         "analyst" => "Chuyên viên thống kê",
         "admin" => "Quản trị viên",
+        "hash-curator" => "Cán bộ thẩm định tư liệu",
         "service" => "Hệ thống",
         _ => code ?? "—",
     };
 
-    public static readonly IReadOnlyList<string> Roles = ["counsellor", "supervisor", "liaison", "analyst", "admin"];
+    public static readonly IReadOnlyList<string> Roles = ["counsellor", "supervisor", "liaison", "analyst", "admin", "hash-curator"];
+
+    /// <summary>The industry classification of confirmed abuse material (A: before puberty, B: pubescent; 1: a sex act, 2: lascivious exhibition).</summary>
+    public static string MaterialClass(string? code) => code switch
+    {
+        "csam-a1" => "A1 – trẻ chưa dậy thì, hành vi tình dục",
+        "csam-a2" => "A2 – trẻ chưa dậy thì, phô bày khiêu dâm",
+        "csam-b1" => "B1 – trẻ tuổi dậy thì, hành vi tình dục",
+        "csam-b2" => "B2 – trẻ tuổi dậy thì, phô bày khiêu dâm",
+        _ => code ?? "—",
+    };
+
+    public static readonly IReadOnlyList<string> MaterialClasses = ["csam-a1", "csam-a2", "csam-b1", "csam-b2"];
 
     public static string Reporter(string? role) => role switch
     {

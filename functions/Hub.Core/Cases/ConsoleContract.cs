@@ -45,7 +45,8 @@ public sealed record CaseView(
 /// report and item (its SHA-256; empty for a hash a platform holds), the bank, the classification, the hash type and
 /// the distance. Such media is never served to anyone; the case shows these facts instead.
 /// </summary>
-public sealed record KnownMaterialView(string Report, string Sha256, string Bank, string Classification, string Type, int Distance);
+/// <summary>A case's evidence item that matched a bank entry (or a curator confirmed: <see cref="ConfirmedBy"/>).</summary>
+public sealed record KnownMaterialView(string Report, string Sha256, string Bank, string Classification, string Type, int Distance, long Entry = 0, string? ConfirmedBy = null);
 
 /// <summary>
 /// How the case was routed (docs/routing.md): the rule that chose its team when it was created (null: none matched,

@@ -356,7 +356,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             "UNION SELECT sent_by FROM referrals WHERE case_id = @id)");
         Add($"SELECT {SmsColumns} FROM sms_replies WHERE case_id = @id ORDER BY created_at, id");
         Add(CaseReferralsSql);
-        Add("SELECT report_id, evidence_sha256, bank, classification, hash_type, distance FROM case_hash_matches WHERE report_id IN (SELECT id FROM reports WHERE case_id = @id) ORDER BY report_id, distance");
+        Add("SELECT m.report_id, m.evidence_sha256, m.bank, m.classification, m.hash_type, m.distance, m.entry_id, u.display_name FROM case_hash_matches m LEFT JOIN users u ON u.id = m.confirmed_by WHERE m.report_id IN (SELECT id FROM reports WHERE case_id = @id) ORDER BY m.report_id, m.distance, m.entry_id");
 
         CaseRecord record;
         CaseSummary summary;
@@ -434,7 +434,7 @@ public sealed partial class CaseService(CaseDatabase database, AuditLog audit, T
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
             {
-                known.Add(new Hub.Core.Cases.KnownMaterialView(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5)));
+                known.Add(new Hub.Core.Cases.KnownMaterialView(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), r.GetInt64(6), r.IsDBNull(7) ? null : r.GetString(7)));
             }
         }
 

@@ -13,7 +13,10 @@ public static class Roles
     public const string Analyst = "analyst";
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [Counsellor, Supervisor, Liaison, Analyst, Admin];
+    /// <summary>Confirms evidence as abuse material (its hashes go into the hub's verified bank) and votes on matches; held beside a case role, which gives the scope.</summary>
+    public const string HashCurator = "hash-curator";
+
+    public static readonly IReadOnlyList<string> All = [Counsellor, Supervisor, Liaison, Analyst, Admin, HashCurator];
 }
 
 public sealed record Team(string Id, string Name, string Kind, string? ProvinceCode);

@@ -65,6 +65,11 @@ public static class ConsoleAccess
         ["console.cases.evidence"] = AccessRule.For(Counselling),
         ["console.cases.reveal-contact"] = AccessRule.For(Counselling),
 
+        // hash curation: a curator who can see the case (CaseService checks the scope a case role gives) confirms an
+        // item as abuse material for the verified bank, and votes on the case's matches (docs/hash-bank.md#curators)
+        ["console.cases.evidence.confirm"] = AccessRule.For(Roles.HashCurator),
+        ["console.cases.known-material.vote"] = AccessRule.For(Roles.HashCurator),
+
         // missed calls to return: the open call-back tasks in scope, the number (audited), the outcome
         ["console.callbacks"] = AccessRule.For(Counselling),
         ["console.callbacks.reveal"] = AccessRule.For(Counselling),

@@ -53,6 +53,12 @@ public static partial class ConsoleApi
         api.MapGet("/cases/{id}/audit", AuditAsync).WithName("console.cases.audit");
         api.MapGet("/overdue", OverdueAsync).WithName("console.overdue");
         api.MapGet("/events", EventsAsync).WithName("console.events");
+        api.MapPost("/cases/{id}/evidence/{n:int}/confirm", ConfirmMaterialAsync).WithName("console.cases.evidence.confirm");
+        api.MapPost("/cases/{id}/known-material/{entry:long}/votes", async (string id, long entry, VoteRequest body, HttpContext h, [AsParameters] ConsoleServices s) =>
+        {
+            await s.Cases.VoteOnMatchAsync(Actor(h), id, entry, body.Verdict switch { "true-positive" => true, "false-positive" => false, _ => throw new CaseOperationException(CaseProblem.Invalid, "a verdict is true-positive or false-positive") }, body.Reason, h.RequestAborted);
+            return TypedResults.NoContent();
+        }).WithName("console.cases.known-material.vote");
         api.MapPost("/cases/{id}/classify", (string id, ClassifyRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.ClassifyAsync(Actor(h), v, body.Categories, body.Urgency, body.Province, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.classify");
         api.MapGet("/taxonomy", Taxonomy).WithName("console.taxonomy");
         api.MapGet("/queue/summary", async (HttpContext h, [AsParameters] ConsoleServices s) =>
@@ -105,6 +111,16 @@ public static partial class ConsoleApi
     public sealed record AssignRequest(string? Login, string? Reason);
 
     public sealed record ReasonRequest(string? Reason);
+
+    /// <summary>A hash curator's confirmation: the item's industry classification (csam-a1, csam-a2, csam-b1, csam-b2).</summary>
+    public sealed record ConfirmRequest(string? Classification);
+
+    public sealed record ConfirmedEntry(string Type, long Entry);
+
+    public sealed record ConfirmResponse(string Bank, string Classification, IReadOnlyList<ConfirmedEntry> Entries, int Version);
+
+    /// <summary>A hash curator's verdict on a case's match: true-positive or false-positive, and why.</summary>
+    public sealed record VoteRequest(string? Verdict, string? Reason);
 
     public sealed record TransferRequest(string? Team, string? Reason);
 
@@ -323,6 +339,19 @@ public static partial class ConsoleApi
         var added = await s.Cases.AddNoteAsync(Actor(context), target, body.Body ?? string.Empty, body.Corrects, context.RequestAborted);
         context.Response.Headers.ETag = ETag(added.Version);
         return TypedResults.Created($"{Prefix}/cases/{id}", new NoteCreated(added.Id, added.Version));
+    }
+
+    private static async Task<IResult> ConfirmMaterialAsync(string id, int n, ConfirmRequest body, HttpContext context, [AsParameters] ConsoleServices s)
+    {
+        if (IfMatch(context, id) is not { } target)
+        {
+            return PreconditionRequired();
+        }
+
+        var confirmed = await s.Cases.ConfirmKnownMaterialAsync(Actor(context), target, n, body.Classification, context.RequestAborted);
+        await context.RequestServices.GetRequiredService<Hashing.HashMatcher>().RefreshAsync(context.RequestAborted); // new reports match it here at once
+        context.Response.Headers.ETag = ETag(confirmed.Version);
+        return TypedResults.Ok(new ConfirmResponse(confirmed.Bank, confirmed.Classification, [.. confirmed.Entries.Select(e => new ConfirmedEntry(e.Type, e.Entry))], confirmed.Version));
     }
 
     private static async Task<IResult> RevealContactAsync(string id, HttpContext context, [AsParameters] ConsoleServices s)

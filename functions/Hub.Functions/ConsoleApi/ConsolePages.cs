@@ -63,6 +63,8 @@ public static partial class ConsolePages
         ["callback-done"] = "console.callbacks.done",
         ["refer"] = "console.referrals.send",
         ["revoke-referral"] = "console.referrals.revoke",
+        ["confirm-material"] = "console.cases.evidence.confirm",
+        ["vote-match"] = "console.cases.known-material.vote",
     };
 
     /// <summary>The receiving side's moves on a referral's page, and the API rule each answers to.</summary>
@@ -93,6 +95,8 @@ public static partial class ConsolePages
         ["callback-done"] = "Đã ghi kết quả gọi lại.",
         ["refer"] = "Đã gửi chuyển tuyến; đơn vị nhận sẽ thấy ngay trên bàn làm việc của họ.",
         ["revoke-referral"] = "Đã thu hồi chuyển tuyến.",
+        ["confirm-material"] = "Đã xác nhận là tư liệu xâm hại trẻ em: mã băm đã vào ngân hàng đã thẩm định, ảnh không còn hiển thị cho bất kỳ ai.",
+        ["vote-match"] = "Đã ghi nhận đánh giá về kết quả trùng khớp.",
         ["acknowledge"] = "Đã xác nhận nhận chuyển tuyến.",
         ["accept"] = "Đã tiếp nhận xử lý.",
         ["reject"] = "Đã từ chối chuyển tuyến; đơn vị gửi sẽ thấy lý do.",
@@ -482,6 +486,15 @@ public static partial class ConsolePages
                 case "revoke-referral":
                     await s.Referrals.MoveAsync(actor, F("referral") ?? string.Empty, Hub.Core.Cases.ReferralState.Revoked, F("reason"), null, null, ct);
                     return SeeOther(context, $"/console/cases/{Uri.EscapeDataString(id)}?done=revoke-referral#referrals-title");
+                case "confirm-material" when int.TryParse(F("evidence"), NumberStyles.None, CultureInfo.InvariantCulture, out var item):
+                    await s.Cases.ConfirmKnownMaterialAsync(actor, target, item, F("classification"), ct);
+                    await context.RequestServices.GetRequiredService<Hashing.HashMatcher>().RefreshAsync(ct);
+                    return SeeOther(context, $"/console/cases/{Uri.EscapeDataString(id)}?done=confirm-material#evidence-title");
+                case "vote-match" when long.TryParse(F("entry"), NumberStyles.None, CultureInfo.InvariantCulture, out var entry) && F("verdict") is "true-positive" or "false-positive":
+                    await s.Cases.VoteOnMatchAsync(actor, target, entry, F("verdict") == "true-positive", F("reason"), ct);
+                    return SeeOther(context, $"/console/cases/{Uri.EscapeDataString(id)}?done=vote-match#evidence-title");
+                case "confirm-material" or "vote-match":
+                    return await RenderCaseAsync(context, s, id, new Flash(action == "vote-match" ? "Chọn đúng hay nhầm và ghi lý do." : "Không rõ bằng chứng nào.", true), null, null, null, StatusCodes.Status400BadRequest);
                 case "reveal-contact":
                     // Shown once on this response (never in a URL, never cached); the reveal is in the audit trail.
                     var contact = await s.Cases.RevealContactAsync(actor, id, c => s.Privacy.Cipher.Unprotect(c, PrivacyServices.ContactPurpose), ct);

@@ -99,6 +99,7 @@ public sealed partial class DevelopmentStaff(People people, ILogger<DevelopmentS
         ("demo.central.supervisor", "Giám sát viên Tổng đài 111 (demo)", "central-111", Roles.Supervisor),
         ("demo.analyst", "Chuyên viên thống kê (demo)", "central-111", Roles.Analyst),
         ("demo.admin", "Quản trị viên (demo)", "central-111", Roles.Admin),
+        ("demo.curator", "Cán bộ thẩm định tư liệu Tổng đài 111 (demo)", "central-111", Roles.Counsellor + "," + Roles.HashCurator), // roles separated by commas
     ];
 
     public static async Task EnsureAsync(People people, CancellationToken ct)
@@ -108,7 +109,7 @@ public sealed partial class DevelopmentStaff(People people, ILogger<DevelopmentS
         {
             if (await people.FindUserAsync(login, ct) is null)
             {
-                await people.AddUserAsync(Actor.Console("demo-seed"), login, name, [team], [role], SignIn.DevIssuer, login, ct);
+                await people.AddUserAsync(Actor.Console("demo-seed"), login, name, [team], role.Split(','), SignIn.DevIssuer, login, ct);
             }
         }
     }

@@ -13,7 +13,7 @@ namespace Hub.Functions.Tests.ConsoleApi;
 /// </summary>
 public sealed class AccessMatrixTests(ConsoleFixture hub) : IClassFixture<ConsoleFixture>
 {
-    private static readonly string[] RoleUsers = ["lan", "minh", "hoa", "an", "quan"]; // counsellor, supervisor, liaison, analyst, admin (ConsoleFixture.Staff)
+    private static readonly string[] RoleUsers = ["lan", "minh", "hoa", "an", "quan", "thu"]; // counsellor, supervisor, liaison, analyst, admin, hash-curator (ConsoleFixture.Staff)
 
     private IReadOnlyList<RouteEndpoint> StaffEndpoints() =>
         [.. hub.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -49,7 +49,7 @@ public sealed class AccessMatrixTests(ConsoleFixture hub) : IClassFixture<Consol
             {
                 // A fresh case in Hà Nội's scope for each call, so one role's change does not decide the next one's answer.
                 var id = await hub.CaseAsync("01");
-                var path = endpoint.RoutePattern.RawText!.Replace("{id}", id, StringComparison.Ordinal).Replace("{n:int}", "1", StringComparison.Ordinal).Replace("{documentName}", "console", StringComparison.Ordinal).Replace("{login}", "nobody-here", StringComparison.Ordinal).Replace("{taskId:long}", "999999", StringComparison.Ordinal).Replace("{rid}", "00000000000000000000000000", StringComparison.Ordinal);
+                var path = endpoint.RoutePattern.RawText!.Replace("{id}", id, StringComparison.Ordinal).Replace("{n:int}", "1", StringComparison.Ordinal).Replace("{documentName}", "console", StringComparison.Ordinal).Replace("{login}", "nobody-here", StringComparison.Ordinal).Replace("{taskId:long}", "999999", StringComparison.Ordinal).Replace("{entry:long}", "999999", StringComparison.Ordinal).Replace("{rid}", "00000000000000000000000000", StringComparison.Ordinal);
                 using var response = method == "GET"
                     ? await browser.GetAsync(path)
                     : await browser.PostAsync(path[ConsoleCalls.Api.Length..], new { reason = "other", body = "ghi chú", login = "lan", team = "province-48", otherCase = id, kind = "related" }, "*");
