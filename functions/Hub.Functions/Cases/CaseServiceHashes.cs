@@ -159,4 +159,30 @@ public sealed partial class CaseService
             return ["entry:" + entry.ToString(CultureInfo.InvariantCulture), truePositive ? "true-positive" : "false-positive"];
         }, ct, changesCase: false);
     }
+
+    /// <summary>
+    /// Checks that <paramref name="actor"/> may ask a platform to take down what one of the case's platform reports names
+    /// (the case's owner or a supervisor of its team) and records the request in the audit trail before it is made.
+    /// Answers the platform the report came from.
+    /// </summary>
+    public async Task<string> AuthorizeTakedownAsync(Actor actor, CaseTarget target, string? reportId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        string? platform = null;
+        await ChangeAsync(actor, target, "takedown.request", async (conn, tx, c) =>
+        {
+            if (c.OwnerId != actor.UserId && !Supervises(actor, c.TeamId))
+            {
+                throw Forbidden("only the case's owner or a supervisor of its team asks a platform to take content down");
+            }
+
+            await using var cmd = new NpgsqlCommand("SELECT channel_instance FROM reports WHERE id = @r AND case_id = @c AND envelope ->> 'channel' = 'platform'", conn, tx);
+            cmd.Parameters.Add(Sql.Text("r", reportId ?? string.Empty));
+            cmd.Parameters.Add(Sql.Text("c", c.Id));
+            platform = await cmd.ExecuteScalarAsync(ct) as string
+                ?? throw new CaseOperationException(CaseProblem.NotFound, "this case has no such platform report");
+            return ["report:" + reportId, "platform:" + platform];
+        }, ct, changesCase: false);
+        return platform!;
+    }
 }

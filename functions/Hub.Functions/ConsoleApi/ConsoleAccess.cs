@@ -70,6 +70,9 @@ public static class ConsoleAccess
         ["console.cases.evidence.confirm"] = AccessRule.For(Roles.HashCurator),
         ["console.cases.known-material.vote"] = AccessRule.For(Roles.HashCurator),
 
+        // a takedown request to the platform a report came from: the case's owner or a supervisor of its team
+        ["console.cases.takedown"] = AccessRule.For(Counselling),
+
         // missed calls to return: the open call-back tasks in scope, the number (audited), the outcome
         ["console.callbacks"] = AccessRule.For(Counselling),
         ["console.callbacks.reveal"] = AccessRule.For(Counselling),

@@ -59,6 +59,13 @@ public static partial class ConsoleApi
             await s.Cases.VoteOnMatchAsync(Actor(h), id, entry, body.Verdict switch { "true-positive" => true, "false-positive" => false, _ => throw new CaseOperationException(CaseProblem.Invalid, "a verdict is true-positive or false-positive") }, body.Reason, h.RequestAborted);
             return TypedResults.NoContent();
         }).WithName("console.cases.known-material.vote");
+        api.MapPost("/cases/{id}/takedowns", async (string id, TakedownRequestBody body, HttpContext h, [AsParameters] ConsoleServices s) =>
+        {
+            var (record, error) = await RequestTakedownAsync(Actor(h), id, body.Report, body.Reason, s.Cases, h.RequestServices.GetRequiredService<Platform.Takedowns>(), h.RequestAborted);
+            return record is null
+                ? Results.Problem(title: "Conflict", detail: error, statusCode: StatusCodes.Status409Conflict)
+                : TypedResults.Accepted($"{Prefix}/cases/{id}", record);
+        }).WithName("console.cases.takedown");
         api.MapPost("/cases/{id}/classify", (string id, ClassifyRequest body, HttpContext h, [AsParameters] ConsoleServices s) => Change(h, id, v => s.Cases.ClassifyAsync(Actor(h), v, body.Categories, body.Urgency, body.Province, body.Reason ?? string.Empty, h.RequestAborted))).WithName("console.cases.classify");
         api.MapGet("/taxonomy", Taxonomy).WithName("console.taxonomy");
         api.MapGet("/queue/summary", async (HttpContext h, [AsParameters] ConsoleServices s) =>
@@ -111,6 +118,9 @@ public static partial class ConsoleApi
     public sealed record AssignRequest(string? Login, string? Reason);
 
     public sealed record ReasonRequest(string? Reason);
+
+    /// <summary>A takedown request for one of the case's platform reports (its URLs), and why.</summary>
+    public sealed record TakedownRequestBody(string? Report, string? Reason);
 
     /// <summary>A hash curator's confirmation: the item's industry classification (csam-a1, csam-a2, csam-b1, csam-b2).</summary>
     public sealed record ConfirmRequest(string? Classification);
@@ -339,6 +349,14 @@ public static partial class ConsoleApi
         var added = await s.Cases.AddNoteAsync(Actor(context), target, body.Body ?? string.Empty, body.Corrects, context.RequestAborted);
         context.Response.Headers.ETag = ETag(added.Version);
         return TypedResults.Created($"{Prefix}/cases/{id}", new NoteCreated(added.Id, added.Version));
+    }
+
+    /// <summary>The takedown request as the console makes it: checked and audited on the case, then queued to the platform.</summary>
+    internal static async Task<(Hub.Core.Platform.TakedownRecord? Record, string? Error)> RequestTakedownAsync(Actor actor, string id, string? report, string? reason, CaseService cases, Platform.Takedowns takedowns, CancellationToken ct)
+    {
+        var platform = await cases.AuthorizeTakedownAsync(actor, id, report, ct);
+        var why = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim()[..Math.Min(reason.Trim().Length, 500)];
+        return await takedowns.RequestAsync(platform, report!, [], why, ct);
     }
 
     private static async Task<IResult> ConfirmMaterialAsync(string id, int n, ConfirmRequest body, HttpContext context, [AsParameters] ConsoleServices s)

@@ -65,6 +65,7 @@ public static partial class ConsolePages
         ["revoke-referral"] = "console.referrals.revoke",
         ["confirm-material"] = "console.cases.evidence.confirm",
         ["vote-match"] = "console.cases.known-material.vote",
+        ["takedown"] = "console.cases.takedown",
     };
 
     /// <summary>The receiving side's moves on a referral's page, and the API rule each answers to.</summary>
@@ -97,6 +98,7 @@ public static partial class ConsolePages
         ["revoke-referral"] = "Đã thu hồi chuyển tuyến.",
         ["confirm-material"] = "Đã xác nhận là tư liệu xâm hại trẻ em: mã băm đã vào ngân hàng đã thẩm định, ảnh không còn hiển thị cho bất kỳ ai.",
         ["vote-match"] = "Đã ghi nhận đánh giá về kết quả trùng khớp.",
+        ["takedown"] = "Đã gửi yêu cầu gỡ bỏ tới nền tảng; kết quả sẽ hiện ở mục chuyển tuyến khi nền tảng xác nhận.",
         ["acknowledge"] = "Đã xác nhận nhận chuyển tuyến.",
         ["accept"] = "Đã tiếp nhận xử lý.",
         ["reject"] = "Đã từ chối chuyển tuyến; đơn vị gửi sẽ thấy lý do.",
@@ -493,6 +495,14 @@ public static partial class ConsolePages
                 case "vote-match" when long.TryParse(F("entry"), NumberStyles.None, CultureInfo.InvariantCulture, out var entry) && F("verdict") is "true-positive" or "false-positive":
                     await s.Cases.VoteOnMatchAsync(actor, target, entry, F("verdict") == "true-positive", F("reason"), ct);
                     return SeeOther(context, $"/console/cases/{Uri.EscapeDataString(id)}?done=vote-match#evidence-title");
+                case "takedown":
+                    var (takedown, refused) = await ConsoleApi.RequestTakedownAsync(actor, id, F("report"), F("reason"), s.Cases, context.RequestServices.GetRequiredService<Platform.Takedowns>(), ct);
+                    if (takedown is null)
+                    {
+                        return await RenderCaseAsync(context, s, id, new Flash("Chưa gửi được yêu cầu gỡ bỏ: " + refused, true), null, null, null, StatusCodes.Status409Conflict);
+                    }
+
+                    return SeeOther(context, $"/console/cases/{Uri.EscapeDataString(id)}?done=takedown#referrals-title");
                 case "confirm-material" or "vote-match":
                     return await RenderCaseAsync(context, s, id, new Flash(action == "vote-match" ? "Chọn đúng hay nhầm và ghi lý do." : "Không rõ bằng chứng nào.", true), null, null, null, StatusCodes.Status400BadRequest);
                 case "reveal-contact":

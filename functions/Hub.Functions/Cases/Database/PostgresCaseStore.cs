@@ -125,7 +125,8 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
             insert.Parameters.Add(Sql.Text("rule", routing.Rule));
             insert.Parameters.Add(new NpgsqlParameter<string[]>("proposed", routing.ProposedReferrals.ToArray()));
             insert.Parameters.Add(Sql.Text("routing", Describe(routing) + (known.Count == 0 ? string.Empty
-                : "; known material: " + string.Join(", ", known.Select(m => $"{m.Bank} ({m.Classification}, {m.Type}{(m.Type == "pdq" ? " distance " + m.Distance.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)})").Distinct(StringComparer.Ordinal)))));
+                : "; known material: " + string.Join(", ", known.Select(m => $"{m.Bank} ({m.Classification}, {m.Type}{(m.Type == "pdq" ? " distance " + m.Distance.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)})").Distinct(StringComparer.Ordinal))
+                  + ProposedTakedown(envelope))));
             await using var r = await insert.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
             var inserted = r.GetInt64(0);
@@ -275,6 +276,21 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
 
         await batch.ExecuteNonQueryAsync(ct);
         return [.. all.Select(a => a.Match)];
+    }
+
+    /// <summary>
+    /// For known material a platform reported with the URLs where it is: the takedown the case page proposes (the
+    /// request itself is a person's decision: the case's owner or a supervisor sends it from the page).
+    /// </summary>
+    internal static string ProposedTakedown(ReportEnvelope e)
+    {
+        if (e.Channel != "platform")
+        {
+            return string.Empty;
+        }
+
+        var urls = e.Incident.Urls.Concat(e.Evidence.Where(x => x.HeldBy is not null && x.SourceUrl is not null).Select(x => x.SourceUrl!)).Distinct(StringComparer.Ordinal).Count();
+        return urls == 0 ? string.Empty : $"; proposed takedown: {e.ChannelInstance} ({urls.ToString(System.Globalization.CultureInfo.InvariantCulture)} URL(s))";
     }
 
     /// <summary>The decision as the case's history says it: the rule and what it proposes, or that no rule matched.</summary>
