@@ -14,7 +14,7 @@ namespace Hub.Functions.Tests.Hashing;
 public sealed class CuratorTests(ConsoleFixture hub) : IClassFixture<ConsoleFixture>
 {
     /// <summary>A photo-like PNG no other test sends (smooth random blobs: PDQ quality 100).</summary>
-    private static byte[] UniquePng()
+    internal static byte[] UniquePng()
     {
         var random = new Random(Guid.NewGuid().GetHashCode());
         using var bitmap = new SKBitmap(new SKImageInfo(320, 240, SKColorType.Rgba8888, SKAlphaType.Unpremul));
