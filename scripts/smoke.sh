@@ -95,7 +95,8 @@ demo gateway '"schema": "hub.report/v1"'
 demo messenger '"channel": "messenger"'
 demo zalo '"channel": "zalo"'
 demo voice '"channel": "voice-111"'
-demo platform 'Time to removal:'
+demo platform 'Hash lookup: platform-demo-platform, csam-a1, pdq distance 4'
+grep -q 'Time to removal:' "$log.platform" || { echo "smoke: the platform demo's takedown was not confirmed"; cat "$log.platform"; exit 1; }
 # The public web form, as a browser posts it (multipart, a screenshot): a receipt, the status page, one case with the image.
 demo web '"channel": "web"'
 grep -q '"kind": "image"' "$log.web" || { echo "smoke: the web report's case has no screenshot"; cat "$log.web"; exit 1; }

@@ -20,7 +20,7 @@ public static class LoadRun
 {
     private const string Token = "load-auth-token-0123456789";
 
-    public static async Task<int> RunAsync(string[] args, bool chat = false, bool platform = false, bool all = false)
+    public static async Task<int> RunAsync(string[] args, bool chat = false, bool platform = false, bool all = false, bool hashApi = false)
     {
         var seconds = Arg(args, "--seconds", all ? 10 : 20);
         var concurrency = Arg(args, "--concurrency", 16);
@@ -70,6 +70,7 @@ public static class LoadRun
             ["Hub:Channels:load-zl:ZaloOAuthBaseUrl"] = simulator.BaseUrl,
             ["Hub:Platforms:load-platform:Secret"] = PlatformSecret,
             ["Hub:Platforms:load-platform:RatePerMinute"] = "1000000",
+            ["Hub:Platforms:load-platform:HashesPerMinute"] = "10000000",
             ["Hub:Processor:Enabled"] = processor ? "true" : "false",
             ["Hub:Spool:Path"] = azurite.Location + "-spool", // this run's own, never another hub's
             ["Logging:LogLevel:Default"] = "Warning",
@@ -116,6 +117,13 @@ public static class LoadRun
             }
 
             var code = await AllChannelsAsync(http, baseUrl, queue, envelopeSample, seconds, concurrency, rates, processor, FreshStorageAsync);
+            await app.StopAsync();
+            return code;
+        }
+
+        if (hashApi)
+        {
+            var code = await HashApiRun.RunAsync(app.Services, args, seconds, concurrency, (path, json) => PlatformRequest(path, json), http, Phase);
             await app.StopAsync();
             return code;
         }
@@ -477,14 +485,14 @@ public static class LoadRun
         return response.IsSuccessStatusCode;
     }
 
-    private sealed record Result(string Name, int Count, int Errors, double PerSecond, double P50, double P95, double P99, int ItemsPerOperation = 1)
+    internal sealed record Result(string Name, int Count, int Errors, double PerSecond, double P50, double P95, double P99, int ItemsPerOperation = 1)
     {
         public string Row => string.Create(CultureInfo.InvariantCulture, $"| {Name} | {PerSecond:F0} | {P50:F1} | {P95:F1} | {P99:F1} | {Errors} |");
 
         public string PlatformRow => string.Create(CultureInfo.InvariantCulture, $"| {Name} | {PerSecond * ItemsPerOperation:F0} | {PerSecond:F1} | {P50:F1} | {P95:F1} | {P99:F1} | {Errors} |");
     }
 
-    private static async Task<Result> Phase(string name, int seconds, int concurrency, Func<int, Task<bool>> operation, int itemsPerOperation = 1)
+    internal static async Task<Result> Phase(string name, int seconds, int concurrency, Func<int, Task<bool>> operation, int itemsPerOperation = 1)
     {
         var stop = Stopwatch.StartNew();
         var limit = TimeSpan.FromSeconds(seconds);
@@ -544,7 +552,7 @@ public static class LoadRun
         },
         HubJsonContext.Default.ReportEnvelope);
 
-    private static int Arg(string[] args, string name, int fallback)
+    internal static int Arg(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : fallback;

@@ -8,6 +8,7 @@ using Hub.Benchmarks;
 // dotnet run -c Release --project tests/Hub.Benchmarks -- cases [--reports N] [--concurrency N] [--cases N] [--open N] [--queries N] [--only throughput|scale]   (the case store on PostgreSQL)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- console [--cases N] [--open N] [--queries N] [--reports N] [--waiters N] [--rounds N]   (the operator API and console pages over HTTP, signed in)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- hashes [--sizes 1000000,10000000] [--queries N] [--images N]   (PDQ and the hash index)
+// dotnet run -c Release --project tests/Hub.Benchmarks -- hashapi [--bank N] [--seconds N] [--concurrency N]   (POST /api/platform/v1/hashes/match with 1,000 hashes, beside the matcher in process)
 // dotnet run -c Release --project tests/Hub.Benchmarks -- platform [--seconds N] [--concurrency N] [--batch-concurrency N] [--processor on|off]
 return args.FirstOrDefault() switch
 {
@@ -19,6 +20,7 @@ return args.FirstOrDefault() switch
     "cases" => await CaseBenchmarks.RunAsync(args[1..]),
     "console" => await ConsoleBenchmarks.RunAsync(args[1..]),
     "hashes" => await HashBenchmarks.RunAsync(args[1..]),
+    "hashapi" => await LoadRun.RunAsync([.. args[1..], "off"], hashApi: true),
     _ => Usage(),
 };
 

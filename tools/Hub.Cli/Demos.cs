@@ -184,7 +184,40 @@ internal static class Demos
         output.WriteLine(JsonSerializer.Serialize(status, Indented.PlatformReportStatus));
         var done = status?.Takedowns.FirstOrDefault(t => t.Status == "confirmed");
         output.WriteLine(done is null ? "No confirmed takedown recorded." : $"Time to removal: {done.TimeToRemovalSeconds:F1} s");
-        return done is null ? 1 : 0;
+        return done is null ? 1 : await HashesAsync(http, id, platform.Secret!, time, output);
+    }
+
+    /// <summary>The hash API (docs/platform-api.md#hashes): contribute a PDQ hash to the platform's bank, then look up a near-duplicate of it.</summary>
+    private static async Task<int> HashesAsync(HttpClient http, string id, string secret, TimeProvider time, TextWriter output)
+    {
+        const string Pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"; // the example report's file
+        const string Near = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b2d"; // 4 bits away
+        var contribution = Encoding.UTF8.GetBytes($$"""{"hashes":[{"type":"pdq","value":"{{Pdq}}","quality":92,"classification":"csam-a1","ref":"demo-file-7311"}]}""");
+        using (var added = await http.SendAsync(Signed(HttpMethod.Post, "/api/platform/v1/hashes", id, secret, contribution, time)))
+        {
+            output.WriteLine($"POST /api/platform/v1/hashes -> {(int)added.StatusCode} {await added.Content.ReadAsStringAsync()}");
+            if (!added.IsSuccessStatusCode)
+            {
+                return 1;
+            }
+        }
+
+        var lookup = Encoding.UTF8.GetBytes($$"""{"hashes":[{"type":"pdq","value":"{{Near}}","quality":90}]}""");
+        using var match = await http.SendAsync(Signed(HttpMethod.Post, "/api/platform/v1/hashes/match", id, secret, lookup, time));
+        var text = await match.Content.ReadAsStringAsync();
+        output.WriteLine($"POST /api/platform/v1/hashes/match -> {(int)match.StatusCode} {text}");
+        using var doc = JsonDocument.Parse(text);
+        var hit = match.IsSuccessStatusCode
+            ? doc.RootElement.GetProperty("results")[0].GetProperty("matches").EnumerateArray().FirstOrDefault(m => m.GetProperty("bank").GetString() == "platform-" + id)
+            : default;
+        if (hit.ValueKind != JsonValueKind.Object)
+        {
+            output.WriteLine("The near-duplicate did not match the contributed hash.");
+            return 1;
+        }
+
+        output.WriteLine($"Hash lookup: platform-{id}, {hit.GetProperty("classification").GetString()}, pdq distance {hit.GetProperty("distance").GetInt32()}");
+        return 0;
     }
 
     internal static HttpRequestMessage Signed(HttpMethod method, string path, string platformId, string secret, byte[] body, TimeProvider time)

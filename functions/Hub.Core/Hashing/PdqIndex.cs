@@ -200,6 +200,32 @@ public sealed class LivePdqIndex
         }
     }
 
+    /// <summary>
+    /// Applies a batch of additions and tombstones as one new snapshot (a bank's refresh: one copy, not one per entry).
+    /// When the additions waiting to be folded in would pass <paramref name="maxPending"/>, they are folded into a new
+    /// base index at once instead, so a large import never leaves lookups scanning a long list.
+    /// </summary>
+    public void Apply(IReadOnlyCollection<(long Id, PdqHash Hash)> added, IReadOnlyCollection<long> removed, int maxPending)
+    {
+        ArgumentNullException.ThrowIfNull(added);
+        ArgumentNullException.ThrowIfNull(removed);
+        if (added.Count == 0 && removed.Count == 0)
+        {
+            return;
+        }
+
+        lock (_write)
+        {
+            var s = _current;
+            var next = s with { Added = [.. s.Added, .. added], Removed = [.. s.Removed, .. removed] };
+            Volatile.Write(ref _current, next);
+            if (next.Added.Count > maxPending || next.Removed.Count > maxPending)
+            {
+                Compact();
+            }
+        }
+    }
+
     /// <summary>Folds the additions and tombstones into a new base index (the bank is the source of truth; this is only speed).</summary>
     public void Compact()
     {

@@ -119,4 +119,27 @@ public sealed class PdqIndexTests
         before.Select(q => live.Search(q, 31)).ShouldBe(answers);
         live.Search(stored.Item2, 0).ShouldBeEmpty("still removed after compaction");
     }
+
+    [Fact]
+    public void Live_ABatchApplied_AnswersAsBruteForce_BelowAndAboveThePendingLimit()
+    {
+        var r = new Random(56);
+        var start = Enumerable.Range(0, 2_000).Select(i => ((long)i + 1, Random(r))).ToList();
+        foreach (var (batch, limit, pendingAfter) in new[] { (300, 1000, 300), (3_000, 1000, 0) })
+        {
+            var live = new LivePdqIndex(start);
+            var added = Enumerable.Range(0, batch).Select(i => ((long)i + 10_000, Flip(start[r.Next(start.Count)].Item2, r.Next(0, 20), r))).ToList();
+            var removed = start.Where((_, i) => i % 7 == 0).Select(e => e.Item1).ToList();
+            live.Apply(added, removed, limit);
+
+            live.Pending.ShouldBe(pendingAfter, "past the limit the batch is folded into the tables");
+            live.Count.ShouldBe(start.Count + batch - removed.Count);
+            var all = start.Where(e => !removed.Contains(e.Item1)).Concat(added).ToList();
+            foreach (var q in Enumerable.Range(0, 40).Select(_ => Flip(all[r.Next(all.Count)].Item2, r.Next(0, 33), r)))
+            {
+                var brute = all.Select(e => (Id: e.Item1, Distance: e.Item2.Distance(q))).Where(e => e.Distance <= 31).OrderBy(e => e.Distance).ThenBy(e => e.Id).ToList();
+                live.Search(q, 31).ShouldBe(brute);
+            }
+        }
+    }
 }
