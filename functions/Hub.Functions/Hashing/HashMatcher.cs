@@ -158,17 +158,7 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
                 var pdq = new List<(long, PdqHash)>();
                 foreach (var e in added)
                 {
-                    if (e.Type == "pdq")
-                    {
-                        s.Pdq[e.Id] = (s.Label(e.Bank), s.Label(e.Classification));
-                        pdq.Add((e.Id, PdqHash.Parse(e.Value)));
-                    }
-                    else
-                    {
-                        AddExact(s, e);
-                    }
-
-                    s.MaxId = Math.Max(s.MaxId, e.Id);
+                    Add(s, e, pdq);
                 }
 
                 var gone = new List<long>();
@@ -212,22 +202,25 @@ public sealed class HashMatcher(HashBanks banks, TimeProvider time) : IDisposabl
         var now = time.GetUtcNow();
         var pdq = new List<(long, PdqHash)>();
         var s = new State { CheckedAt = now };
-        await banks.ChangesAsync(0, now, e =>
-        {
-            if (e.Type == "pdq")
-            {
-                s.Pdq[e.Id] = (s.Label(e.Bank), s.Label(e.Classification));
-                pdq.Add((e.Id, PdqHash.Parse(e.Value)));
-            }
-            else
-            {
-                AddExact(s, e);
-            }
-
-            s.MaxId = Math.Max(s.MaxId, e.Id);
-        }, _ => { }, ct);
+        await banks.ChangesAsync(0, now, e => Add(s, e, pdq), _ => { }, ct);
         s.Index = new LivePdqIndex([.. pdq]); // one build from all of them: no pending additions to search one by one
         _state = s;
+    }
+
+    /// <summary>An entry read from the banks: its labels kept, an exact hash in its dictionary, a PDQ hash onto <paramref name="pdq"/> for the index.</summary>
+    private static void Add(State s, HashEntry e, List<(long, PdqHash)> pdq)
+    {
+        if (e.Type == "pdq")
+        {
+            s.Pdq[e.Id] = (s.Label(e.Bank), s.Label(e.Classification));
+            pdq.Add((e.Id, PdqHash.Parse(e.Value)));
+        }
+        else
+        {
+            AddExact(s, e);
+        }
+
+        s.MaxId = Math.Max(s.MaxId, e.Id);
     }
 
     private static void AddExact(State s, HashEntry e)

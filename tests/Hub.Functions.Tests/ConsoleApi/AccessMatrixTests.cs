@@ -13,7 +13,7 @@ namespace Hub.Functions.Tests.ConsoleApi;
 /// </summary>
 public sealed class AccessMatrixTests(ConsoleFixture hub) : IClassFixture<ConsoleFixture>
 {
-    private static readonly string[] RoleUsers = ["lan", "minh", "hoa", "an", "quan", "thu"]; // counsellor, supervisor, liaison, analyst, admin, hash-curator (ConsoleFixture.Staff)
+    private static readonly string[] RoleUsers = ["lan", "minh", "hoa", "an", "quan", "cuc"]; // counsellor, supervisor, liaison, analyst, admin, hash-curator (ConsoleFixture.Staff)
 
     private IReadOnlyList<RouteEndpoint> StaffEndpoints() =>
         [.. hub.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()

@@ -159,8 +159,8 @@ public sealed class CuratorTests(ConsoleFixture hub) : IClassFixture<ConsoleFixt
 
         // A curator of another province, and a curator with no case role, do not learn the case exists.
         var (hanoi, _, _) = await CuratorAsync("province-01");
-        var thu = await hub.SignInAsync("thu");
-        foreach (var outsider in new[] { hanoi, thu })
+        var cuc = await hub.SignInAsync("cuc");
+        foreach (var outsider in new[] { hanoi, cuc })
         {
             using var r = await outsider.PostAsync($"/cases/{id}/evidence/{n}/confirm", new { classification = "csam-a1" }, "*");
             r.StatusCode.ShouldBe(HttpStatusCode.NotFound);

@@ -26,7 +26,7 @@ public class ConsoleFixture : HubFixture
         ("quan", "central-111", Roles.Admin),
         ("tuan", "province-48", Roles.Liaison),
         ("ha", "province-48", Roles.Counsellor),
-        ("thu", "central-111", Roles.HashCurator), // a curator and nothing else: no case in scope
+        ("cuc", "central-111", Roles.HashCurator), // a curator and nothing else: no case in scope
     ];
 
     public TestIdentityProvider Idp { get; private set; } = null!;

@@ -20,20 +20,9 @@ public static class PlatformHashApi
 
     internal static async Task<IResult> MatchAsync(PlatformRequest r, CancellationToken ct)
     {
-        if (Refuse(r) is { } refused)
+        if (Read(r, PlatformHashRequests.Lookups, "The lookup is invalid; every invalid hash is listed under errors by JSON path, and nothing was looked up.", out var lookups) is { } refused)
         {
             return refused;
-        }
-
-        var parsed = PlatformHashRequests.Lookups(r.Body);
-        if (parsed.Items is not { } lookups)
-        {
-            return Problems.BadRequest("The lookup is invalid; every invalid hash is listed under errors by JSON path, and nothing was looked up.", parsed.Errors);
-        }
-
-        if (Limited(r, lookups.Count) is { } limited)
-        {
-            return limited;
         }
 
         var matcher = r.Http.RequestServices.GetRequiredService<HashMatcher>();
@@ -50,20 +39,9 @@ public static class PlatformHashApi
 
     internal static async Task<IResult> ContributeAsync(PlatformRequest r, CancellationToken ct)
     {
-        if (Refuse(r) is { } refused)
+        if (Read(r, PlatformHashRequests.Contributions, "The contribution is invalid; every invalid hash is listed under errors by JSON path, and nothing was added.", out var items) is { } refused)
         {
             return refused;
-        }
-
-        var parsed = PlatformHashRequests.Contributions(r.Body);
-        if (parsed.Items is not { } items)
-        {
-            return Problems.BadRequest("The contribution is invalid; every invalid hash is listed under errors by JSON path, and nothing was added.", parsed.Errors);
-        }
-
-        if (Limited(r, items.Count) is { } limited)
-        {
-            return limited;
         }
 
         var source = "platform:" + r.Platform.Id;
@@ -80,20 +58,9 @@ public static class PlatformHashApi
 
     internal static async Task<IResult> VoteAsync(PlatformRequest r, CancellationToken ct)
     {
-        if (Refuse(r) is { } refused)
+        if (Read(r, PlatformHashRequests.Votes, "The votes are invalid; every invalid field is listed under errors by JSON path, and nothing was recorded.", out var votes) is { } refused)
         {
             return refused;
-        }
-
-        var parsed = PlatformHashRequests.Votes(r.Body);
-        if (parsed.Items is not { } votes)
-        {
-            return Problems.BadRequest("The votes are invalid; every invalid field is listed under errors by JSON path, and nothing was recorded.", parsed.Errors);
-        }
-
-        if (Limited(r, votes.Count) is { } limited)
-        {
-            return limited;
         }
 
         var missing = await r.Http.RequestServices.GetRequiredService<HashBanks>().PlatformVotesAsync(r.Platform.Id, votes, ct);
@@ -114,22 +81,25 @@ public static class PlatformHashApi
         return Results.Json(new HashVoteResult(votes.Count), PlatformHashJsonContext.Default.HashVoteResult);
     }
 
-    private static IResult? Refuse(PlatformRequest r) => Problems.IsJson(r.Http.Request) ? null : Problems.UnsupportedMediaType("application/json");
-
-    private static IResult? Limited(PlatformRequest r, int permits)
+    /// <summary>The request's items, or its refusal: not JSON (415), any invalid item (400 listing each), over the hash limit (429).</summary>
+    private static IResult? Read<T>(PlatformRequest r, Func<byte[], PlatformHashRequests.Parsed<T>> parse, string invalid, out IReadOnlyList<T> items)
     {
-        var limiter = r.Http.RequestServices.GetRequiredService<PlatformRateLimiter>();
-        var rate = r.Platform.Options.HashesPerMinute;
-        if (limiter.TryAcquire(r.Platform.Id + "#hashes", rate, PlatformHashLimits.MaxHashes, permits, out var wait))
+        items = [];
+        if (!Problems.IsJson(r.Http.Request))
         {
-            return null;
+            return Problems.UnsupportedMediaType("application/json");
         }
 
-        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-        r.Http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return Results.Problem(
-            title: "Too many requests",
-            detail: $"Over this platform's limit of {rate} hashes per minute. Retry after {seconds} s.",
-            statusCode: StatusCodes.Status429TooManyRequests);
+        var parsed = parse(r.Body);
+        if (parsed.Items is null)
+        {
+            return Problems.BadRequest(invalid, parsed.Errors);
+        }
+
+        items = parsed.Items;
+        return Limited(r, items.Count);
     }
+
+    private static IResult? Limited(PlatformRequest r, int permits) =>
+        PlatformApi.Limited(r, r.Platform.Id + "#hashes", r.Platform.Options.HashesPerMinute, PlatformHashLimits.MaxHashes, permits, "hashes");
 }

@@ -92,10 +92,14 @@ public static class PlatformApi
         return await handler(new PlatformRequest(platform!, body, http), ct);
     }
 
-    private static IResult? RateLimited(PlatformRequest r, int permits)
+    private static IResult? RateLimited(PlatformRequest r, int permits) =>
+        Limited(r, r.Platform.Id, r.Platform.Options.RatePerMinute, PlatformBatch.MaxItems, permits, "reports");
+
+    /// <summary>Takes <paramref name="permits"/> from the platform's bucket <paramref name="key"/>, or answers 429 with Retry-After.</summary>
+    internal static IResult? Limited(PlatformRequest r, string key, int ratePerMinute, int burst, int permits, string what)
     {
         var limiter = r.Http.RequestServices.GetRequiredService<PlatformRateLimiter>();
-        if (limiter.TryAcquire(r.Platform.Id, r.Platform.Options.RatePerMinute, permits, out var wait))
+        if (limiter.TryAcquire(key, ratePerMinute, burst, permits, out var wait))
         {
             return null;
         }
@@ -104,7 +108,7 @@ public static class PlatformApi
         r.Http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         return Results.Problem(
             title: "Too many requests",
-            detail: $"Over this platform's limit of {r.Platform.Options.RatePerMinute} reports per minute. Retry after {seconds} s.",
+            detail: $"Over this platform's limit of {ratePerMinute} {what} per minute. Retry after {seconds} s.",
             statusCode: StatusCodes.Status429TooManyRequests);
     }
 
