@@ -156,7 +156,7 @@ public sealed class PackageTests(PublishedPackage package) : IClassFixture<Publi
         process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             string? body = null;
             var started = System.Diagnostics.Stopwatch.StartNew();
             while (body is null && !process.HasExited && started.Elapsed < TimeSpan.FromSeconds(60))
@@ -165,8 +165,9 @@ public sealed class PackageTests(PublishedPackage package) : IClassFixture<Publi
                 {
                     body = await http.GetStringAsync($"http://127.0.0.1:{port}/");
                 }
-                catch (HttpRequestException)
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
+                    // not listening yet, or a first answer slower than one try on a busy machine: try again until the deadline
                     await Task.Delay(100);
                 }
             }
