@@ -181,49 +181,6 @@ public sealed class HashBanks(CaseDatabase database, AuditLog audit, TimeProvide
         return new ImportResult(added, lines.Count - added, []);
     }
 
-    /// <summary>Adds one hash (a curator's confirmation, a platform's contribution); answers the entry's id and whether it is new.</summary>
-    public async Task<(long Id, bool Added)> AddAsync(Actor actor, string bank, string type, string value, string classification, string source, string? sourceRef, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(actor);
-        var (canonical, why) = Normalize(type, value);
-        if (why is not null)
-        {
-            throw new CaseOperationException(CaseProblem.Invalid, why);
-        }
-
-        var db = await database.GetAsync(ct);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var bankId = await BankIdAsync(conn, tx, bank, ct);
-        await using var cmd = new NpgsqlCommand(
-            "WITH ins AS (INSERT INTO hash_entries (bank_id, hash_type, value, classification, source, source_ref, added_by, added_at) VALUES (@b, @t, @v, @c, @s, @r, @u, @now) " +
-            "ON CONFLICT (bank_id, hash_type, value) WHERE tombstoned_at IS NULL DO NOTHING RETURNING id) " +
-            "SELECT id, true FROM ins UNION ALL SELECT id, false FROM hash_entries WHERE bank_id = @b AND hash_type = @t AND value = @v AND tombstoned_at IS NULL AND NOT EXISTS (SELECT 1 FROM ins)", conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter<long>("b", bankId));
-        cmd.Parameters.Add(Sql.Text("t", type));
-        cmd.Parameters.Add(Sql.Text("v", canonical));
-        cmd.Parameters.Add(Sql.Text("c", classification));
-        cmd.Parameters.Add(Sql.Text("s", source));
-        cmd.Parameters.Add(Sql.Text("r", sourceRef));
-        cmd.Parameters.Add(new NpgsqlParameter("u", NpgsqlDbType.Bigint) { Value = (object?)actor.UserId ?? DBNull.Value });
-        cmd.Parameters.Add(Sql.Ts("now", time.GetUtcNow()));
-        long id;
-        bool added;
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
-        {
-            await r.ReadAsync(ct);
-            (id, added) = (r.GetInt64(0), r.GetBoolean(1));
-        }
-
-        if (added)
-        {
-            await audit.AppendAsync(conn, tx, actor.UserId, "hashbank.add", null, ["bank:" + bank, "entry:" + id.ToString(CultureInfo.InvariantCulture), "type:" + type], actor.Source, ct);
-        }
-
-        await tx.CommitAsync(ct);
-        return (id, added);
-    }
-
     /// <summary>
     /// Adds a list of hashes to a bank, creating the bank (of <paramref name="kind"/>, owned by <paramref name="ownerTeam"/>)
     /// on first use, in one transaction and one statement: a platform's contribution of up to 1,000 hashes. Answers each

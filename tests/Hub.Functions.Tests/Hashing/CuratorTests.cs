@@ -33,15 +33,7 @@ public sealed class CuratorTests(ConsoleFixture hub) : IClassFixture<ConsoleFixt
         return data.ToArray();
     }
 
-    private async Task<string> WebReportAsync(byte[] png)
-    {
-        var form = await WebForms.OpenAsync(hub.Client);
-        var token = WebForms.Backdated(hub.Services);
-        var fields = WebForms.Fields(form.Antiforgery, token, "Có người gửi ảnh này cho em").With("what", "ONLINE.BULLYING");
-        var (status, html) = await WebForms.PostAsync(hub.Client, WebForms.Multipart(fields, (png, "anh.png", "image/png")));
-        status.ShouldBe(HttpStatusCode.OK, html[..Math.Min(500, html.Length)]);
-        return (await hub.WaitForCaseAsync("web", "web-" + token.Split('.')[2])).ShouldNotBeNull().Id;
-    }
+    private async Task<string> WebReportAsync(byte[] png) => (await WebForms.ReportWithScreenshotAsync(hub, png, "Có người gửi ảnh này cho em")).Id;
 
     private async Task<(HttpClient Browser, long Id, string Name)> CuratorAsync(string team)
     {

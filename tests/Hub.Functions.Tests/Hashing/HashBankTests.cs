@@ -101,10 +101,16 @@ public sealed class HashBankTests(CaseStoreDatabase db) : IClassFixture<CaseStor
         (stats.Tombstoned, stats.Votes).ShouldBe((1L, 1L));
 
         // Added again after its tombstone, the hash is a new entry, and a running matcher sees it after a refresh.
-        var (id, added) = await banks.AddAsync(Actor.Console("test"), _bank, "pdq", Bridge512.ToUpperInvariant(), "csam", "curator", null, CancellationToken.None);
+        async Task<(long, bool)> AddAsync(string value)
+        {
+            var item = (await banks.ContributeAsync(Actor.Console("test"), _bank, "agency-a05", "agency", [new("pdq", HashBanks.Normalize("pdq", value).Value!, "csam", 100, null)], "curator", CancellationToken.None)).Entries.Single();
+            return (item.Entry, item.Status == "added");
+        }
+
+        var (id, added) = await AddAsync(Bridge512.ToUpperInvariant());
         added.ShouldBeTrue();
         id.ShouldNotBe(entry);
-        (await banks.AddAsync(Actor.Console("test"), _bank, "pdq", Bridge512, "csam", "curator", null, CancellationToken.None)).ShouldBe((id, false));
+        (await AddAsync(Bridge512)).ShouldBe((id, false));
         await matcher.RefreshAsync(CancellationToken.None);
         (await matcher.MatchAsync([new HashQuery("pdq", Bridge128, 100)], CancellationToken.None)).ShouldContain(m => m.Entry == id && m.Distance == 6);
     }

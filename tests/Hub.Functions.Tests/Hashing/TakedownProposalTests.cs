@@ -1,8 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Hub.Functions.Cases;
 using Hub.Functions.Hashing;
 using Hub.Functions.Tests.Infrastructure;

@@ -99,6 +99,17 @@ public static partial class WebForms
     }
 
     /// <summary>The receipt's reference code and secret, or null if the page is not a receipt.</summary>
+    /// <summary>A child's report with one PNG screenshot, posted through the form as a browser does; answers its case once processed.</summary>
+    public static async Task<Hub.Functions.Cases.CaseRecord> ReportWithScreenshotAsync(HubFixture hub, byte[] png, string details)
+    {
+        var form = await OpenAsync(hub.Client);
+        var token = Backdated(hub.Services);
+        var fields = Fields(form.Antiforgery, token, details).With("what", "ONLINE.BULLYING");
+        var (status, html) = await PostAsync(hub.Client, Multipart(fields, (png, "anh.png", "image/png")));
+        status.ShouldBe(HttpStatusCode.OK, html[..Math.Min(500, html.Length)]);
+        return (await hub.WaitForCaseAsync("web", "web-" + token.Split('.')[2])).ShouldNotBeNull();
+    }
+
     public static (string Code, string Secret)? Receipt(string html)
     {
         var code = ReceiptCode().Match(html);

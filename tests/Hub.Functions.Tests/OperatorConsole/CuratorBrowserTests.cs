@@ -26,12 +26,7 @@ public sealed class CuratorBrowserTests(ConsoleBrowserFixture hub) : IAsyncLifet
     [Fact]
     public async Task Curator_ConfirmsAScreenshot_AndThePageHidesIt()
     {
-        var form = await WebForms.OpenAsync(hub.Client);
-        var token = WebForms.Backdated(hub.Services);
-        var fields = WebForms.Fields(form.Antiforgery, token, "Có người gửi ảnh này vào nhóm lớp em").With("what", "ONLINE.BULLYING");
-        var (status, _) = await WebForms.PostAsync(hub.Client, WebForms.Multipart(fields, (CuratorTests.UniquePng(), "anh.png", "image/png")));
-        status.ShouldBe(HttpStatusCode.OK);
-        var kase = (await hub.WaitForCaseAsync("web", "web-" + token.Split('.')[2])).ShouldNotBeNull();
+        var kase = await WebForms.ReportWithScreenshotAsync(hub, CuratorTests.UniquePng(), "Có người gửi ảnh này vào nhóm lớp em");
 
         var curator = await hub.SignInAsync("demo.curator");
         await curator.GotoAsync($"/console/cases/{kase.Id}");
