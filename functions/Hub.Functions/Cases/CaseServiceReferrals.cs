@@ -491,8 +491,9 @@ public sealed partial class CaseService
     /// Writes a takedown's step (<c>takedown-requested</c>, <c>-delivered</c>, <c>-failed</c>, <c>-confirmed</c>) into the history of the case
     /// that holds report <paramref name="hubReportId"/>; false when the report is not a case yet (still queued).
     /// </summary>
-    public async Task<bool> TakedownStepAsync(string hubReportId, string step, string detail, CancellationToken ct)
+    public async Task<bool> TakedownStepAsync(string hubReportId, string step, string detail, TakedownFact fact, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(fact);
         var source = await database.GetAsync(ct);
         await using var conn = await source.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -511,8 +512,36 @@ public sealed partial class CaseService
         }
 
         await HistoryAsync(conn, tx, caseId, Actor.Console("takedowns"), "takedown-" + step, status, status, null, null, team, team, detail, ct);
+
+        // The takedown's state for the statistics: a later step never goes back to an earlier one (a redelivered
+        // "delivered" after the confirmation leaves it confirmed).
+        await using (var upsert = new NpgsqlCommand(
+            """
+            INSERT INTO case_takedowns (id, case_id, platform, requested_at, status, confirmed_at, outcome, removed_at)
+            VALUES (@id, @case, @platform, @requested, @status, @confirmed, @outcome, @removed)
+            ON CONFLICT (id) DO UPDATE SET
+              status = CASE WHEN case_takedowns.status = 'confirmed' THEN 'confirmed' ELSE EXCLUDED.status END,
+              confirmed_at = COALESCE(case_takedowns.confirmed_at, EXCLUDED.confirmed_at),
+              outcome = COALESCE(case_takedowns.outcome, EXCLUDED.outcome),
+              removed_at = COALESCE(case_takedowns.removed_at, EXCLUDED.removed_at)
+            """, conn, tx))
+        {
+            upsert.Parameters.Add(Sql.Text("id", fact.TakedownId));
+            upsert.Parameters.Add(Sql.Text("case", caseId));
+            upsert.Parameters.Add(Sql.Text("platform", fact.PlatformId));
+            upsert.Parameters.Add(Sql.Ts("requested", fact.RequestedAt));
+            upsert.Parameters.Add(Sql.Text("status", step));
+            upsert.Parameters.Add(new NpgsqlParameter("confirmed", NpgsqlDbType.TimestampTz) { Value = (object?)fact.ConfirmedAt?.ToUniversalTime() ?? DBNull.Value });
+            upsert.Parameters.Add(Sql.Text("outcome", fact.Outcome));
+            upsert.Parameters.Add(new NpgsqlParameter("removed", NpgsqlDbType.TimestampTz) { Value = (object?)fact.RemovedAt?.ToUniversalTime() ?? DBNull.Value });
+            await upsert.ExecuteNonQueryAsync(ct);
+        }
+
         await Sql.ExecAsync(conn, tx, "UPDATE cases SET version = version + 1 WHERE id = @id", ct, ("id", caseId));
         await tx.CommitAsync(ct);
         return true;
     }
 }
+
+/// <summary>A takedown's state at one of its steps, as the case store keeps it for the statistics (table <c>case_takedowns</c>).</summary>
+public sealed record TakedownFact(string TakedownId, string PlatformId, DateTimeOffset RequestedAt, DateTimeOffset? ConfirmedAt = null, string? Outcome = null, DateTimeOffset? RemovedAt = null);

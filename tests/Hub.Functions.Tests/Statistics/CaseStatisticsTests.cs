@@ -17,7 +17,7 @@ public sealed class CaseStatisticsTests(CaseStoreDatabase db) : IClassFixture<Ca
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 2, 6, 0, 0, TimeSpan.Zero));
 
-    private CaseStatistics Stats => new(db.Cases);
+    private CaseStatistics Stats => new(db.Cases, _time);
 
     private async Task<ReportEnvelope> SeedAsync(DateTimeOffset receivedUtc, string channel = ReportChannels.Sms, string? province = "01", string[]? categories = null, string role = ReporterRoles.Child, string ageBand = "13-15", string? mid = null, int? revision = null)
     {

@@ -110,7 +110,7 @@ public sealed partial class Takedowns(
             return true;
         }, ct);
         LogRequested(logger, platformId, record.TakedownId, urls.Count);
-        await TimelineAsync(hubReportId, "requested", string.Create(CultureInfo.InvariantCulture, $"{platformId}: {urls.Count} URL(s){(reason is null ? string.Empty : "; " + reason)}"), ct);
+        await TimelineAsync(hubReportId, "requested", new TakedownFact(record.TakedownId, platformId, record.RequestedAt), string.Create(CultureInfo.InvariantCulture, $"{platformId}: {urls.Count} URL(s){(reason is null ? string.Empty : "; " + reason)}"), ct);
         return (record, null);
     }
 
@@ -167,7 +167,7 @@ public sealed partial class Takedowns(
         {
             await RecordAsync(m, attempts, "delivered", null, time.GetUtcNow(), ct);
             LogDelivered(logger, m.PlatformId, m.TakedownId, attempts);
-            await TimelineAsync(m.HubReportId, "delivered", m.PlatformId, ct);
+            await TimelineAsync(m.HubReportId, "delivered", new TakedownFact(m.TakedownId, m.PlatformId, m.RequestedAt), m.PlatformId, ct);
             return "delivered";
         }
 
@@ -175,7 +175,7 @@ public sealed partial class Takedowns(
         {
             await RecordAsync(m, attempts, "failed", lastError, null, ct);
             LogRefused(logger, m.PlatformId, m.TakedownId, (int)sent.Status!.Value);
-            await TimelineAsync(m.HubReportId, "failed", m.PlatformId + ": " + lastError, ct);
+            await TimelineAsync(m.HubReportId, "failed", new TakedownFact(m.TakedownId, m.PlatformId, m.RequestedAt), m.PlatformId + ": " + lastError, ct);
             return "failed: " + lastError;
         }
 
@@ -259,7 +259,7 @@ public sealed partial class Takedowns(
         if (outcome == ConfirmOutcome.Confirmed)
         {
             LogConfirmed(logger, platformId, takedownId, c.Outcome!, result!.TimeToRemovalSeconds ?? -1);
-            await TimelineAsync(takedownId[..26], "confirmed", string.Create(CultureInfo.InvariantCulture,
+            await TimelineAsync(takedownId[..26], "confirmed", new TakedownFact(takedownId, platformId, result.RequestedAt, result.ConfirmedAt, result.Outcome, result.RemovedAt), string.Create(CultureInfo.InvariantCulture,
                 $"{platformId}: {c.Outcome}{(result.TimeToRemovalSeconds is { } s ? $"; time to removal {TimeSpan.FromSeconds(Math.Round(s)):c}" : string.Empty)}"), ct);
         }
 
@@ -270,11 +270,11 @@ public sealed partial class Takedowns(
     /// A takedown's step on its case's timeline (the platform's referral). Best effort after the step itself is
     /// stored: the takedown's own record (Azure Tables) is the source of truth; a case store outage loses the line, not the step.
     /// </summary>
-    private async Task TimelineAsync(string hubReportId, string step, string detail, CancellationToken ct)
+    private async Task TimelineAsync(string hubReportId, string step, TakedownFact fact, string detail, CancellationToken ct)
     {
         try
         {
-            if (!await timeline.TakedownStepAsync(hubReportId, step, detail, ct))
+            if (!await timeline.TakedownStepAsync(hubReportId, step, detail, fact, ct))
             {
                 LogNoCase(logger, hubReportId[..Math.Min(26, hubReportId.Length)], step);
             }
