@@ -107,3 +107,25 @@ public sealed record ReferralPageModel(PageContext Page, ReferralDetailView View
 
 /// <summary>A case printed as Decree 56's Form 01 (Mẫu số 01): what the hub knows, and blanks for the rest.</summary>
 public sealed record Form01Model(CaseView View, string ReceivedBy, DateTimeOffset PrintedAt);
+
+/// <summary>
+/// The Thống kê page: the filter as the query string carries it, the figures (and the previous period's, for the
+/// trend), the tables, and whether small numbers are suppressed (analysts).
+/// </summary>
+public sealed record StatsModel(
+    PageContext Page,
+    Hub.Core.Statistics.Dashboard Current,
+    Hub.Core.Statistics.Dashboard? Previous,
+    IReadOnlyList<StatsTable> Tables,
+    bool Suppressed,
+    string Query,
+    string? Problem)
+{
+    public static readonly IReadOnlyList<string> Channels = ["voice-111", "sms", "zalo", "messenger", "web", "platform"];
+}
+
+/// <summary>The annual report, printable: the programme's indicators and the tables a provincial or ministry report needs, suppressed.</summary>
+public sealed record AnnualModel(PageContext Page, int Year, Hub.Core.Statistics.Dashboard Report, IReadOnlyList<StatsTable> Tables)
+{
+    public static string TitleOf(int year) => $"Báo cáo năm {year}: tiếp nhận và xử lý thông tin, thông báo về xâm hại trẻ em trên môi trường mạng";
+}

@@ -9,7 +9,7 @@ namespace Hub.OperatorConsole;
 /// </summary>
 public static class Vi
 {
-    private static readonly CultureInfo Culture = CultureInfo.GetCultureInfo("vi-VN");
+    public static readonly CultureInfo Culture = CultureInfo.GetCultureInfo("vi-VN");
 
     /// <summary>Vietnam has one time zone and no daylight saving; the fixed offset is the fallback where tzdata is missing.</summary>
     public static readonly TimeZoneInfo Zone = FindZone();

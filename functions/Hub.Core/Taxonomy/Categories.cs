@@ -32,6 +32,37 @@ public static class Categories
         ["NON_CASE"] = "Không phải vụ việc (nhầm, thử)",
     };
 
+    /// <summary>
+    /// Each hub code beside Child Helpline International's category (as Aselo configures it) and NCMEC's CyberTipline
+    /// incident type, for reports to either (the project's own mapping, docs/taxonomy.md; "–" where none fits).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, (string Chi, string Ncmec)> Schemes = new Dictionary<string, (string, string)>(StringComparer.Ordinal)
+    {
+        ["OCSEA.CSAM"] = ("Violence › OSA", "Child Pornography"),
+        ["OCSEA.GROOMING"] = ("Violence › OSE", "Online Enticement"),
+        ["OCSEA.SEXTORTION"] = ("Violence › OSE", "Online Enticement + sextortion"),
+        ["OCSEA.SELF_GENERATED"] = ("Violence › OSA", "Child Pornography + possibleSelfProduction"),
+        ["OCSEA.LIVESTREAM"] = ("Violence › OSA", "Child Pornography + liveStreaming"),
+        ["OCSEA.OBSCENE_TO_CHILD"] = ("Violence › OSA", "Unsolicited Obscene Material Sent to a Child"),
+        ["EXPL.TRAFFICKING"] = ("Violence › Unspecified/Other", "Child Sex Trafficking"),
+        ["EXPL.SEXUAL_OFFLINE"] = ("Violence › commercial sexual exploitation", "Child Sex Trafficking"),
+        ["EXPL.LABOUR"] = ("Violence › child labour", "–"),
+        ["VIOL.SEXUAL"] = ("Violence › sexual violence", "Child Sexual Molestation"),
+        ["VIOL.PHYSICAL"] = ("Violence › physical", "–"),
+        ["VIOL.EMOTIONAL"] = ("Violence › mental/emotional", "–"),
+        ["ONLINE.BULLYING"] = ("Violence › bullying", "–"),
+        ["ONLINE.PRIVACY"] = ("–", "–"),
+        ["ONLINE.HARMFUL_CONTENT"] = ("–", "Misleading Words or Digital Images"),
+        ["ONLINE.FRAUD"] = ("–", "–"),
+        ["NEGLECT.ABANDONED"] = ("Violence › neglect", "–"),
+        ["NEGLECT.NEGLECT"] = ("Violence › neglect", "–"),
+        ["MISSING"] = ("Missing children", "–"),
+        ["WELLBEING.SELF_HARM"] = ("Mental health", "–"),
+        ["OTHER"] = ("Unspecified", "–"),
+        ["INFO"] = ("Non-counselling", "–"),
+        ["NON_CASE"] = ("Non-counselling", "–"),
+    };
+
     public static bool IsValid(string code) => All.ContainsKey(code);
 
     /// <summary>

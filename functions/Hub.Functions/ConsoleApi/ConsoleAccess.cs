@@ -118,6 +118,12 @@ public static class ConsoleAccess
         ["console.page.referral"] = AccessRule.For(CaseWorkers),
         ["console.page.referral.act"] = AccessRule.For(CaseWorkers),
         ["console.page.routing"] = AccessRule.For([.. Roles.All]), // the table holds no case and no person
+        // statistics: supervisors (their scope, every number) and analysts (every case, small numbers suppressed);
+        // exports and the annual report are suppressed for both (docs/statistics.md#access)
+        ["console.page.stats"] = AccessRule.For(Roles.Supervisor, Roles.Analyst),
+        ["console.page.stats.export"] = AccessRule.For(Roles.Supervisor, Roles.Analyst),
+        ["console.page.stats.annual"] = AccessRule.For(Roles.Supervisor, Roles.Analyst),
+        ["console.page.stats.annual.xlsx"] = AccessRule.For(Roles.Supervisor, Roles.Analyst),
         ["console.page.admin"] = AccessRule.For(Roles.Admin),
         ["console.page.admin.add"] = AccessRule.For(Roles.Admin),
         ["console.page.admin.change"] = AccessRule.For(Roles.Admin),

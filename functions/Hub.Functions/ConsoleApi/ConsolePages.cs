@@ -128,6 +128,7 @@ public static partial class ConsolePages
         pages.MapGet("/admin", AdminAsync).WithName("console.page.admin");
         pages.MapPost("/admin/users", AddUserAsync).WithName("console.page.admin.add").DisableAntiforgery();
         pages.MapPost("/admin/users/{login}/{action}", ChangeUserAsync).WithName("console.page.admin.change").DisableAntiforgery();
+        MapStatsPages(pages);
         pages.MapGet("/assets/{file}", (Func<HttpContext, string, IResult>)Asset).WithName("console.assets");
         return app;
     }
@@ -199,8 +200,10 @@ public static partial class ConsolePages
         {
             return actor.Has(Roles.Admin)
                 ? Results.Redirect("/console/admin")
-                : Message(context, PageOf(context, "queue"), StatusCodes.Status200OK, "Bàn làm việc",
-                    "Bàn làm việc dành cho tư vấn viên, giám sát viên và cán bộ liên lạc. Vai trò của bạn (chuyên viên thống kê) không xem hồ sơ; trang thống kê chưa có trong bản này.");
+                : actor.Has(Roles.Analyst)
+                    ? Results.Redirect("/console/thong-ke")
+                    : Message(context, PageOf(context, "queue"), StatusCodes.Status200OK, "Bàn làm việc",
+                        "Bàn làm việc dành cho tư vấn viên, giám sát viên và cán bộ liên lạc. Vai trò của bạn không xem hồ sơ.");
         }
 
         var model = await QueueAsync(context, s, done);

@@ -1,32 +1,9 @@
 using Hub.Functions.Cases;
 using Hub.Functions.Cases.Database;
+using Hub.Core.Statistics;
 using Npgsql;
 
 namespace Hub.Functions.Statistics;
-
-/// <summary>How cases are counted into periods, in Vietnam's time (UTC+7, no daylight saving).</summary>
-public enum StatsBucket
-{
-    Day,
-    Week,
-    Month,
-    Year,
-}
-
-/// <summary>What a volume is broken down by.</summary>
-public enum StatsDimension
-{
-    Channel,
-    ChannelInstance,
-    Province,
-    Category,
-    Urgency,
-    ReporterRole,
-    AgeBand,
-}
-
-/// <summary>One cell of a volume: the period's first day (in Vietnam), the key (a channel, a province code…), the number of cases.</summary>
-public sealed record VolumeRow(DateOnly Period, string Key, long Cases);
 
 /// <summary>
 /// The programme's statistics, computed with SQL from the case store (docs/statistics.md). Counts

@@ -111,7 +111,7 @@ public sealed class AccessMatrixTests(ConsoleFixture hub) : IClassFixture<Consol
             {
                 var id = await hub.CaseAsync("01");
                 var path = endpoint.RoutePattern.RawText!.Replace("{id}", id, StringComparison.Ordinal).Replace("{action}", name == "console.page.act" ? "note" : "disable", StringComparison.Ordinal)
-                    .Replace("{login}", "nobody-here", StringComparison.Ordinal).Replace("{file}", "none.css", StringComparison.Ordinal).Replace("{rid}", "00000000000000000000000000", StringComparison.Ordinal).Replace("{move}", "acknowledge", StringComparison.Ordinal);
+                    .Replace("{login}", "nobody-here", StringComparison.Ordinal).Replace("{file}", "none.css", StringComparison.Ordinal).Replace("{rid}", "00000000000000000000000000", StringComparison.Ordinal).Replace("{move}", "acknowledge", StringComparison.Ordinal).Replace("{format}", "csv", StringComparison.Ordinal);
                 HttpResponseMessage response;
                 if (method == "GET")
                 {

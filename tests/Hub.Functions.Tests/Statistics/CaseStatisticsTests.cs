@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Hub.Core.Envelope;
+using Hub.Core.Statistics;
 using Hub.Functions.Statistics;
 using Hub.Functions.Tests.Cases;
 using Hub.Functions.Tests.Infrastructure;

@@ -4,6 +4,7 @@ using Hub.Core.Envelope;
 using Hub.Functions.Cases;
 using Hub.Functions.Cases.Database;
 using Hub.Functions.Hosting;
+using Hub.Core.Statistics;
 using Hub.Functions.Statistics;
 using Hub.Functions.Tests.Cases;
 using Microsoft.Extensions.Options;
