@@ -102,7 +102,7 @@ public sealed class ConsoleBrowserFixture : HubFixture
         var page = await NewPageAsync(viewport ?? Desk);
         await page.GotoAsync("/auth/dev?returnUrl=%2Fconsole");
         await page.Locator($"form:has(input[name=login][value=\"{login}\"]) button").ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/console(/admin)?$"), new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/console(/admin|/thong-ke)?$"), new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
         return page;
     }
 
@@ -161,6 +161,12 @@ public sealed class ConsoleBrowserFixture : HubFixture
             await page.SetViewportSizeAsync(w, h);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, $"{name}-{w}x{h}.png"), FullPage = true });
             found.AddRange((await SeriousViolationsAsync(page)).Select(v => $"{w}×{h} {v}"));
+            // A page wider than the phone makes a counsellor scroll sideways for every line: wide tables scroll in their own box.
+            var wider = await page.EvaluateAsync<string>(WiderThanTheScreen);
+            if (wider.Length > 0)
+            {
+                found.Add($"{w}×{h} the page is wider than the screen: {wider}");
+            }
         }
 
         if (original is not null)
@@ -170,6 +176,20 @@ public sealed class ConsoleBrowserFixture : HubFixture
 
         return found;
     }
+
+    // Empty when the page fits; otherwise the overflow in px and the innermost elements that stick out, to fix.
+    private const string WiderThanTheScreen = """
+        () => {
+          const over = document.documentElement.scrollWidth - window.innerWidth;
+          if (over <= 0) return "";
+          const out = [...document.body.querySelectorAll("*")]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 && e.closest(".table-wrap") === null)
+            .filter((e, _, all) => !all.some(o => o !== e && e.contains(o)))
+            .slice(0, 3)
+            .map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ").join(".") : "") + " " + Math.round(e.getBoundingClientRect().right) + "px");
+          return over + " px; " + out.join(", ");
+        }
+        """;
 
     public static string RepositoryRoot()
     {
