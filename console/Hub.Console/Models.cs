@@ -115,7 +115,7 @@ public sealed record Form01Model(CaseView View, string ReceivedBy, DateTimeOffse
 public sealed record StatsModel(
     PageContext Page,
     Hub.Core.Statistics.Dashboard Current,
-    Hub.Core.Statistics.Dashboard? Previous,
+    Hub.Core.Statistics.Indicators? Previous,
     IReadOnlyList<StatsTable> Tables,
     bool Suppressed,
     string Query,

@@ -83,7 +83,7 @@ public static partial class ConsolePages
         await s.Cases.AuditStatisticsAsync(actor, "statistics.read", QueryOf(filter), ct);
         var current = await stats.DashboardAsync(filter, scope, people: !suppress, ct);
         var days = filter.To.DayNumber - filter.From.DayNumber + 1;
-        var previous = await stats.DashboardAsync(filter with { From = filter.From.AddDays(-days), To = filter.From.AddDays(-1) }, scope, people: false, ct);
+        var previous = await stats.IndicatorsAsync(filter with { From = filter.From.AddDays(-days), To = filter.From.AddDays(-1) }, scope, ct);
         var model = new StatsModel(PageOf(context, "stats"), current, previous, StatsTables.Build(current, suppress, people: !suppress), suppress, QueryOf(filter), problem);
         return Render<StatsPage>(context, new() { ["Model"] = model }, problem is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
     }

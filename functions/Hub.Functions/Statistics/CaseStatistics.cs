@@ -49,6 +49,18 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         "OR EXISTS (SELECT 1 FROM referrals f WHERE f.case_id = c.id AND f.state NOT IN ('rejected', 'revoked') AND (f.to_team LIKE 'police-%' OR f.to_team = ANY(@law))) " +
         "OR EXISTS (SELECT 1 FROM case_takedowns t WHERE t.case_id = c.id AND t.removed_at IS NOT NULL))";
 
+    // Indicator 2: each distinct URL or account named by a child-victim case's reports, once per case, and whether it was handled.
+    private const string Violators =
+        $"""
+        SELECT count(*), count(*) FILTER (WHERE handled) FROM (
+          SELECT DISTINCT c.id, lower(v.x), {Handled} AS handled
+          FROM cases c JOIN reports r ON r.case_id = c.id
+          CROSS JOIN LATERAL (
+            SELECT jsonb_array_elements_text(COALESCE(r.envelope -> 'incident' -> 'urls', '[]'::jsonb))
+            UNION SELECT jsonb_array_elements_text(COALESCE(r.envelope -> 'incident' -> 'reportedAccounts', '[]'::jsonb))) AS v(x)
+          WHERE {Where} AND {Victim}) AS t
+        """;
+
     private static string Seconds(string interval) => $"floor(extract(epoch FROM {interval}))::bigint";
 
     private static string Percentiles(string seconds) =>
@@ -65,6 +77,22 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         Add(batch, VolumeSql(bucket, by), filter, scope);
         await using var r = await batch.ExecuteReaderAsync(ct);
         return await VolumeRowsAsync(r, ct);
+    }
+
+    /// <summary>Only the programme's two indicators for a period (the page's comparison with the period before): two statements, not the dashboard's twenty.</summary>
+    public async Task<Indicators> IndicatorsAsync(StatsFilter filter, StatsScope scope, CancellationToken ct)
+    {
+        Check(filter);
+        var db = await database.GetAsync(ct);
+        await using var batch = db.CreateBatch();
+        Add(batch, $"SELECT count(*) FILTER (WHERE {Victim}), count(*) FILTER (WHERE {Victim} AND {Supported}) FROM cases c WHERE {Where}", filter, scope);
+        Add(batch, Violators, filter, scope, law: true);
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        var victims = new Share(r.GetInt64(1), r.GetInt64(0));
+        await r.NextResultAsync(ct);
+        await r.ReadAsync(ct);
+        return new Indicators(victims, new Share(r.GetInt64(1), r.GetInt64(0)));
     }
 
     /// <summary>
@@ -100,17 +128,8 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         // 1: the reports of the period's cases (follow-ups and merged duplicates included; a revision is its report)
         Add(batch, $"SELECT count(*) FROM cases c JOIN reports r ON r.case_id = c.id WHERE {Period}", filter, scope);
 
-        // 2: indicator 2, the reported violators: each distinct URL or account named by a case's reports, once per case
-        Add(batch,
-            $"""
-            SELECT count(*), count(*) FILTER (WHERE handled) FROM (
-              SELECT DISTINCT c.id, lower(v.x), {Handled} AS handled
-              FROM cases c JOIN reports r ON r.case_id = c.id
-              CROSS JOIN LATERAL (
-                SELECT jsonb_array_elements_text(COALESCE(r.envelope -> 'incident' -> 'urls', '[]'::jsonb))
-                UNION SELECT jsonb_array_elements_text(COALESCE(r.envelope -> 'incident' -> 'reportedAccounts', '[]'::jsonb))) AS v(x)
-              WHERE {Where} AND {Victim}) AS t
-            """, filter, scope, law: true);
+        // 2: indicator 2, the reported violators
+        Add(batch, Violators, filter, scope, law: true);
 
         // 3: the distribution of the time to first response
         Add(batch,

@@ -42,6 +42,9 @@ public sealed class DashboardTests(DashboardStory story) : IClassFixture<Dashboa
 
         // violators: A's URL and account (referred to the police), B's URL (closed, then reopened: not handled), E's URL
         d.Indicators.ViolatorsHandled.ShouldBe(new Share(2, 4), "A's two by the police referral; B was reopened and E is untouched (F's is E's, merged)");
+
+        // the page's comparison with the period before reads the indicators alone: the same figures by the same definitions
+        (await Stats.IndicatorsAsync(March, StatsScope.Everything, CancellationToken.None)).ShouldBe(d.Indicators);
     }
 
     [Fact]
