@@ -30,7 +30,7 @@ public sealed class StatsBrowserTests(ConsoleBrowserFixture hub) : IAsyncLifetim
         return Task.CompletedTask;
     }
 
-    /// <summary>Đà Nẵng: 24 cases through 2018, two a month, web and SMS by turns; Hà Nội: 3 Zalo cases in June and Hồ Chí Minh 2 in July, small numbers that hide each other.</summary>
+    /// <summary>Đà Nẵng: 24 cases through 2018, two a month (18 by the web form, 6 by SMS: the second of each even month); Hà Nội: 3 Zalo cases in June and Hồ Chí Minh 2 in July, small numbers that hide each other.</summary>
     private static async Task SeedAsync(ConsoleBrowserFixture hub)
     {
         async Task One(string province, string channel, DateTimeOffset received) =>
