@@ -20,6 +20,10 @@ internal sealed class BenchDatabase : IAsyncDisposable
     /// <summary>Creates and migrates <paramref name="name"/>; returns (app, admin) connection strings.</summary>
     public Task<(string App, string Admin)> CreateAsync(string name) => CaseDatabase.PrepareLocalAsync(Cluster, name, CancellationToken.None);
 
+    /// <summary>The hub's own <see cref="CaseDatabase"/> over a benchmark's database, as the host would build it.</summary>
+    public static CaseDatabase Open(Microsoft.Extensions.Options.IOptions<Hub.Functions.Hosting.HubOptions> options) =>
+        new(options, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory }, Microsoft.Extensions.Logging.Abstractions.NullLogger<CaseDatabase>.Instance);
+
     /// <summary>Seeds synthetic cases (<see cref="CaseSeeder"/>), then settles the database so what is measured is the steady state: vacuumed (visibility map set), analysed, checkpointed.</summary>
     public static async Task<TimeSpan> SeedAsync(string admin, int total, int open)
     {

@@ -53,7 +53,7 @@ internal static class CaseBenchmarks
 
         var floor1 = await FloorAsync(floorApp, envelopes, reports, concurrency);
         var options = Options.Create(new HubOptions { Cases = { ConnectionString = procApp, AdminConnectionString = procAdmin } });
-        await using var database = new CaseDatabase(options, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory }, NullLogger<CaseDatabase>.Instance);
+        await using var database = BenchDatabase.Open(options);
         var store = new PostgresCaseStore(database, options, TimeProvider.System);
         var processor = new ReportProcessor(store, options, NullLogger<ReportProcessor>.Instance);
         var json = envelopes.Select(e => JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope)).ToArray();
@@ -121,7 +121,7 @@ internal static class CaseBenchmarks
         Console.WriteLine();
         Console.WriteLine($"seeded {total} cases ({open} open) in {seeded.TotalSeconds:F0} s");
         var options = Options.Create(new HubOptions { Cases = { ConnectionString = app, AdminConnectionString = admin, MigrateOnStart = false } });
-        await using var database = new CaseDatabase(options, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory }, NullLogger<CaseDatabase>.Instance);
+        await using var database = BenchDatabase.Open(options);
         var audit = new AuditLog(database, TimeProvider.System);
         var service = new CaseService(database, audit, TimeProvider.System);
         var actor = Actor.Console("bench");

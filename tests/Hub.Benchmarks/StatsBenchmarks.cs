@@ -4,7 +4,6 @@ using Hub.Core.Statistics;
 using Hub.Functions.Cases.Database;
 using Hub.Functions.Hosting;
 using Hub.Functions.Statistics;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -31,7 +30,7 @@ internal static class StatsBenchmarks
         // The hub's statements give up after Npgsql's default 30 s; on millions of cases a year's figures take longer, and that is what is measured.
         var patient = new NpgsqlConnectionStringBuilder(app) { CommandTimeout = 900 }.ConnectionString;
         var options = Options.Create(new HubOptions { Cases = { ConnectionString = patient, AdminConnectionString = admin, MigrateOnStart = false } });
-        await using var database = new CaseDatabase(options, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory }, NullLogger<CaseDatabase>.Instance);
+        await using var database = BenchDatabase.Open(options);
         var stats = new CaseStatistics(database, TimeProvider.System);
         var source = await database.GetAsync(CancellationToken.None);
 
