@@ -29,7 +29,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
     {
         var seed = System.Diagnostics.Stopwatch.StartNew();
         await using var adminSource = NpgsqlDataSource.Create(admin);
-        await Hub.Functions.Cases.CaseSeeder.SeedAsync(adminSource, total, open, TimeProvider.System.GetUtcNow(), CancellationToken.None);
+        await Hub.Functions.Cases.CaseSeeder.SeedAsync(adminSource, total, open, Hub.Functions.Cases.CaseSeeder.DefaultReporters, TimeProvider.System.GetUtcNow(), CancellationToken.None);
         foreach (var sql in new[] { "VACUUM ANALYZE cases", "VACUUM ANALYZE reports", "CHECKPOINT" })
         {
             await using var maintenance = adminSource.CreateCommand(sql);

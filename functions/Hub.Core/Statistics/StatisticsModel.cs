@@ -50,7 +50,7 @@ public sealed record Share(long Part, long Of)
 /// <summary>A count under a key (a close reason, a channel, a bucket of times).</summary>
 public sealed record Count(string Key, long N);
 
-/// <summary>How long something took: how many were measured, the median and 90th percentile (seconds, exact: a measured value), and the share on time.</summary>
+/// <summary>How long something took: how many were measured, the median and 90th percentile (seconds: the lower bound of the measured value's bucket — the minute under an hour, ten minutes under a day, docs/statistics.md#speed), and the share on time.</summary>
 public sealed record Durations(long Measured, long? P50Seconds, long? P90Seconds, Share? OnTime);
 
 /// <summary>

@@ -34,6 +34,7 @@ internal static class CaseCommands
           cases callbacks --as LOGIN;  cases callback reveal|done ID [--outcome TEXT] --as LOGIN
           cases overdue-summary               overdue cases per team and urgency
           cases seed N [--open M]             synthetic cases for benchmarks (Development only)
+          cases stats-check [--rebuild]       compare the statistics' roll-up with the cases; --rebuild recomputes it
           audit verify                        walk the audit trail's hash chain; report the first break
           cases migrate [--grant ROLE]        apply the schema migrations (as the tables' owner); on Azure, --grant
                                               creates the app identity's Entra role and grants it hub_app
@@ -110,9 +111,11 @@ internal static class CaseCommands
 
                     var count = int.Parse(a.Positional(0), NumberStyles.None, CultureInfo.InvariantCulture);
                     var open = int.TryParse(a.Option("--open"), NumberStyles.None, CultureInfo.InvariantCulture, out var o) ? o : Math.Min(count, 5000);
-                    await CaseSeeder.SeedAsync(await sp.GetRequiredService<CaseDatabase>().GetAsync(ct), count, Math.Min(open, count), sp.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
+                    await CaseSeeder.SeedAsync(await sp.GetRequiredService<CaseDatabase>().GetAsync(ct), count, Math.Min(open, count), CaseSeeder.DefaultReporters, sp.GetRequiredService<TimeProvider>().GetUtcNow(), ct);
                     output.WriteLine($"Seeded {count} synthetic case(s), {Math.Min(open, count)} waiting.");
                     return 0;
+                case ("cases", "stats-check"):
+                    return await StatsCheckAsync(await sp.GetRequiredService<CaseDatabase>().GetAsync(ct), a.Flag("--rebuild"), output, ct);
                 case ("cases", "migrate"):
                     var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Hosting.HubOptions>>().Value.Cases;
                     var target = options.AdminConnectionString ?? options.ConnectionString;
@@ -279,6 +282,26 @@ internal static class CaseCommands
         }
     }
 
+    /// <summary>
+    /// How far the statistics' roll-up is from the cases (docs/statistics.md#speed): 0 when exact. --rebuild recomputes it
+    /// first (writers wait while it runs), after a bulk load or if the check ever finds a difference.
+    /// </summary>
+    private static async Task<int> StatsCheckAsync(Npgsql.NpgsqlDataSource db, bool rebuild, TextWriter output, CancellationToken ct)
+    {
+        if (rebuild)
+        {
+            await using var cmd = db.CreateCommand("SELECT stats_rebuild()");
+            cmd.CommandTimeout = 0;
+            output.WriteLine($"Rebuilt the statistics of {(long)(await cmd.ExecuteScalarAsync(ct))!} case(s).");
+        }
+
+        await using var check = db.CreateCommand("SELECT stats_check()");
+        check.CommandTimeout = 0;
+        var off = (long)(await check.ExecuteScalarAsync(ct))!;
+        output.WriteLine(off == 0 ? "The statistics match the cases." : $"The statistics differ from the cases in {off} row(s): run cases stats-check --rebuild.");
+        return off == 0 ? 0 : 1;
+    }
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Positional arguments after the verb pair, and <c>--name value</c> options (repeatable).</summary>
@@ -286,7 +309,7 @@ internal static class CaseCommands
     {
         private readonly List<string> _positional = [];
         private readonly List<(string Name, string? Value)> _options = [];
-        private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--overdue" };
+        private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--overdue", "--rebuild" };
 
         public Args(string[] args)
         {

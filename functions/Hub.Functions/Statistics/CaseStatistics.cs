@@ -1,12 +1,14 @@
 using Hub.Functions.Cases;
 using Hub.Functions.Cases.Database;
 using Hub.Core.Statistics;
+using System.Globalization;
 using Npgsql;
 
 namespace Hub.Functions.Statistics;
 
 /// <summary>
-/// The programme's statistics, computed with SQL from the case store (docs/statistics.md). Counts
+/// The programme's statistics, computed with SQL from the case store's roll-up (docs/statistics.md#speed: each case's
+/// contribution, kept exact by triggers in the same transaction as every change, and its sums by day). Counts
 /// are of **cases** (one per child's situation: revisions of a report and follow-ups attached to the case count once),
 /// by the time the case's first report was received, in <c>Asia/Ho_Chi_Minh</c>: a report at 23:30 UTC on 31 January
 /// is a February case. <paramref name="from"/> and <paramref name="to"/> are Vietnamese calendar days, both included.
@@ -38,33 +40,34 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         "(NOT (cardinality(c.categories) > 0 AND c.categories <@ ARRAY['INFO', 'NON_CASE']::text[]) " +
         "AND COALESCE(c.close_reason, '') NOT IN ('not-child-protection', 'duplicate', 'prank'))";
 
-    // Support or intervention: a named person took or answered it, the 12-hour intervention was recorded, or a referral was accepted or done.
-    private const string Supported =
-        "(c.first_response_at IS NOT NULL OR c.intervention_done_at IS NOT NULL " +
-        "OR EXISTS (SELECT 1 FROM referrals f WHERE f.case_id = c.id AND f.state IN ('accepted', 'done')))";
 
-    // A reported violator is handled: its case was closed with a reason, referred to the police or the regulator, or the platform removed it.
-    private const string Handled =
-        "(c.status = 'closed' " +
-        "OR EXISTS (SELECT 1 FROM referrals f WHERE f.case_id = c.id AND f.state NOT IN ('rejected', 'revoked') AND (f.to_team LIKE 'police-%' OR f.to_team = ANY(@law))) " +
-        "OR EXISTS (SELECT 1 FROM case_takedowns t WHERE t.case_id = c.id AND t.removed_at IS NOT NULL))";
-
-    // Indicator 2: each distinct URL or account named by a child-victim case's reports, once per case, and whether it was handled.
-    private const string Violators =
-        $"""
-        SELECT count(*), count(*) FILTER (WHERE handled) FROM (
-          SELECT DISTINCT c.id, lower(v.x), {Handled} AS handled
-          FROM cases c JOIN reports r ON r.case_id = c.id
-          CROSS JOIN LATERAL (
-            SELECT jsonb_array_elements_text(COALESCE(r.envelope -> 'incident' -> 'urls', '[]'::jsonb))
-            UNION SELECT jsonb_array_elements_text(COALESCE(r.envelope -> 'incident' -> 'reportedAccounts', '[]'::jsonb))) AS v(x)
-          WHERE {Where} AND {Victim}) AS t
+    // The same cases by their roll-up row (case_stats): the period, the filters, the scope.
+    private const string Facts =
+        """
+        s.day >= @from::date AND s.day <= @to::date
+        AND (@province::text IS NULL OR COALESCE(s.province, 'unknown') = @province)
+        AND (@channel::text IS NULL OR s.channel = @channel)
+        AND (@all OR s.team_id = ANY(@teams) OR s.province = ANY(@provinces))
         """;
 
-    private static string Seconds(string interval) => $"floor(extract(epoch FROM {interval}))::bigint";
+    // The sums by day and channel (stats_daily): the period and the channel (the whole country's view only).
+    private const string Daily = "d.day >= @from::date AND d.day <= @to::date AND (@channel::text IS NULL OR d.channel = @channel)";
 
-    private static string Percentiles(string seconds) =>
-        $"percentile_disc(0.5) WITHIN GROUP (ORDER BY {seconds}), percentile_disc(0.9) WITHIN GROUP (ORDER BY {seconds})";
+    /// <summary>
+    /// Reads the cases' rows one by one (case_stats) even for the whole country, instead of the sums by day: the tests
+    /// compare both. The sums serve every reader of every case with no province filter; everyone else, the rows of
+    /// their own teams and provinces (a small part of the store, by index).
+    /// </summary>
+    internal bool RowsOnly { get; init; }
+
+    private bool ReadsDaily(StatsFilter filter, StatsScope scope) => !RowsOnly && scope.All && filter.Province is null;
+
+    private const string NotRepeat = "d.key NOT LIKE 'rep:%' AND d.key NOT LIKE 'repc:%'";
+
+    // The sums of every key the cases of the filter contribute (docs/statistics.md#speed), but the repeat reporters'.
+    private string SumsSql(StatsFilter filter, StatsScope scope, string? keys = null) => ReadsDaily(filter, scope)
+        ? $"SELECT d.key, sum(d.n)::bigint FROM stats_daily d WHERE {Daily} AND {keys ?? NotRepeat} GROUP BY 1"
+        : $"SELECT u.key, sum(u.n)::bigint FROM case_stats s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND {(keys ?? NotRepeat).Replace("d.key", "u.key", StringComparison.Ordinal)} GROUP BY 1";
 
     public Task<IReadOnlyList<VolumeRow>> VolumesAsync(DateOnly from, DateOnly to, StatsBucket bucket, StatsDimension by, CancellationToken ct) =>
         VolumesAsync(new StatsFilter(from, to), StatsScope.Everything, bucket, by, ct);
@@ -74,277 +77,245 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         Check(filter);
         var db = await database.GetAsync(ct);
         await using var batch = db.CreateBatch();
-        Add(batch, VolumeSql(bucket, by), filter, scope);
+        Add(batch, VolumeSql(filter, scope, bucket, by), filter, scope);
         await using var r = await batch.ExecuteReaderAsync(ct);
         return await VolumeRowsAsync(r, ct);
     }
 
-    /// <summary>Only the programme's two indicators for a period (the page's comparison with the period before): two statements, not the dashboard's twenty.</summary>
+    /// <summary>Only the programme's two indicators for a period (the page's comparison with the period before).</summary>
     public async Task<Indicators> IndicatorsAsync(StatsFilter filter, StatsScope scope, CancellationToken ct)
     {
         Check(filter);
         var db = await database.GetAsync(ct);
         await using var batch = db.CreateBatch();
-        Add(batch, $"SELECT count(*) FILTER (WHERE {Victim}), count(*) FILTER (WHERE {Victim} AND {Supported}) FROM cases c WHERE {Where}", filter, scope);
-        Add(batch, Violators, filter, scope, law: true);
+        Add(batch, SumsSql(filter, scope, "d.key IN ('victim', 'supported', 'viol', 'viol.handled')"), filter, scope);
         await using var r = await batch.ExecuteReaderAsync(ct);
-        await r.ReadAsync(ct);
-        var victims = new Share(r.GetInt64(1), r.GetInt64(0));
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        return new Indicators(victims, new Share(r.GetInt64(1), r.GetInt64(0)));
+        var sums = await SumsAsync(r, ct);
+        return new Indicators(new Share(sums.Get("supported"), sums.Get("victim")), new Share(sums.Get("viol.handled"), sums.Get("viol")));
     }
 
     /// <summary>
-    /// Everything the Thống kê page shows, in one round trip to the case store: totals, the indicators, timeliness,
-    /// outcomes, operations, the series over time, the provinces and the breakdowns. <paramref name="people"/>: whether
-    /// to count work per person (a supervisor's own view only).
+    /// Everything the Thống kê page shows, in one round trip to the case store (two with <paramref name="people"/>:
+    /// the names): the sums of what the period's cases contribute (the roll-up), the series, the repeat reporters, and
+    /// what depends on the clock — overdue now, not yet due — from the rows still waiting, by their partial indexes.
+    /// <paramref name="people"/>: whether to count work per person (a supervisor's own view only).
     /// </summary>
     public async Task<Dashboard> DashboardAsync(StatsFilter filter, StatsScope scope, bool people, CancellationToken ct)
     {
         Check(filter);
         var now = time.GetUtcNow();
         var bucket = SeriesBucketFor(filter);
+        var daily = ReadsDaily(filter, scope);
         var db = await database.GetAsync(ct);
         await using var batch = db.CreateBatch();
 
-        // 0: totals, indicator 1, first response, the 12-hour deadline
+        // 0: the sums; 1: the series over time, by channel
+        Add(batch, SumsSql(filter, scope), filter, scope);
+        Add(batch, VolumeSql(filter, scope, bucket, StatsDimension.Channel), filter, scope);
+
+        // 2: repeat reporters: a reporter with two cases or more in the period. From the sums, each case knows the days
+        // since its reporter's case before it (g1) and the one before that (g2): a case whose g1 reaches back into the
+        // period is a repeat reporter's case after their first in it; when g2 does not, it is their second: one per repeat
+        // reporter, and it also stands for that reporter's first case in the period.
         Add(batch,
-            $"""
-            SELECT count(*), count(*) FILTER (WHERE {Victim}), count(*) FILTER (WHERE {Victim} AND {Supported}),
-              count(c.first_response_at), count(*) FILTER (WHERE c.first_response_at <= c.first_response_due),
-              count(*) FILTER (WHERE c.first_response_at IS NOT NULL OR c.first_response_due < @now),
-              {Percentiles(Seconds("c.first_response_at - c.received_at"))},
-              count(*) FILTER (WHERE c.first_response_at IS NULL AND c.status <> 'closed'),
-              count(*) FILTER (WHERE c.first_response_at IS NULL AND c.status <> 'closed' AND c.first_response_due < @now),
-              count(*) FILTER (WHERE c.intervention_due IS NOT NULL AND {Victim}),
-              count(*) FILTER (WHERE c.intervention_due IS NOT NULL AND {Victim} AND c.intervention_done_at <= c.intervention_due),
-              count(*) FILTER (WHERE c.intervention_due IS NOT NULL AND {Victim} AND (c.intervention_done_at > c.intervention_due OR (c.intervention_done_at IS NULL AND c.intervention_due < @now))),
-              count(*) FILTER (WHERE c.intervention_due IS NOT NULL AND {Victim} AND c.intervention_done_at IS NULL AND c.intervention_due >= @now),
-              count(*) FILTER (WHERE c.intervention_due IS NOT NULL AND c.intervention_done_at IS NULL AND c.intervention_due < @now AND c.status <> 'closed')
-            FROM cases c WHERE {Where}
-            """, filter, scope, now);
+            daily
+                ? $"""
+                  SELECT COALESCE(sum(n) FILTER (WHERE g1 <= since AND since < g2), 0)::bigint,
+                    COALESCE(sum(n) FILTER (WHERE g1 <= since), 0)::bigint + COALESCE(sum(n) FILTER (WHERE g1 <= since AND since < g2), 0)::bigint FROM (
+                    SELECT d.n, d.day - @from::date AS since, split_part(d.key, ':', 2)::int AS g1, split_part(d.key, ':', 3)::int AS g2
+                    FROM stats_daily d WHERE {Daily} AND d.key LIKE @rep) AS t
+                  """
+                : $"""
+                  SELECT count(*), COALESCE(sum(n), 0)::bigint FROM (
+                    SELECT count(*) AS n FROM cases c WHERE {Where} AND c.reporter_pseudonym IS NOT NULL GROUP BY c.reporter_pseudonym HAVING count(*) > 1) AS t
+                  """,
+            filter, scope, rep: filter.Channel is null ? "rep:%" : "repc:%");
 
-        // 1: the reports of the period's cases (follow-ups and merged duplicates included; a revision is its report)
-        Add(batch, $"SELECT count(*) FROM cases c JOIN reports r ON r.case_id = c.id WHERE {Period}", filter, scope);
+        // 3…9: what the clock decides, from the rows still waiting (each statement on its partial index)
+        Add(batch, $"SELECT count(*) FROM cases c WHERE c.first_response_at IS NULL AND c.status <> 'closed' AND c.first_response_due < @now AND {Where}", filter, scope, now);
+        Add(batch, $"SELECT count(*) FROM cases c WHERE c.first_response_at IS NULL AND c.first_response_due >= @now AND {Where}", filter, scope, now);
+        Add(batch, $"SELECT count(*) FROM cases c WHERE c.intervention_due IS NOT NULL AND c.intervention_done_at IS NULL AND c.intervention_due >= @now AND {Victim} AND {Where}", filter, scope, now);
+        Add(batch, $"SELECT count(*) FROM cases c WHERE c.intervention_due IS NOT NULL AND c.intervention_done_at IS NULL AND c.status <> 'closed' AND c.intervention_due < @now AND {Where}", filter, scope, now);
+        Add(batch, $"SELECT count(*) FROM referrals f JOIN cases c ON c.id = f.case_id WHERE f.acknowledged_at IS NULL AND f.acknowledge_due >= @now AND {Where}", filter, scope, now);
+        Add(batch, $"SELECT count(*) FROM callback_tasks k JOIN cases c ON c.id = k.case_id WHERE k.status = 'open' AND k.due_at < @now AND {Where}", filter, scope, now);
+        Add(batch, $"SELECT count(*) FROM callback_tasks k JOIN cases c ON c.id = k.case_id WHERE k.status <> 'done' AND k.due_at >= @now AND {Where}", filter, scope, now);
 
-        // 2: indicator 2, the reported violators
-        Add(batch, Violators, filter, scope, law: true);
-
-        // 3: the distribution of the time to first response
-        Add(batch,
-            $"""
-            SELECT CASE WHEN c.first_response_at IS NULL THEN 'none'
-                        WHEN c.first_response_at - c.received_at < interval '15 minutes' THEN '<15m'
-                        WHEN c.first_response_at - c.received_at < interval '1 hour' THEN '15m-1h'
-                        WHEN c.first_response_at - c.received_at < interval '4 hours' THEN '1h-4h'
-                        WHEN c.first_response_at - c.received_at < interval '12 hours' THEN '4h-12h'
-                        WHEN c.first_response_at - c.received_at < interval '24 hours' THEN '12h-24h'
-                        ELSE '>24h' END, count(*)
-            FROM cases c WHERE {Where} GROUP BY 1
-            """, filter, scope);
-
-        // 4: time to the first referral
-        Add(batch,
-            $"""
-            SELECT count(*), {Percentiles("s")} FROM (
-              SELECT {Seconds("min(f.sent_at) - c.received_at")} AS s FROM cases c JOIN referrals f ON f.case_id = c.id WHERE {Where} GROUP BY c.id, c.received_at) AS t
-            """, filter, scope);
-
-        // 5: referral acknowledgement (Decree 56's clock for the receiving team)
-        Add(batch,
-            $"""
-            SELECT count(f.acknowledged_at), count(*) FILTER (WHERE f.acknowledged_at <= f.acknowledge_due),
-              count(*) FILTER (WHERE f.acknowledged_at IS NOT NULL OR f.acknowledge_due < @now),
-              {Percentiles(Seconds("f.acknowledged_at - f.sent_at"))}
-            FROM cases c JOIN referrals f ON f.case_id = c.id WHERE {Where}
-            """, filter, scope, now);
-
-        // 6, 7, 8: closure reasons, referral states, referral outcomes
-        Add(batch, $"SELECT c.close_reason, count(*) FROM cases c WHERE {Where} AND c.status = 'closed' GROUP BY 1 ORDER BY 2 DESC, 1", filter, scope);
-        Add(batch, $"SELECT f.state, count(*) FROM cases c JOIN referrals f ON f.case_id = c.id WHERE {Where} GROUP BY 1 ORDER BY 2 DESC, 1", filter, scope);
-        Add(batch, $"SELECT f.outcome, count(*) FROM cases c JOIN referrals f ON f.case_id = c.id WHERE {Where} AND f.outcome IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1", filter, scope);
-
-        // 9: takedowns per platform
-        Add(batch,
-            $"""
-            SELECT t.platform, count(*), count(t.confirmed_at), count(t.removed_at), {Percentiles(Seconds("t.removed_at - t.requested_at"))}
-            FROM cases c JOIN case_takedowns t ON t.case_id = c.id WHERE {Where} GROUP BY 1 ORDER BY 2 DESC, 1
-            """, filter, scope);
-
-        // 10: known material: cases with a match, and per bank
-        Add(batch,
-            $"""
-            SELECT m.bank, count(DISTINCT c.id) FROM cases c JOIN reports r ON r.case_id = c.id JOIN case_hash_matches m ON m.report_id = r.id
-            WHERE {Where} GROUP BY ROLLUP (1) ORDER BY 1 NULLS FIRST
-            """, filter, scope);
-
-        // 11: missed calls called back
-        Add(batch,
-            $"""
-            SELECT count(*), count(*) FILTER (WHERE k.status = 'done'), count(*) FILTER (WHERE k.status = 'open' AND k.due_at < @now),
-              count(*) FILTER (WHERE k.status = 'done' AND k.done_at <= k.due_at), count(*) FILTER (WHERE k.status = 'done' OR k.due_at < @now),
-              {Percentiles(Seconds("k.done_at - k.created_at"))}
-            FROM cases c JOIN callback_tasks k ON k.case_id = c.id WHERE {Where}
-            """, filter, scope, now);
-
-        // 12: chats handed over to a person, answered by one (the first reply after the handoff), and the wait
-        Add(batch,
-            $"""
-            SELECT count(*), count(a.at), {Percentiles(Seconds("a.at - r.received_at"))}
-            FROM cases c JOIN reports r ON r.case_id = c.id
-            LEFT JOIN LATERAL (SELECT min(x.at) AS at FROM audit x WHERE x.case_id = c.id AND x.action = 'conversation.reply' AND x.at >= r.received_at) AS a ON true
-            WHERE {Where} AND (r.envelope -> 'signals' ->> 'handoff') = 'true'
-            """, filter, scope);
-
-        // 13: repeat reporters (by pseudonym; counted, never listed)
-        Add(batch,
-            $"""
-            SELECT count(*), COALESCE(sum(n), 0)::bigint FROM (
-              SELECT count(*) AS n FROM cases c WHERE {Where} AND c.reporter_pseudonym IS NOT NULL GROUP BY c.reporter_pseudonym HAVING count(*) > 1) AS t
-            """, filter, scope);
-
-        // 14: work per team
-        Add(batch,
-            $"SELECT c.team_id, count(*), count(*) FILTER (WHERE c.status = 'closed'), count(*) FILTER (WHERE c.status <> 'closed') FROM cases c WHERE {Where} GROUP BY 1 ORDER BY 2 DESC, 1",
-            filter, scope);
-
-        // 15: work per person (or nothing)
-        Add(batch,
-            people
-                ? $"SELECT u.id, u.display_name, count(*) FILTER (WHERE c.status <> 'closed'), count(*) FILTER (WHERE c.status = 'closed') FROM cases c JOIN users u ON u.id = c.owner_id WHERE {Where} GROUP BY 1, 2 ORDER BY 2, 1"
-                : "SELECT 0::bigint, '', 0::bigint, 0::bigint WHERE false",
-            filter, scope);
-
-        // 16: provinces with their support indicator
-        Add(batch,
-            $"SELECT COALESCE(c.province_code, 'unknown'), count(*), count(*) FILTER (WHERE {Victim}), count(*) FILTER (WHERE {Victim} AND {Supported}) FROM cases c WHERE {Where} GROUP BY 1",
-            filter, scope);
-
-        // 17: the series over time, by channel
-        Add(batch, VolumeSql(bucket, StatsDimension.Channel), filter, scope);
-
-        // 18…: the breakdowns (one period: the whole filter)
-        var dimensions = new[] { StatsDimension.Channel, StatsDimension.Category, StatsDimension.Urgency, StatsDimension.ReporterRole, StatsDimension.AgeBand };
-        foreach (var d in dimensions)
+        Sums sums;
+        IReadOnlyList<VolumeRow> series;
+        long repeat, repeatCases;
+        var clock = new long[7];
+        await using (var r = await batch.ExecuteReaderAsync(ct))
         {
-            Add(batch, $"SELECT {KeyOf(d)}, count(*) FROM cases c {JoinOf(d)} WHERE {Where} GROUP BY 1 ORDER BY 2 DESC, 1", filter, scope);
-        }
-
-        await using var r = await batch.ExecuteReaderAsync(ct);
-        await r.ReadAsync(ct);
-        var (cases, victims, supported) = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
-        var firstResponse = new Durations(r.GetInt64(3), Long(r, 6), Long(r, 7), new Share(r.GetInt64(4), r.GetInt64(5)));
-        var (awaiting, overdue) = (r.GetInt64(8), r.GetInt64(9));
-        var (iDue, iMet, iMissed, iPending, iOverdue) = (r.GetInt64(10), r.GetInt64(11), r.GetInt64(12), r.GetInt64(13), r.GetInt64(14));
-
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var reports = r.GetInt64(0);
-
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var violators = new Share(r.GetInt64(1), r.GetInt64(0));
-
-        await r.NextResultAsync(ct);
-        var buckets = (await CountsAsync(r, ct)).ToDictionary(x => x.Key, x => x.N, StringComparer.Ordinal);
-        var distribution = ResponseBuckets.Select(b => new Count(b, buckets.GetValueOrDefault(b))).ToList();
-
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var firstReferral = new Durations(r.GetInt64(0), Long(r, 1), Long(r, 2), null);
-
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var acknowledgement = new Durations(r.GetInt64(0), Long(r, 3), Long(r, 4), new Share(r.GetInt64(1), r.GetInt64(2)));
-
-        await r.NextResultAsync(ct);
-        var closeReasons = await CountsAsync(r, ct);
-        await r.NextResultAsync(ct);
-        var referralStates = await CountsAsync(r, ct);
-        await r.NextResultAsync(ct);
-        var referralOutcomes = await CountsAsync(r, ct);
-
-        await r.NextResultAsync(ct);
-        var takedowns = new List<TakedownRow>();
-        while (await r.ReadAsync(ct))
-        {
-            takedowns.Add(new TakedownRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), Long(r, 4), Long(r, 5)));
-        }
-
-        await r.NextResultAsync(ct);
-        long knownCases = 0;
-        var byBank = new List<Count>();
-        while (await r.ReadAsync(ct))
-        {
-            if (r.IsDBNull(0))
-            {
-                knownCases = r.GetInt64(1);
-            }
-            else
-            {
-                byBank.Add(new Count(r.GetString(0), r.GetInt64(1)));
-            }
-        }
-
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var (cbCreated, cbDone, cbOverdue) = (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
-        var callbackTime = new Durations(cbDone, Long(r, 5), Long(r, 6), new Share(r.GetInt64(3), r.GetInt64(4)));
-
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var (handoffs, answered) = (r.GetInt64(0), r.GetInt64(1));
-        var wait = new Durations(answered, Long(r, 2), Long(r, 3), null);
-
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var (repeat, repeatCases) = (r.GetInt64(0), r.GetInt64(1));
-
-        await r.NextResultAsync(ct);
-        var teams = new List<TeamWork>();
-        while (await r.ReadAsync(ct))
-        {
-            teams.Add(new TeamWork(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)));
-        }
-
-        await r.NextResultAsync(ct);
-        var persons = new List<PersonWork>();
-        while (await r.ReadAsync(ct))
-        {
-            persons.Add(new PersonWork(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3)));
-        }
-
-        await r.NextResultAsync(ct);
-        var provinces = new List<ProvinceRow>();
-        while (await r.ReadAsync(ct))
-        {
-            provinces.Add(new ProvinceRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)));
-        }
-
-        await r.NextResultAsync(ct);
-        var series = await VolumeRowsAsync(r, ct);
-
-        var breakdowns = new Dictionary<StatsDimension, IReadOnlyList<Count>>();
-        foreach (var d in dimensions)
-        {
+            sums = await SumsAsync(r, ct);
             await r.NextResultAsync(ct);
-            breakdowns[d] = await CountsAsync(r, ct);
+            series = await VolumeRowsAsync(r, ct);
+            await r.NextResultAsync(ct);
+            await r.ReadAsync(ct);
+            (repeat, repeatCases) = (r.GetInt64(0), r.GetInt64(1));
+            for (var i = 0; i < clock.Length; i++)
+            {
+                await r.NextResultAsync(ct);
+                await r.ReadAsync(ct);
+                clock[i] = r.GetInt64(0);
+            }
         }
 
+        var (responseOverdue, unansweredNotDue, interventionPending, interventionOverdue, unacknowledgedNotDue, callbacksOverdue, callbacksNotDue) =
+            (clock[0], clock[1], clock[2], clock[3], clock[4], clock[5], clock[6]);
+
+        var responded = sums.Get("fr.responded");
+        var responseTimes = sums.Histogram("h.fr:");
+        var firstResponse = new Durations(responded, Percentile(responseTimes, 0.5m), Percentile(responseTimes, 0.9m),
+            new Share(sums.Get("fr.ontime"), responded + sums.Get("fr.unanswered") - unansweredNotDue));
+        var distribution = ResponseBuckets.Select(b => new Count(b, b == "none" ? sums.Get("fr.unanswered") : responseTimes.Where(h => ResponseBucketOf(h.Seconds) == b).Sum(h => h.N))).ToList();
+
+        var referralTimes = sums.Histogram("h.ref:");
+        var firstReferral = new Durations(referralTimes.Sum(h => h.N), Percentile(referralTimes, 0.5m), Percentile(referralTimes, 0.9m), null);
+        var acknowledged = sums.Get("ack.n");
+        var ackTimes = sums.Histogram("h.ack:");
+        var acknowledgement = new Durations(acknowledged, Percentile(ackTimes, 0.5m), Percentile(ackTimes, 0.9m),
+            new Share(sums.Get("ack.ontime"), acknowledged + sums.Get("ack.unacked") - unacknowledgedNotDue));
+
+        var takedowns = sums.Under("td:")
+            .Select(p =>
+            {
+                var times = sums.Histogram($"h.td:{p.Key}:");
+                return new TakedownRow(p.Key, p.N, sums.Get($"td.confirmed:{p.Key}"), sums.Get($"td.removed:{p.Key}"), Percentile(times, 0.5m), Percentile(times, 0.9m));
+            })
+            .OrderByDescending(t => t.Requested).ThenBy(t => t.Platform, StringComparer.Ordinal).ToList();
+
+        var callbacksDone = sums.Get("cb.done");
+        var callbackTimes = sums.Histogram("h.cb:");
+        var callbackTime = new Durations(callbacksDone, Percentile(callbackTimes, 0.5m), Percentile(callbackTimes, 0.9m),
+            new Share(sums.Get("cb.ontime"), callbacksDone + sums.Get("cb.notdone") - callbacksNotDue));
+        var answered = sums.Get("ho.answered");
+        var waits = sums.Histogram("h.ho:");
+        var wait = new Durations(answered, Percentile(waits, 0.5m), Percentile(waits, 0.9m), null);
+
+        var teams = sums.Under("team:")
+            .Select(t => new TeamWork(t.Key, t.N, sums.Get($"team.closed:{t.Key}"), t.N - sums.Get($"team.closed:{t.Key}")))
+            .OrderByDescending(t => t.Cases).ThenBy(t => t.Team, StringComparer.Ordinal).ToList();
+        var persons = people ? await PeopleAsync(db, sums, ct) : [];
+        var provinces = sums.Under("province:")
+            .Select(p => new ProvinceRow(p.Key, p.N, sums.Get($"pv.victim:{p.Key}"), sums.Get($"pv.supported:{p.Key}")))
+            .OrderBy(p => p.Support.Rate ?? 2).ThenByDescending(p => p.Cases).ThenBy(p => p.Province, StringComparer.Ordinal).ToList();
+
+        var breakdowns = new Dictionary<StatsDimension, IReadOnlyList<Count>>
+        {
+            [StatsDimension.Channel] = Ordered(series.GroupBy(x => x.Key, StringComparer.Ordinal).Select(g => new Count(g.Key, g.Sum(x => x.Cases)))),
+            [StatsDimension.Category] = Ordered(sums.Under("category:")),
+            [StatsDimension.Urgency] = Ordered(sums.Under("urgency:")),
+            [StatsDimension.ReporterRole] = Ordered(sums.Under("role:")),
+            [StatsDimension.AgeBand] = Ordered(sums.Under("age:")),
+        };
+
+        var closeReasons = Ordered(sums.Under("close:"));
         return new Dashboard(
             filter,
             now,
-            cases,
-            reports,
-            new Indicators(new Share(supported, victims), violators),
-            new Timeliness(firstResponse, awaiting, overdue, distribution, firstReferral, acknowledgement, iDue, iMet, iMissed, iPending, iOverdue),
-            new Outcomes(closeReasons.Sum(x => x.N), closeReasons, referralStates, referralOutcomes, takedowns, knownCases, byBank),
-            new Operations(cbCreated, cbDone, callbackTime, cbOverdue, handoffs, answered, wait, repeat, repeatCases, teams, persons),
+            sums.Get("cases"),
+            sums.Get("reports"),
+            new Indicators(new Share(sums.Get("supported"), sums.Get("victim")), new Share(sums.Get("viol.handled"), sums.Get("viol"))),
+            new Timeliness(firstResponse, sums.Get("fr.awaiting"), responseOverdue, distribution, firstReferral, acknowledgement,
+                sums.Get("iv.due"), sums.Get("iv.met"), sums.Get("iv.late") + sums.Get("iv.undone") - interventionPending, interventionPending, interventionOverdue),
+            new Outcomes(closeReasons.Sum(x => x.N), closeReasons, Ordered(sums.Under("ref.state:")), Ordered(sums.Under("ref.outcome:")), takedowns,
+                sums.Get("known"), [.. sums.Under("known.bank:").OrderBy(b => b.Key, StringComparer.Ordinal)]),
+            new Operations(sums.Get("cb"), callbacksDone, callbackTime, callbacksOverdue, sums.Get("ho"), answered, wait, repeat, repeatCases, teams, persons),
             bucket,
             series,
-            [.. provinces.OrderBy(p => p.Support.Rate ?? 2).ThenByDescending(p => p.Cases).ThenBy(p => p.Province, StringComparer.Ordinal)],
+            provinces,
             breakdowns);
+    }
+
+    /// <summary>
+    /// The value below which a share <paramref name="p"/> of the durations lie, as PostgreSQL's <c>percentile_disc</c>
+    /// gives it (the first whose position reaches p × N), to its bucket's lower bound; null when nothing was measured.
+    /// </summary>
+    internal static long? Percentile(IReadOnlyList<(long Seconds, long N)> histogram, decimal p)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        var total = histogram.Sum(h => h.N);
+        if (total == 0)
+        {
+            return null;
+        }
+
+        var rank = Math.Max(1, (long)Math.Ceiling(p * total));
+        long seen = 0;
+        foreach (var (seconds, n) in histogram)
+        {
+            seen += n;
+            if (seen >= rank)
+            {
+                return seconds;
+            }
+        }
+
+        return histogram[^1].Seconds;
+    }
+
+    internal static string ResponseBucketOf(long seconds) => seconds switch
+    {
+        < 900 => "<15m",
+        < 3600 => "15m-1h",
+        < 14400 => "1h-4h",
+        < 43200 => "4h-12h",
+        < 86400 => "12h-24h",
+        _ => ">24h",
+    };
+
+    private static List<Count> Ordered(IEnumerable<Count> counts) =>
+        [.. counts.Where(c => c.N != 0).OrderByDescending(c => c.N).ThenBy(c => c.Key, StringComparer.Ordinal)];
+
+    private static async Task<IReadOnlyList<PersonWork>> PeopleAsync(NpgsqlDataSource db, Sums sums, CancellationToken ct)
+    {
+        var ids = sums.Under("owner.open:").Concat(sums.Under("owner.closed:")).Select(x => long.Parse(x.Key, CultureInfo.InvariantCulture)).Distinct().ToArray();
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+
+        var names = new Dictionary<long, string>();
+        await using (var cmd = db.CreateCommand("SELECT id, display_name FROM users WHERE id = ANY(@ids)"))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<long[]>("ids", ids));
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                names[r.GetInt64(0)] = r.GetString(1);
+            }
+        }
+
+        return [.. ids.Where(names.ContainsKey)
+            .Select(id => new PersonWork(id, names[id], sums.Get(Key("owner.open:", id)), sums.Get(Key("owner.closed:", id))))
+            .OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.UserId)];
+    }
+
+    private static string Key(string prefix, long id) => prefix + id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The keys and their sums, as the roll-up gives them (docs/statistics.md#speed lists the keys).</summary>
+    private sealed class Sums(Dictionary<string, long> values)
+    {
+        public long Get(string key) => values.GetValueOrDefault(key);
+
+        /// <summary>The keys under a prefix (<c>urgency:</c>) without it, with their sums; none at zero.</summary>
+        public IEnumerable<Count> Under(string prefix) =>
+            values.Where(x => x.Key.StartsWith(prefix, StringComparison.Ordinal) && x.Value != 0).Select(x => new Count(x.Key[prefix.Length..], x.Value));
+
+        /// <summary>A histogram's buckets (lower bounds in seconds) in order, with their counts.</summary>
+        public IReadOnlyList<(long Seconds, long N)> Histogram(string prefix) =>
+            [.. Under(prefix).Where(x => !x.Key.Contains(':', StringComparison.Ordinal)).Select(x => (long.Parse(x.Key, CultureInfo.InvariantCulture), x.N)).OrderBy(x => x.Item1)];
+    }
+
+    private static async Task<Sums> SumsAsync(NpgsqlDataReader r, CancellationToken ct)
+    {
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await r.ReadAsync(ct))
+        {
+            values[r.GetString(0)] = r.GetInt64(1);
+        }
+
+        return new Sums(values);
     }
 
     /// <summary>Days for up to two months, ISO weeks up to six months, months beyond: a series a chart can hold.</summary>
@@ -369,25 +340,17 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         }
     }
 
-    private static string KeyOf(StatsDimension by) => by switch
+    private static string PrefixOf(StatsDimension by) => by switch
     {
-        StatsDimension.Channel => "c.channel",
-        StatsDimension.ChannelInstance => "c.channel_instance",
-        StatsDimension.Province => "COALESCE(c.province_code, 'unknown')",
-        StatsDimension.Category => "COALESCE(k.category, 'unclassified')",
-        StatsDimension.Urgency => "c.urgency",
-        StatsDimension.ReporterRole => "COALESCE(r.envelope -> 'reporter' ->> 'role', 'unknown')",
-        _ => "COALESCE(r.envelope -> 'reporter' ->> 'ageBand', 'unknown')",
+        StatsDimension.ChannelInstance => "instance:",
+        StatsDimension.Province => "province:",
+        StatsDimension.Category => "category:",
+        StatsDimension.Urgency => "urgency:",
+        StatsDimension.ReporterRole => "role:",
+        _ => "age:",
     };
 
-    private static string JoinOf(StatsDimension by) => by switch
-    {
-        StatsDimension.Category => "LEFT JOIN LATERAL unnest(CASE WHEN cardinality(c.categories) = 0 THEN NULL ELSE c.categories END) AS k(category) ON true",
-        StatsDimension.ReporterRole or StatsDimension.AgeBand => "JOIN reports r ON r.id = c.id", // the report that opened the case
-        _ => string.Empty,
-    };
-
-    private static string VolumeSql(StatsBucket bucket, StatsDimension by)
+    private string VolumeSql(StatsFilter filter, StatsScope scope, StatsBucket bucket, StatsDimension by)
     {
         var unit = bucket switch
         {
@@ -396,10 +359,20 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
             StatsBucket.Month => "month",
             _ => "year",
         };
-        return $"SELECT date_trunc('{unit}', c.received_at AT TIME ZONE '{Zone}')::date AS period, {KeyOf(by)} AS key, count(*) FROM cases c {JoinOf(by)} WHERE {Where} GROUP BY 1, 2 ORDER BY 1, 2";
+        if (by == StatsDimension.Channel)
+        {
+            return ReadsDaily(filter, scope)
+                ? $"SELECT date_trunc('{unit}', d.day)::date, d.channel, sum(d.n)::bigint FROM stats_daily d WHERE {Daily} AND d.key = 'cases' AND d.n <> 0 GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
+                : $"SELECT date_trunc('{unit}', s.day)::date, s.channel, count(*) FROM case_stats s WHERE {Facts} AND 'cases' = ANY(s.keys) GROUP BY 1, 2 ORDER BY 1, 2";
+        }
+
+        var prefix = PrefixOf(by);
+        return ReadsDaily(filter, scope)
+            ? $"SELECT date_trunc('{unit}', d.day)::date, substr(d.key, {prefix.Length + 1}), sum(d.n)::bigint FROM stats_daily d WHERE {Daily} AND d.key LIKE '{prefix}%' GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
+            : $"SELECT date_trunc('{unit}', s.day)::date, substr(u.key, {prefix.Length + 1}), sum(u.n)::bigint FROM case_stats s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND u.key LIKE '{prefix}%' GROUP BY 1, 2 ORDER BY 1, 2";
     }
 
-    private static void Add(NpgsqlBatch batch, string sql, StatsFilter filter, StatsScope scope, DateTimeOffset? now = null, bool law = false)
+    private static void Add(NpgsqlBatch batch, string sql, StatsFilter filter, StatsScope scope, DateTimeOffset? now = null, string? rep = null)
     {
         var cmd = new NpgsqlBatchCommand(sql);
         cmd.Parameters.Add(new NpgsqlParameter<DateTime>("from", filter.From.ToDateTime(TimeOnly.MinValue)));
@@ -414,25 +387,12 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
             cmd.Parameters.Add(Sql.Ts("now", n));
         }
 
-        if (law)
+        if (rep is not null)
         {
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("law", [.. LawEnforcementTeams]));
+            cmd.Parameters.Add(new NpgsqlParameter<string>("rep", rep));
         }
 
         batch.BatchCommands.Add(cmd);
-    }
-
-    private static long? Long(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-
-    private static async Task<IReadOnlyList<Count>> CountsAsync(NpgsqlDataReader r, CancellationToken ct)
-    {
-        var rows = new List<Count>();
-        while (await r.ReadAsync(ct))
-        {
-            rows.Add(new Count(r.IsDBNull(0) ? "unknown" : r.GetString(0), r.GetInt64(1)));
-        }
-
-        return rows;
     }
 
     private static async Task<IReadOnlyList<VolumeRow>> VolumeRowsAsync(NpgsqlDataReader r, CancellationToken ct)

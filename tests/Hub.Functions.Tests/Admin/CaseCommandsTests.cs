@@ -64,4 +64,22 @@ public sealed class CaseCommandsTests(HubFixture hub) : IClassFixture<HubFixture
         seed.Output.ShouldContain("refused outside Development");
         (await hub.Postgres.ScalarAsync<long>("SELECT count(*) FROM cases WHERE id LIKE 'SEED%'")).ShouldBe(0);
     }
+
+    [Fact]
+    public async Task StatsCheck_FindsTheRollupExact_AfterEveryOtherTestsWrites_AndRebuilds()
+    {
+        // the hub's database holds what every other test of the collection wrote through the hub, and this case: the triggers kept up
+        var e = TestEnvelopes.For("cli-stats-" + Guid.NewGuid().ToString("N"));
+        await hub.Cases.WriteAsync(e, JsonSerializer.Serialize(e, HubJsonContext.Default.ReportEnvelope), CancellationToken.None);
+        var check = await RunAsync("cases", "stats-check");
+        check.Output.ShouldContain("The statistics match the cases.");
+        check.Code.ShouldBe(0);
+
+        var rebuild = await RunAsync("cases", "stats-check", "--rebuild");
+        rebuild.Code.ShouldBe(0);
+        var rebuilt = System.Text.RegularExpressions.Regex.Match(rebuild.Output, @"Rebuilt the statistics of (\d+) case\(s\)\.");
+        rebuilt.Success.ShouldBeTrue(rebuild.Output);
+        long.Parse(rebuilt.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThan(0, "the other tests' cases, every one");
+        rebuild.Output.ShouldContain("The statistics match the cases.");
+    }
 }

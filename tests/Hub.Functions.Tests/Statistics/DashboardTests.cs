@@ -48,7 +48,7 @@ public sealed class DashboardTests(DashboardStory story) : IClassFixture<Dashboa
     }
 
     [Fact]
-    public async Task Timeliness_IsExactToTheSecond()
+    public async Task Timeliness_IsExactToTheMinute()
     {
         var t = (await Stats.DashboardAsync(March, StatsScope.Everything, people: false, CancellationToken.None)).Timeliness;
 
