@@ -24,6 +24,7 @@ public static class CasesRegistration
         services.TryAddSingleton<Hashing.HashBanks>();
         services.TryAddSingleton<Hashing.HashMatcher>();
         services.TryAddSingleton<Statistics.CaseStatistics>();
+        services.AddHostedService<Statistics.StatsFolder>();
         services.AddHostedService<Hashing.HashIndexStartup>();
         services.AddQueueConsumer<ReportProcessor>(ReportProcessor.FunctionName, ReportProcessor.BindingName, storage => storage.Reports);
         return services;

@@ -66,7 +66,7 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
 
     // The sums of every key the cases of the filter contribute (docs/statistics.md#speed), but the repeat reporters'.
     private string SumsSql(StatsFilter filter, StatsScope scope, string? keys = null) => ReadsDaily(filter, scope)
-        ? $"SELECT d.key, sum(d.n)::bigint FROM stats_daily d WHERE {Daily} AND {keys ?? NotRepeat} GROUP BY 1"
+        ? $"SELECT d.key, sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND {keys ?? NotRepeat} GROUP BY 1"
         : $"SELECT u.key, sum(u.n)::bigint FROM case_stats s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND {(keys ?? NotRepeat).Replace("d.key", "u.key", StringComparison.Ordinal)} GROUP BY 1";
 
     public Task<IReadOnlyList<VolumeRow>> VolumesAsync(DateOnly from, DateOnly to, StatsBucket bucket, StatsDimension by, CancellationToken ct) =>
@@ -123,7 +123,7 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
                   SELECT COALESCE(sum(n) FILTER (WHERE g1 <= since AND since < g2), 0)::bigint,
                     COALESCE(sum(n) FILTER (WHERE g1 <= since), 0)::bigint + COALESCE(sum(n) FILTER (WHERE g1 <= since AND since < g2), 0)::bigint FROM (
                     SELECT d.n, d.day - @from::date AS since, split_part(d.key, ':', 2)::int AS g1, split_part(d.key, ':', 3)::int AS g2
-                    FROM stats_daily d WHERE {Daily} AND d.key LIKE @rep) AS t
+                    FROM stats_days d WHERE {Daily} AND d.key LIKE @rep) AS t
                   """
                 : $"""
                   SELECT count(*), COALESCE(sum(n), 0)::bigint FROM (
@@ -362,13 +362,13 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         if (by == StatsDimension.Channel)
         {
             return ReadsDaily(filter, scope)
-                ? $"SELECT date_trunc('{unit}', d.day)::date, d.channel, sum(d.n)::bigint FROM stats_daily d WHERE {Daily} AND d.key = 'cases' AND d.n <> 0 GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
+                ? $"SELECT date_trunc('{unit}', d.day)::date, d.channel, sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND d.key = 'cases' AND d.n <> 0 GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
                 : $"SELECT date_trunc('{unit}', s.day)::date, s.channel, count(*) FROM case_stats s WHERE {Facts} AND 'cases' = ANY(s.keys) GROUP BY 1, 2 ORDER BY 1, 2";
         }
 
         var prefix = PrefixOf(by);
         return ReadsDaily(filter, scope)
-            ? $"SELECT date_trunc('{unit}', d.day)::date, substr(d.key, {prefix.Length + 1}), sum(d.n)::bigint FROM stats_daily d WHERE {Daily} AND d.key LIKE '{prefix}%' GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
+            ? $"SELECT date_trunc('{unit}', d.day)::date, substr(d.key, {prefix.Length + 1}), sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND d.key LIKE '{prefix}%' GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
             : $"SELECT date_trunc('{unit}', s.day)::date, substr(u.key, {prefix.Length + 1}), sum(u.n)::bigint FROM case_stats s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND u.key LIKE '{prefix}%' GROUP BY 1, 2 ORDER BY 1, 2";
     }
 

@@ -28,12 +28,27 @@ public sealed class RollupTests(RollupStory story) : IClassFixture<RollupStory>
         (await story.ScalarAsync("SELECT count(*) FROM case_stats")).ShouldBe(await story.ScalarAsync("SELECT count(*) FROM cases"), "one row per case");
 
         // the story really changed what the roll-up counts: these are not seeded, so the triggers put them there
-        (await story.ScalarAsync("SELECT count(*) FROM stats_daily WHERE key LIKE 'ref.state:%'")).ShouldBeGreaterThan(0);
-        (await story.ScalarAsync("SELECT count(*) FROM stats_daily WHERE key = 'ho.answered'")).ShouldBeGreaterThan(0);
-        (await story.ScalarAsync("SELECT count(*) FROM stats_daily WHERE key = 'known'")).ShouldBeGreaterThan(0);
-        (await story.ScalarAsync("SELECT count(*) FROM stats_daily WHERE key = 'known.bank:bank-b'")).ShouldBeGreaterThan(0);
-        (await story.ScalarAsync("SELECT count(*) FROM stats_daily WHERE key LIKE 'h.td:%'")).ShouldBeGreaterThan(0);
-        (await story.ScalarAsync("SELECT count(*) FROM stats_daily WHERE key LIKE 'close:duplicate%'")).ShouldBe(0, "a merged case counts only its reports");
+        (await story.ScalarAsync("SELECT COALESCE(sum(n), 0)::bigint FROM stats_days WHERE key LIKE 'ref.state:%'")).ShouldBeGreaterThan(0);
+        (await story.ScalarAsync("SELECT COALESCE(sum(n), 0)::bigint FROM stats_days WHERE key = 'ho.answered'")).ShouldBeGreaterThan(0);
+        (await story.ScalarAsync("SELECT COALESCE(sum(n), 0)::bigint FROM stats_days WHERE key = 'known'")).ShouldBeGreaterThan(0);
+        (await story.ScalarAsync("SELECT COALESCE(sum(n), 0)::bigint FROM stats_days WHERE key = 'known.bank:bank-b'")).ShouldBeGreaterThan(0);
+        (await story.ScalarAsync("SELECT COALESCE(sum(n), 0)::bigint FROM stats_days WHERE key LIKE 'h.td:%'")).ShouldBeGreaterThan(0);
+        (await story.ScalarAsync("SELECT COALESCE(sum(n), 0)::bigint FROM stats_days WHERE key LIKE 'close:duplicate%'")).ShouldBe(0, "a merged case counts only its reports");
+    }
+
+    [Fact]
+    public async Task Folding_MovesTheDeltaIntoTheSums_AndChangesNoFigure()
+    {
+        var year = Parse("2033-01-01..2033-12-31");
+        var before = Json(await story.Stats.DashboardAsync(year, StatsScope.Everything, false, CancellationToken.None));
+        var pending = await story.ScalarAsync("SELECT count(*) FROM stats_delta");
+        pending.ShouldBeGreaterThan(0, "the story's changes were appended by the triggers");
+
+        (await StatsFolder.FoldAsync(story.Database, CancellationToken.None)).ShouldBe(pending);
+        (await story.ScalarAsync("SELECT count(*) FROM stats_delta")).ShouldBe(0);
+        (await story.ScalarAsync("SELECT stats_check()")).ShouldBe(0);
+        Json(await story.Stats.DashboardAsync(year, StatsScope.Everything, false, CancellationToken.None)).ShouldBe(before);
+        (await StatsFolder.FoldAsync(story.Database, CancellationToken.None)).ShouldBe(0, "nothing left to fold");
     }
 
     [Fact]
@@ -63,7 +78,7 @@ public sealed class RollupTests(RollupStory story) : IClassFixture<RollupStory>
         await Task.WhenAll(writers);
 
         (await story.ScalarAsync("SELECT stats_check()")).ShouldBe(0, "no writer's change was lost to another's");
-        (await story.ScalarAsync($"SELECT sum(n)::bigint FROM stats_daily WHERE key = 'cb' AND day IN (SELECT day FROM case_stats WHERE case_id IN ('{string.Join("', '", ids)}'))"))
+        (await story.ScalarAsync($"SELECT sum(n)::bigint FROM stats_days WHERE key = 'cb' AND day IN (SELECT day FROM case_stats WHERE case_id IN ('{string.Join("', '", ids)}'))"))
             .ShouldBeGreaterThanOrEqualTo(16);
     }
 
@@ -218,6 +233,8 @@ public sealed class RollupStory : IAsyncLifetime
     private CaseDatabase _cases = null!;
 
     public CaseStatistics Stats => new(_cases, _time);
+
+    public CaseDatabase Database => _cases;
 
     public CaseStatistics RowStats => new(_cases, _time) { RowsOnly = true };
 
