@@ -67,7 +67,7 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
     // The sums of every key the cases of the filter contribute (docs/statistics.md#speed), but the repeat reporters'.
     private string SumsSql(StatsFilter filter, StatsScope scope, string? keys = null) => ReadsDaily(filter, scope)
         ? $"SELECT d.key, sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND {keys ?? NotRepeat} GROUP BY 1"
-        : $"SELECT u.key, sum(u.n)::bigint FROM case_stats s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND {(keys ?? NotRepeat).Replace("d.key", "u.key", StringComparison.Ordinal)} GROUP BY 1";
+        : $"SELECT u.key, sum(u.n)::bigint FROM stats_cases s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND {(keys ?? NotRepeat).Replace("d.key", "u.key", StringComparison.Ordinal)} GROUP BY 1";
 
     public Task<IReadOnlyList<VolumeRow>> VolumesAsync(DateOnly from, DateOnly to, StatsBucket bucket, StatsDimension by, CancellationToken ct) =>
         VolumesAsync(new StatsFilter(from, to), StatsScope.Everything, bucket, by, ct);
@@ -363,13 +363,13 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         {
             return ReadsDaily(filter, scope)
                 ? $"SELECT date_trunc('{unit}', d.day)::date, d.channel, sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND d.key = 'cases' AND d.n <> 0 GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
-                : $"SELECT date_trunc('{unit}', s.day)::date, s.channel, count(*) FROM case_stats s WHERE {Facts} AND 'cases' = ANY(s.keys) GROUP BY 1, 2 ORDER BY 1, 2";
+                : $"SELECT date_trunc('{unit}', s.day)::date, s.channel, count(*) FROM stats_cases s WHERE {Facts} AND 'cases' = ANY(s.keys) GROUP BY 1, 2 ORDER BY 1, 2";
         }
 
         var prefix = PrefixOf(by);
         return ReadsDaily(filter, scope)
             ? $"SELECT date_trunc('{unit}', d.day)::date, substr(d.key, {prefix.Length + 1}), sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND d.key LIKE '{prefix}%' GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
-            : $"SELECT date_trunc('{unit}', s.day)::date, substr(u.key, {prefix.Length + 1}), sum(u.n)::bigint FROM case_stats s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND u.key LIKE '{prefix}%' GROUP BY 1, 2 ORDER BY 1, 2";
+            : $"SELECT date_trunc('{unit}', s.day)::date, substr(u.key, {prefix.Length + 1}), sum(u.n)::bigint FROM stats_cases s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND u.key LIKE '{prefix}%' GROUP BY 1, 2 ORDER BY 1, 2";
     }
 
     private static void Add(NpgsqlBatch batch, string sql, StatsFilter filter, StatsScope scope, DateTimeOffset? now = null, string? rep = null)

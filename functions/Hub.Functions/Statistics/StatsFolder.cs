@@ -3,16 +3,16 @@ using Hub.Functions.Cases.Database;
 namespace Hub.Functions.Statistics;
 
 /// <summary>
-/// Folds the statistics' delta into their sums by day every <see cref="Interval"/> (docs/statistics.md#speed): the
-/// triggers append each change to <c>stats_delta</c> so that writers never wait for one another, and the readers add
-/// what is not folded yet, so the figures are exact whether this has run or not; folding keeps that part small. A
-/// database that cannot be reached is tried again at the next tick.
+/// Folds the statistics' roll-up every <see cref="Interval"/> (docs/statistics.md#speed): writers only note the cases
+/// they changed (<c>stats_dirty</c>), so that intake never pays for the roll-up; this recomputes those cases and their
+/// sums in one transaction. The readers count a case not folded yet by its rows, so the figures are exact whether this
+/// has run or not; folding keeps that part small. A database that cannot be reached is tried again at the next tick.
 /// </summary>
 internal sealed partial class StatsFolder(CaseDatabase database, TimeProvider time, ILogger<StatsFolder> logger) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
-    /// <summary>Folds once; returns how many delta rows were moved (0 when another folder holds the lock).</summary>
+    /// <summary>Folds once; returns how many cases were recomputed (-1 when another folder holds the lock).</summary>
     public static async Task<long> FoldAsync(CaseDatabase database, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(database);
@@ -46,9 +46,9 @@ internal sealed partial class StatsFolder(CaseDatabase database, TimeProvider ti
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Statistics: folded {Rows} delta rows")]
-    private static partial void LogFolded(ILogger logger, long rows);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Statistics: folded {Cases} changed cases")]
+    private static partial void LogFolded(ILogger logger, long cases);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Statistics: delta not folded ({Cause}); trying again in a minute")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Statistics: roll-up not folded ({Cause}); trying again at the next tick")]
     private static partial void LogNotFolded(ILogger logger, string cause);
 }

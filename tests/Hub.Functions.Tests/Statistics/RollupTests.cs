@@ -25,7 +25,7 @@ public sealed class RollupTests(RollupStory story) : IClassFixture<RollupStory>
     public async Task TheRollup_IsExactlyARecomputation_AfterEveryKindOfChange()
     {
         (await story.ScalarAsync("SELECT stats_check()")).ShouldBe(0);
-        (await story.ScalarAsync("SELECT count(*) FROM case_stats")).ShouldBe(await story.ScalarAsync("SELECT count(*) FROM cases"), "one row per case");
+        (await story.ScalarAsync("SELECT count(*) FROM stats_cases")).ShouldBe(await story.ScalarAsync("SELECT count(*) FROM cases"), "one row per case");
 
         // the story really changed what the roll-up counts: these are not seeded, so the triggers put them there
         (await story.ScalarAsync("SELECT COALESCE(sum(n), 0)::bigint FROM stats_days WHERE key LIKE 'ref.state:%'")).ShouldBeGreaterThan(0);
@@ -40,13 +40,22 @@ public sealed class RollupTests(RollupStory story) : IClassFixture<RollupStory>
     public async Task Folding_MovesTheDeltaIntoTheSums_AndChangesNoFigure()
     {
         var year = Parse("2033-01-01..2033-12-31");
+        await using (var db = story.Admin())
+        await using (var change = db.CreateCommand("UPDATE cases SET urgency = 'high' WHERE id IN (SELECT id FROM cases WHERE received_at >= '2033-02-01' ORDER BY id LIMIT 5)"))
+        {
+            (await change.ExecuteNonQueryAsync()).ShouldBe(5, "a change to fold, whatever the other tests folded before");
+        }
+
         var before = Json(await story.Stats.DashboardAsync(year, StatsScope.Everything, false, CancellationToken.None));
-        var pending = await story.ScalarAsync("SELECT count(*) FROM stats_delta");
-        pending.ShouldBeGreaterThan(0, "the story's changes were appended by the triggers");
+        var pending = await story.ScalarAsync("SELECT count(DISTINCT case_id) FROM stats_dirty");
+        pending.ShouldBeGreaterThanOrEqualTo(5, "the changes were noted by the triggers");
 
         (await StatsFolder.FoldAsync(story.Database, CancellationToken.None)).ShouldBe(pending);
+        (await story.ScalarAsync("SELECT count(*) FROM stats_dirty")).ShouldBe(0);
         (await story.ScalarAsync("SELECT count(*) FROM stats_delta")).ShouldBe(0);
         (await story.ScalarAsync("SELECT stats_check()")).ShouldBe(0);
+        (await story.ScalarAsync("SELECT count(*) FROM (SELECT * FROM case_stats EXCEPT SELECT * FROM stats_rows(ARRAY(SELECT id FROM cases))) AS d")).ShouldBe(0, "folded: the stored rows are exact");
+        (await story.ScalarAsync("SELECT count(*) FROM case_stats")).ShouldBe(await story.ScalarAsync("SELECT count(*) FROM cases"), "a deleted case's row went with the fold");
         Json(await story.Stats.DashboardAsync(year, StatsScope.Everything, false, CancellationToken.None)).ShouldBe(before);
         (await StatsFolder.FoldAsync(story.Database, CancellationToken.None)).ShouldBe(0, "nothing left to fold");
     }
@@ -55,8 +64,21 @@ public sealed class RollupTests(RollupStory story) : IClassFixture<RollupStory>
     public async Task ConcurrentChangesToOneCase_AreAllCounted()
     {
         // four writers at once on the same three cases, each change in its own transaction, as the hub's functions
-        // write them (the app's role): a referral here, a call-back there, a follow-up report, the case's own row
+        // write them (the app's role): a referral here, a call-back there, a follow-up report, the case's own row;
+        // meanwhile a folder folds again and again, as the hub's does every few seconds
         var source = await story.App();
+        using var stop = new CancellationTokenSource();
+        var folds = 0;
+        var folder = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (await StatsFolder.FoldAsync(story.Database, CancellationToken.None) >= 0)
+                {
+                    folds++;
+                }
+            }
+        });
         string[] ids = [.. await story.IdsAsync("SELECT id FROM cases WHERE status <> 'closed' ORDER BY id LIMIT 3")];
         var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
@@ -76,8 +98,13 @@ public sealed class RollupTests(RollupStory story) : IClassFixture<RollupStory>
             }
         }));
         await Task.WhenAll(writers);
+        await stop.CancelAsync();
+        await folder;
+        folds.ShouldBeGreaterThan(0);
 
-        (await story.ScalarAsync("SELECT stats_check()")).ShouldBe(0, "no writer's change was lost to another's");
+        (await story.ScalarAsync("SELECT stats_check()")).ShouldBe(0, "no writer's change was lost to another's or to a fold");
+        await StatsFolder.FoldAsync(story.Database, CancellationToken.None);
+        (await story.ScalarAsync("SELECT count(*) FROM (SELECT * FROM case_stats EXCEPT SELECT * FROM stats_rows(ARRAY(SELECT id FROM cases))) AS d")).ShouldBe(0);
         (await story.ScalarAsync($"SELECT sum(n)::bigint FROM stats_days WHERE key = 'cb' AND day IN (SELECT day FROM case_stats WHERE case_id IN ('{string.Join("', '", ids)}'))"))
             .ShouldBeGreaterThanOrEqualTo(16);
     }
@@ -276,7 +303,7 @@ public sealed class RollupStory : IAsyncLifetime
         // 2,000 cases over two years, the last 200 still waiting; 60 reporters, each back every few weeks
         await CaseSeeder.SeedAsync(admin, 2000, 200, 60, Now, CancellationToken.None);
 
-        // every statement below changes rows one by one with the triggers live (no deferral)
+        // every statement below changes rows one by one with the triggers live (no deferral); halfway, a fold
         string[] changes =
         [
             "INSERT INTO users (login, display_name, created_at) VALUES ('tv-1', 'Tư vấn 1', now()), ('tv-2', 'Tư vấn 2', now()), ('tv-3', 'Tư vấn 3', now())",
@@ -328,6 +355,8 @@ public sealed class RollupStory : IAsyncLifetime
                    CASE WHEN n / 9 % 3 = 1 THEN c.received_at + make_interval(hours => 1 + n % 90) END
             FROM (SELECT *, substr(id, 5)::int AS n FROM cases) AS c WHERE n % 9 = 0
             """,
+            // the changes so far folded, the rest left for the readers to count live (both paths are read)
+            "SELECT stats_fold()",
             // follow-up reports: a URL and an account each, some handed over to a person in chat
             """
             INSERT INTO reports (id, case_id, channel_instance, provider_message_id, reference_code, revision, received_at, created_at, envelope)

@@ -3,13 +3,18 @@
 -- Every figure of the Thống kê page is a sum over cases of what each case contributes: 1 to "cases", 1 to
 -- "urgency:high", 1 to the minute of its first response in a histogram, the number of its referrals in each state…
 -- stats_rows(ids) computes those contributions from the case store's rows (one definition, in SQL). case_stats keeps
--- each case's contribution; the sums by Vietnamese day and channel are stats_daily plus stats_delta (the view
--- stats_days). Triggers keep them in the same transaction as every change to a case or a row it depends on, so a
--- committed change is always counted, exactly once: a case's row in case_stats is recomputed from scratch (never
--- patched), and the difference between its old and new contribution is appended to stats_delta — appended, never
--- updated, so writers of the same day and channel never wait for each other's rows. stats_fold() moves the delta into
--- stats_daily in one transaction (the hub does it every minute); a reader sees a change in one or the other, never
--- both. stats_rebuild() recomputes everything from the rows; stats_check() compares them.
+-- each case's contribution; stats_daily and stats_delta their sums by Vietnamese day and channel.
+--
+-- Writers only note which cases they changed: triggers append the case's id to stats_dirty, in the same transaction
+-- as the change (a plain append: no writer waits for another, and intake pays a few microseconds, not the roll-up).
+-- stats_fold() — the hub runs it every few seconds — takes the dirty cases, recomputes their rows in case_stats (from
+-- scratch, never patched), appends the difference between each case's old and new contribution to stats_delta, and
+-- moves stats_delta into stats_daily, all in one transaction. The readers count a dirty case by what it contributes
+-- now (stats_rows) instead of its stored row, in the same statement (one snapshot): the views stats_cases and
+-- stats_days. A committed change is therefore counted exactly once at every moment, whether it has been folded or not:
+-- a change committed while a fold runs leaves its own dirty row, which the fold does not delete (it deletes only the
+-- rows its snapshot saw, before it recomputes), so the case is counted live until the next fold.
+-- stats_rebuild() recomputes everything from the rows; stats_check() compares what the readers see with the rows.
 -- What depends on the clock (overdue now, not yet due) is never stored: the statistics read it from the rows, by the
 -- partial indexes below, which hold only what is still waiting.
 
@@ -35,7 +40,7 @@ CREATE TABLE stats_daily (
   PRIMARY KEY (day, channel, key)
 );
 
--- The changes not folded into stats_daily yet (a minute's worth): appended by the triggers, emptied by stats_fold().
+-- Differences of contributions not moved into stats_daily yet (stats_fold() empties it in the same transaction).
 CREATE TABLE stats_delta (
   day     date NOT NULL,
   channel text NOT NULL,
@@ -43,11 +48,11 @@ CREATE TABLE stats_delta (
   n       bigint NOT NULL
 );
 
--- The sums by day and channel, as the statistics read them.
-CREATE VIEW stats_days AS
-  SELECT day, channel, key, n FROM stats_daily
-  UNION ALL
-  SELECT day, channel, key, n FROM stats_delta;
+-- The cases changed since their row in case_stats was computed (a case may be named more than once).
+CREATE TABLE stats_dirty (
+  case_id text NOT NULL
+);
+CREATE INDEX stats_dirty_case ON stats_dirty (case_id);
 
 -- What is still waiting, by its deadline: the clock-dependent parts of the figures read these.
 CREATE INDEX cases_unanswered_due ON cases (first_response_due) WHERE first_response_at IS NULL;
@@ -202,27 +207,14 @@ END
 $$;
 CREATE TRIGGER case_stats_follow AFTER INSERT OR UPDATE OR DELETE ON case_stats FOR EACH ROW EXECUTE FUNCTION stats_daily_follow();
 
--- The triggers below are deferred to the commit, so a transaction that writes a case and its report, or claims a case
--- and appends its audit row, recomputes each case once, from its final rows.
--- Recompute the contribution of these cases; a row that did not change is not written. The cases' rows are locked
--- first, so two transactions that change rows of one case (a referral here, a call-back there) refresh it one after
--- the other, the second from a snapshot that holds the first's change: neither's contribution is lost. The plan of
--- stats_rows is PostgreSQL's generic one, prepared once per connection: planning its fifty subqueries afresh for each
--- case (the default for a parameter's first uses, and whenever the planner prefers it) cost 4 ms per change.
+-- Recompute the rows of these cases in case_stats (the folder's and the rebuild's work); a row that did not change is
+-- not written. The plan of stats_rows is PostgreSQL's generic one, prepared once per connection: planning its fifty
+-- subqueries afresh for each call cost milliseconds.
 CREATE FUNCTION stats_refresh(ids text[]) RETURNS void LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-  seen text := COALESCE(NULLIF(current_setting('hub.stats_seen', true), ''), ',');
 BEGIN
-  IF current_setting('hub.stats_deferred', true) = 'on' OR ids IS NULL THEN
+  IF ids IS NULL OR cardinality(ids) = 0 THEN
     RETURN;
   END IF;
-  -- The triggers run at commit, when every change of the transaction is made: a case refreshed once is final.
-  ids := ARRAY(SELECT DISTINCT i FROM unnest(ids) AS i WHERE i IS NOT NULL AND strpos(seen, ',' || i || ',') = 0);
-  IF cardinality(ids) = 0 THEN
-    RETURN;
-  END IF;
-  PERFORM set_config('hub.stats_seen', seen || array_to_string(ids, ',') || ',', true);
-  PERFORM 1 FROM cases c WHERE c.id = ANY (ids) ORDER BY c.id FOR NO KEY UPDATE;
   DELETE FROM case_stats s WHERE s.case_id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = s.case_id);
   INSERT INTO case_stats AS s SELECT * FROM stats_rows(ids) ORDER BY 1
   ON CONFLICT (case_id) DO UPDATE SET day = excluded.day, channel = excluded.channel, team_id = excluded.team_id,
@@ -243,6 +235,7 @@ CREATE FUNCTION stats_after(p_pseudonym text, p_channel text, p_at timestamptz, 
        AND (e.received_at, e.id) > (p_at, p_id) ORDER BY e.received_at, e.id LIMIT 2)) AS x
 $$;
 
+-- A case changed: it is dirty, and so are the reporter's next cases when its place among them changed.
 CREATE FUNCTION stats_on_case() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   ids text[] := '{}';
@@ -258,40 +251,40 @@ BEGIN
   END IF;
   IF TG_OP <> 'UPDATE' OR (OLD.reporter_pseudonym, OLD.received_at, OLD.channel, OLD.close_reason IS DISTINCT FROM 'duplicate')
                           IS DISTINCT FROM (NEW.reporter_pseudonym, NEW.received_at, NEW.channel, NEW.close_reason IS DISTINCT FROM 'duplicate') THEN
-    IF TG_OP <> 'DELETE' THEN
+    IF TG_OP <> 'DELETE' AND NEW.reporter_pseudonym IS NOT NULL THEN
       ids := ids || stats_after(NEW.reporter_pseudonym, NEW.channel, NEW.received_at, NEW.id);
     END IF;
-    IF TG_OP <> 'INSERT' THEN
+    IF TG_OP <> 'INSERT' AND OLD.reporter_pseudonym IS NOT NULL THEN
       ids := ids || stats_after(OLD.reporter_pseudonym, OLD.channel, OLD.received_at, OLD.id);
     END IF;
   END IF;
-  PERFORM stats_refresh(ARRAY(SELECT DISTINCT unnest(ids)));
+  INSERT INTO stats_dirty (case_id) SELECT DISTINCT unnest(ids);
   RETURN NULL;
 END
 $$;
-CREATE CONSTRAINT TRIGGER cases_stats AFTER INSERT OR UPDATE OR DELETE ON cases DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stats_on_case();
+CREATE TRIGGER cases_stats AFTER INSERT OR UPDATE OR DELETE ON cases FOR EACH ROW EXECUTE FUNCTION stats_on_case();
 
--- A row that names its case (reports, referrals, takedowns, call-backs, the audit's replies): refresh that case.
+-- A row that names its case (reports, referrals, takedowns, call-backs, the audit's replies): that case is dirty.
 CREATE FUNCTION stats_on_case_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF current_setting('hub.stats_deferred', true) = 'on' THEN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
-    PERFORM stats_refresh(ARRAY[NEW.case_id]);
+    INSERT INTO stats_dirty (case_id) VALUES (NEW.case_id);
   ELSIF TG_OP = 'DELETE' THEN
-    PERFORM stats_refresh(ARRAY[OLD.case_id]);
+    INSERT INTO stats_dirty (case_id) VALUES (OLD.case_id);
   ELSE
-    PERFORM stats_refresh(ARRAY(SELECT DISTINCT unnest(ARRAY[OLD.case_id, NEW.case_id])));
+    INSERT INTO stats_dirty (case_id) SELECT DISTINCT x FROM unnest(ARRAY[OLD.case_id, NEW.case_id]) AS x;
   END IF;
   RETURN NULL;
 END
 $$;
-CREATE CONSTRAINT TRIGGER reports_stats AFTER INSERT OR UPDATE OR DELETE ON reports DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stats_on_case_row();
-CREATE CONSTRAINT TRIGGER referrals_stats AFTER INSERT OR UPDATE OR DELETE ON referrals DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stats_on_case_row();
-CREATE CONSTRAINT TRIGGER case_takedowns_stats AFTER INSERT OR UPDATE OR DELETE ON case_takedowns DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stats_on_case_row();
-CREATE CONSTRAINT TRIGGER callback_tasks_stats AFTER INSERT OR UPDATE OR DELETE ON callback_tasks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stats_on_case_row();
-CREATE CONSTRAINT TRIGGER audit_stats AFTER INSERT ON audit DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.action = 'conversation.reply' AND NEW.case_id IS NOT NULL)
+CREATE TRIGGER reports_stats AFTER INSERT OR UPDATE OR DELETE ON reports FOR EACH ROW EXECUTE FUNCTION stats_on_case_row();
+CREATE TRIGGER referrals_stats AFTER INSERT OR UPDATE OR DELETE ON referrals FOR EACH ROW EXECUTE FUNCTION stats_on_case_row();
+CREATE TRIGGER case_takedowns_stats AFTER INSERT OR UPDATE OR DELETE ON case_takedowns FOR EACH ROW EXECUTE FUNCTION stats_on_case_row();
+CREATE TRIGGER callback_tasks_stats AFTER INSERT OR UPDATE OR DELETE ON callback_tasks FOR EACH ROW EXECUTE FUNCTION stats_on_case_row();
+CREATE TRIGGER audit_stats AFTER INSERT ON audit FOR EACH ROW WHEN (NEW.action = 'conversation.reply' AND NEW.case_id IS NOT NULL)
   EXECUTE FUNCTION stats_on_case_row();
 
 CREATE FUNCTION stats_on_hash_match() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -299,28 +292,51 @@ BEGIN
   IF current_setting('hub.stats_deferred', true) = 'on' THEN
     RETURN NULL;
   END IF;
-  PERFORM stats_refresh(ARRAY(SELECT r.case_id FROM reports r WHERE r.id = NEW.report_id));
+  INSERT INTO stats_dirty (case_id) SELECT r.case_id FROM reports r WHERE r.id = NEW.report_id;
   RETURN NULL;
 END
 $$;
-CREATE CONSTRAINT TRIGGER case_hash_matches_stats AFTER INSERT ON case_hash_matches DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stats_on_hash_match();
+CREATE TRIGGER case_hash_matches_stats AFTER INSERT ON case_hash_matches FOR EACH ROW EXECUTE FUNCTION stats_on_hash_match();
 
--- Move the committed delta into stats_daily, in one transaction (a reader sees the rows in one table or the other).
--- One folder at a time (an advisory lock; another returns 0 at once); the changes committed meanwhile stay for the next.
--- Returns how many delta rows it folded.
+-- What the readers see: each case's contribution (its stored row, or what it contributes now when it is dirty) …
+CREATE VIEW stats_cases AS
+  SELECT s.case_id, s.day, s.channel, s.team_id, s.province, s.keys, s.counts FROM case_stats s
+  WHERE NOT EXISTS (SELECT 1 FROM stats_dirty d WHERE d.case_id = s.case_id)
+  UNION ALL
+  SELECT * FROM stats_rows(ARRAY(SELECT DISTINCT case_id FROM stats_dirty));
+
+-- … and the sums by day and channel: the folded sums, the delta, and for the dirty cases their contribution now in
+-- place of their stored one.
+CREATE VIEW stats_days AS
+  SELECT day, channel, key, n FROM stats_daily
+  UNION ALL
+  SELECT day, channel, key, n FROM stats_delta
+  UNION ALL
+  SELECT r.day, r.channel, u.key, u.n::bigint FROM stats_rows(ARRAY(SELECT DISTINCT case_id FROM stats_dirty)) AS r
+    CROSS JOIN LATERAL unnest(r.keys, r.counts) AS u(key, n)
+  UNION ALL
+  SELECT s.day, s.channel, u.key, -u.n::bigint FROM case_stats s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n)
+  WHERE s.case_id IN (SELECT case_id FROM stats_dirty);
+
+-- Recompute the dirty cases and fold the delta into stats_daily, in one transaction; returns how many cases it
+-- recomputed. One folder at a time (an advisory lock; another returns -1 at once). Changes committed while it runs
+-- keep their dirty rows: the DELETE below removes only the rows its snapshot saw, and the recomputation that follows
+-- sees at least what they recorded.
 CREATE FUNCTION stats_fold() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-  moved bigint;
+  ids text[];
 BEGIN
-  IF NOT pg_try_advisory_xact_lock(4851925068380095812) THEN -- "CASE_STATS"-ish: the folders' own lock
-    RETURN 0;
+  IF NOT pg_try_advisory_xact_lock(4851925068380095812) THEN -- the folders' own lock
+    RETURN -1;
   END IF;
+  WITH d AS (DELETE FROM stats_dirty RETURNING case_id)
+  SELECT COALESCE(array_agg(DISTINCT case_id), '{}') INTO ids FROM d;
+  PERFORM stats_refresh(ids);
   WITH d AS (DELETE FROM stats_delta RETURNING day, channel, key, n),
-       s AS (SELECT day, channel, key, sum(n) AS n, count(*) AS rows FROM d GROUP BY 1, 2, 3),
-       u AS (INSERT INTO stats_daily AS t (day, channel, key, n) SELECT day, channel, key, n FROM s ORDER BY 1, 2, 3
-             ON CONFLICT (day, channel, key) DO UPDATE SET n = t.n + excluded.n RETURNING 1)
-  SELECT COALESCE(sum(rows), 0) INTO moved FROM s;
-  RETURN moved;
+       s AS (SELECT day, channel, key, sum(n) AS n FROM d GROUP BY 1, 2, 3)
+  INSERT INTO stats_daily AS t (day, channel, key, n) SELECT day, channel, key, n FROM s ORDER BY 1, 2, 3
+  ON CONFLICT (day, channel, key) DO UPDATE SET n = t.n + excluded.n;
+  RETURN cardinality(ids);
 END
 $$;
 
@@ -331,11 +347,12 @@ DECLARE
   n bigint;
   chunk text[];
 BEGIN
-  LOCK TABLE case_stats, stats_daily, stats_delta IN EXCLUSIVE MODE;
+  LOCK TABLE case_stats, stats_daily, stats_delta, stats_dirty IN EXCLUSIVE MODE;
   PERFORM set_config('hub.stats_deferred', 'on', true);
   DELETE FROM case_stats;
   DELETE FROM stats_daily;
   DELETE FROM stats_delta;
+  DELETE FROM stats_dirty;
   FOR chunk IN SELECT array_agg(id) FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / 50000 AS part FROM cases) AS t GROUP BY part LOOP
     INSERT INTO case_stats SELECT * FROM stats_rows(chunk);
   END LOOP;
@@ -347,23 +364,23 @@ BEGIN
 END
 $$;
 
--- How far the roll-up is from the rows: the cases whose stored contribution differs from a recomputation, plus the
--- sums that differ from their cases' contributions. Zero when exact (the tests require it).
+-- How far what the readers see is from the rows: the cases whose contribution differs from a recomputation, plus the
+-- sums that differ from the cases' contributions. Zero when exact (the tests require it).
 CREATE FUNCTION stats_check() RETURNS bigint LANGUAGE sql STABLE AS $$
   SELECT (SELECT count(*) FROM (
-            (SELECT * FROM case_stats EXCEPT ALL SELECT * FROM stats_rows(ARRAY(SELECT id FROM cases)))
-            UNION ALL (SELECT * FROM stats_rows(ARRAY(SELECT id FROM cases)) EXCEPT ALL SELECT * FROM case_stats)) AS a)
+            (SELECT * FROM stats_cases EXCEPT ALL SELECT * FROM stats_rows(ARRAY(SELECT id FROM cases)))
+            UNION ALL (SELECT * FROM stats_rows(ARRAY(SELECT id FROM cases)) EXCEPT ALL SELECT * FROM stats_cases)) AS a)
        + (SELECT count(*) FROM (
             SELECT COALESCE(d.day, s.day), COALESCE(d.channel, s.channel), COALESCE(d.key, s.key)
             FROM (SELECT day, channel, key, sum(n) AS n FROM stats_days GROUP BY 1, 2, 3 HAVING sum(n) <> 0) AS d
-            FULL JOIN (SELECT s.day, s.channel, u.key, sum(u.n) AS n FROM case_stats s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) GROUP BY 1, 2, 3) AS s
+            FULL JOIN (SELECT s.day, s.channel, u.key, sum(u.n) AS n FROM stats_cases s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) GROUP BY 1, 2, 3) AS s
               ON s.day = d.day AND s.channel = d.channel AND s.key = d.key
             WHERE d.n IS DISTINCT FROM s.n) AS b)
 $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON case_stats, stats_daily TO hub_app;
-GRANT SELECT, INSERT, DELETE ON stats_delta TO hub_app;
-GRANT SELECT ON stats_days TO hub_app;
+GRANT SELECT, INSERT, DELETE ON stats_delta, stats_dirty TO hub_app;
+GRANT SELECT ON stats_days, stats_cases TO hub_app;
 
 -- The statistics start exact: every case already in the store.
 SELECT stats_rebuild();
