@@ -70,6 +70,13 @@ internal static class CaseBenchmarks
         await check.OpenAsync();
         await using var count = new NpgsqlCommand("SELECT count(*) FROM cases", check);
         Console.WriteLine($"processor database: {(long)(await count.ExecuteScalarAsync())!} cases for {reports + 1000} envelopes");
+
+        // What the writers left for the statistics' folder (docs/statistics.md#speed): one fold of every new case, the work the hub does in the background.
+        var folding = Stopwatch.StartNew();
+        var folded = await Hub.Functions.Statistics.StatsFolder.FoldAsync(database, CancellationToken.None);
+        folding.Stop();
+        await using var exact = new NpgsqlCommand("SELECT stats_check()", check);
+        Console.WriteLine($"statistics fold: {folded} cases recomputed in {folding.Elapsed.TotalMilliseconds:F0} ms ({folded / folding.Elapsed.TotalSeconds:F0} cases/s); stats_check() = {(long)(await exact.ExecuteScalarAsync())!}");
     }
 
     /// <summary>What the processor's one statement amounts to, as two plain INSERTs in one round trip (no idempotency, no follow-up, no clocks).</summary>
