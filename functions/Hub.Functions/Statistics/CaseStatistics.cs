@@ -127,8 +127,8 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
                   """
                 : $"""
                   SELECT count(*), COALESCE(sum(n), 0)::bigint FROM (
-                    SELECT count(*) AS n FROM stats_cases s JOIN cases c ON c.id = s.case_id
-                    WHERE {Facts} AND 'cases' = ANY(s.keys) AND c.reporter_pseudonym IS NOT NULL GROUP BY c.reporter_pseudonym HAVING count(*) > 1) AS t
+                    SELECT count(*) AS n FROM stats_cases s
+                    WHERE {Facts} AND 'cases' = ANY(s.keys) AND s.reporter IS NOT NULL GROUP BY s.reporter HAVING count(*) > 1) AS t
                   """,
             filter, scope, rep: filter.Channel is null ? "rep:%" : "repc:%");
 

@@ -24,6 +24,7 @@ CREATE TABLE case_stats (
   channel   text NOT NULL,
   team_id   text NOT NULL,
   province  text,                  -- the case's province code (null: unknown)
+  reporter  text,                  -- the reporter's pseudonym: a scope's repeat reporters, without reading the cases
   keys      text[] NOT NULL,       -- what the case contributes to …
   counts    int[] NOT NULL,        -- … and how much (the same length)
   CHECK (cardinality(keys) = cardinality(counts))
@@ -75,9 +76,9 @@ CREATE FUNCTION stats_law_teams() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Each case's contribution (a case with nothing to count gets empty arrays). The definitions are docs/statistics.md's; CaseStatistics reads them.
-CREATE FUNCTION stats_rows(ids text[]) RETURNS TABLE (case_id text, day date, channel text, team_id text, province text, keys text[], counts int[])
+CREATE FUNCTION stats_rows(ids text[]) RETURNS TABLE (case_id text, day date, channel text, team_id text, province text, reporter text, keys text[], counts int[])
 LANGUAGE sql STABLE AS $$
-  SELECT c.id, (c.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, c.channel, c.team_id, c.province_code,
+  SELECT c.id, (c.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date, c.channel, c.team_id, c.province_code, c.reporter_pseudonym,
          COALESCE(array_agg(k.key ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '{}'),
          COALESCE(array_agg(k.n ORDER BY k.key) FILTER (WHERE k.key IS NOT NULL), '{}')
   FROM cases c
@@ -186,7 +187,7 @@ LANGUAGE sql STABLE AS $$
       ) AS x(key, n) WHERE v.counted
     ) AS y GROUP BY key HAVING sum(n) <> 0) AS k ON true
   WHERE c.id = ANY (ids)
-  GROUP BY c.id, c.received_at, c.channel, c.team_id, c.province_code
+  GROUP BY c.id, c.received_at, c.channel, c.team_id, c.province_code, c.reporter_pseudonym
 $$;
 
 -- The sums follow case_stats: a case's old contribution out, its new one in, as rows appended to stats_delta.
@@ -218,9 +219,9 @@ BEGIN
   DELETE FROM case_stats s WHERE s.case_id = ANY (ids) AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.id = s.case_id);
   INSERT INTO case_stats AS s SELECT * FROM stats_rows(ids) ORDER BY 1
   ON CONFLICT (case_id) DO UPDATE SET day = excluded.day, channel = excluded.channel, team_id = excluded.team_id,
-    province = excluded.province, keys = excluded.keys, counts = excluded.counts
-  WHERE (s.day, s.channel, s.team_id, s.province, s.keys, s.counts)
-    IS DISTINCT FROM (excluded.day, excluded.channel, excluded.team_id, excluded.province, excluded.keys, excluded.counts);
+    province = excluded.province, reporter = excluded.reporter, keys = excluded.keys, counts = excluded.counts
+  WHERE (s.day, s.channel, s.team_id, s.province, s.reporter, s.keys, s.counts)
+    IS DISTINCT FROM (excluded.day, excluded.channel, excluded.team_id, excluded.province, excluded.reporter, excluded.keys, excluded.counts);
 END
 $$;
 
@@ -300,7 +301,7 @@ CREATE TRIGGER case_hash_matches_stats AFTER INSERT ON case_hash_matches FOR EAC
 
 -- What the readers see: each case's contribution (its stored row, or what it contributes now when it is dirty) …
 CREATE VIEW stats_cases AS
-  SELECT s.case_id, s.day, s.channel, s.team_id, s.province, s.keys, s.counts FROM case_stats s
+  SELECT s.case_id, s.day, s.channel, s.team_id, s.province, s.reporter, s.keys, s.counts FROM case_stats s
   WHERE NOT EXISTS (SELECT 1 FROM stats_dirty d WHERE d.case_id = s.case_id)
   UNION ALL
   SELECT * FROM stats_rows(ARRAY(SELECT DISTINCT case_id FROM stats_dirty));
