@@ -8,7 +8,8 @@ namespace Hub.Functions.Statistics;
 
 /// <summary>
 /// The programme's statistics, computed with SQL from the case store's roll-up (docs/statistics.md#speed: each case's
-/// contribution, kept exact by triggers in the same transaction as every change, and its sums by day). Counts
+/// contribution and their sums by day, folded in the background, with the cases changed since counted from their
+/// rows, so every figure is exact). Counts
 /// are of **cases** (one per child's situation: revisions of a report and follow-ups attached to the case count once),
 /// by the time the case's first report was received, in <c>Asia/Ho_Chi_Minh</c>: a report at 23:30 UTC on 31 January
 /// is a February case. <paramref name="from"/> and <paramref name="to"/> are Vietnamese calendar days, both included.
@@ -394,7 +395,6 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         cmd.Parameters.Add(new NpgsqlParameter<DateTime>("to", filter.To.ToDateTime(TimeOnly.MinValue)));
         cmd.Parameters.Add(Sql.Text("province", filter.Province));
         cmd.Parameters.Add(Sql.Text("channel", filter.Channel));
-        cmd.Parameters.Add(new NpgsqlParameter<bool>("all", scope.All));
         cmd.Parameters.Add(new NpgsqlParameter<string[]>("teams", [.. scope.Teams]));
         cmd.Parameters.Add(new NpgsqlParameter<string[]>("provinces", [.. scope.Provinces]));
         if (now is { } n)
