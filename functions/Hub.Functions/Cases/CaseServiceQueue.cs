@@ -51,4 +51,17 @@ public sealed partial class CaseService
 
         return list;
     }
+
+    /// <summary>For the metrics: every chat handed to a person that nobody has taken yet, and the oldest handoff's time (no actor: counts only).</summary>
+    public async Task<(long Waiting, DateTimeOffset? Since)> WaitingChatsCountAsync(CancellationToken ct)
+    {
+        var source = await database.GetAsync(ct);
+        await using var cmd = source.CreateCommand(
+            "SELECT count(*), min(h.since) FROM cases c JOIN LATERAL (SELECT min(x.received_at) AS since FROM reports x " +
+            "WHERE x.case_id = c.id AND (x.envelope -> 'signals' ->> 'handoff') = 'true') h ON h.since IS NOT NULL WHERE c.status = ANY(@waiting)");
+        cmd.Parameters.Add(new Npgsql.NpgsqlParameter<string[]>("waiting", Waiting));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetFieldValue<DateTimeOffset>(1));
+    }
 }

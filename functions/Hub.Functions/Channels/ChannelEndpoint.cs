@@ -30,7 +30,7 @@ public static class ChannelEndpoint
         ArgumentNullException.ThrowIfNull(app);
         return app.MapPost($"{Route}/{type}/{{instance}}{suffix}", (HttpContext http, string instance, IOptions<ChannelsOptions> channels) =>
                 HandleAsync(http, type, instance, channels.Value, handler))
-            .WithIntakePolicy("Hub.Channels." + type, http => $"{type}/{http.GetRouteValue("instance")}")
+            .WithIntakePolicy("Hub.Channels." + type, http => $"{type}/{http.GetRouteValue("instance")}", type)
             .WithName(functionName)
             .WithMetadata(new FunctionMetadata(functionName));
     }

@@ -11,6 +11,7 @@ using Hub.Functions.Platform;
 using Hub.Functions.Privacy;
 using Hub.Functions.Spool;
 using Hub.Functions.Storage;
+using Hub.Functions.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Hub.Functions.Hosting;
@@ -39,6 +40,7 @@ public static class HubApp
         }
 
         builder.Services.AddHubServices(builder.Environment);
+        builder.AddTelemetry(); // Telemetry/: traces and metrics when an exporter is configured (web host only)
         builder.Services.AddConsoleApi(builder.Configuration, builder.Environment); // ConsoleApi/: staff sign-in and the operator API (web host only)
         return builder;
     }
@@ -49,6 +51,7 @@ public static class HubApp
         ArgumentNullException.ThrowIfNull(environment);
         return services
             .AddHosting()       // Hosting/: options, start-up checks, Azurite in Development, problem details
+            .AddTelemetryCore() // Telemetry/: the hub's metrics instruments (recorded always, exported when configured)
             .AddStorage()       // Storage/: queues, tables, blobs through the Azure SDK
             .AddPrivacy()       // Privacy/: pseudonyms and sealed contacts
             .AddMedia()         // Media/: evidence fetched from providers' hosts only

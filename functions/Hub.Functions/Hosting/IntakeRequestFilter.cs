@@ -11,7 +11,7 @@ namespace Hub.Functions.Hosting;
 /// unexpected failure a problem 500 that never claims acceptance, and one redacted log line per request (the label,
 /// the status and the time; never a body, a header or a secret). The handlers it wraps only say what to answer.
 /// </summary>
-public sealed partial class IntakeRequestFilter(string category, Func<HttpContext, string> label) : IEndpointFilter
+public sealed partial class IntakeRequestFilter(string category, Func<HttpContext, string> label, string channel) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -73,7 +73,10 @@ public sealed partial class IntakeRequestFilter(string category, Func<HttpContex
         }
 
         var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : 200;
-        LogRequest(logger, label(http), status, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        LogRequest(logger, label(http), status, elapsed.TotalMilliseconds);
+        services.GetRequiredService<Telemetry.HubMetrics>().Webhook(channel, status, elapsed);
+        Activity.Current?.SetTag("hub.channel", channel);
         return result;
     }
 
@@ -92,8 +95,11 @@ public sealed partial class IntakeRequestFilter(string category, Func<HttpContex
 
 public static class IntakeRequestFilterExtensions
 {
-    /// <summary>Puts an inbound endpoint behind <see cref="IntakeRequestFilter"/>; <paramref name="label"/> names it in the log (no request data).</summary>
-    public static TBuilder WithIntakePolicy<TBuilder>(this TBuilder builder, string category, Func<HttpContext, string> label)
+    /// <summary>
+    /// Puts an inbound endpoint behind <see cref="IntakeRequestFilter"/>; <paramref name="label"/> names it in the log (no
+    /// request data), <paramref name="channel"/> in the metrics (a channel type, or <c>platform</c>).
+    /// </summary>
+    public static TBuilder WithIntakePolicy<TBuilder>(this TBuilder builder, string category, Func<HttpContext, string> label, string channel)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(new IntakeRequestFilter(category, label));
+        builder.AddEndpointFilter(new IntakeRequestFilter(category, label, channel));
 }

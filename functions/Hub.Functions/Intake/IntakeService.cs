@@ -39,6 +39,7 @@ public sealed partial class IntakeService(
     EvidenceStore evidenceStore,
     LocalSpool spool,
     TimeProvider time,
+    Telemetry.HubMetrics metrics,
     ILogger<IntakeService> logger)
 {
     /// <summary>Dedup rows: (channel instance, provider message id) → the report it became.</summary>
@@ -52,9 +53,14 @@ public sealed partial class IntakeService(
     public async Task<IntakeResult> AcceptAsync(IntakeSubmission s, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(s);
+        using var span = Telemetry.HubTelemetry.Source.StartActivity("intake");
+        span?.SetTag("hub.report_channel", s.Channel);
+        span?.SetTag("hub.channel_instance", s.ChannelInstance);
         try
         {
-            return await storage.WithResourcesAsync(() => AcceptCoreAsync(s, ct), ct);
+            var result = await storage.WithResourcesAsync(() => AcceptCoreAsync(s, ct), ct);
+            span?.SetTag("hub.duplicate", result.Duplicate);
+            return result;
         }
         catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)
         {
@@ -81,6 +87,7 @@ public sealed partial class IntakeService(
 
             var urgency = EnvelopeBuilder.UrgencyOf(s, Triage.Assess(s.Text));
             LogSpooled(logger, s.ChannelInstance, s.ReportId!, urgency);
+            metrics.Acknowledged(s.Channel, "spool");
             return new IntakeResult(s.ReportId!, ReferenceCodeFor(s.ChannelInstance, s.ProviderMessageId), urgency, Duplicate: false);
         }
     }
@@ -199,6 +206,7 @@ public sealed partial class IntakeService(
         }
 
         LogAccepted(logger, s.ChannelInstance, id, urgency, evidence.Count);
+        metrics.Acknowledged(s.Channel, "storage");
         return new IntakeResult(id, referenceCode, urgency, Duplicate: false);
     }
 

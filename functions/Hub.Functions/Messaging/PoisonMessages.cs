@@ -13,7 +13,7 @@ public sealed record PoisonEntry(string MessageId, DateTimeOffset? InsertedOn, l
 /// message. Replay sends the original text back to <c>reports</c> and only then deletes the poison entry;
 /// a crash in between can only replay twice, which the idempotent processor absorbs.
 /// </summary>
-public sealed class PoisonMessages(HubStorage storage, TimeProvider time, IEnumerable<QueueConsumer> consumers)
+public sealed class PoisonMessages(HubStorage storage, TimeProvider time, IEnumerable<QueueConsumer> consumers, Telemetry.HubMetrics metrics)
 {
     public Task SendAsync(string message, string error, long dequeueCount, CancellationToken ct) =>
         SendAsync(storage.Reports, storage.ReportsPoison, message, error, dequeueCount, ct);
@@ -44,6 +44,7 @@ public sealed class PoisonMessages(HubStorage storage, TimeProvider time, IEnume
         await storage.WithResourcesAsync(
             async () => await poisonQueue.SendMessageAsync(json, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken: ct),
             ct);
+        metrics.Poisoned.Add(1, new KeyValuePair<string, object?>("queue", source.Name));
     }
 
     /// <summary>Base64 turns 48 KB into the queue's 64 KiB limit.</summary>

@@ -71,7 +71,7 @@ public static class QueueFunction
         var logs = new List<string>();
         try
         {
-            var outcome = await handler.HandleAsync(message, ct);
+            var outcome = await Telemetry.QueueTelemetry.HandleAsync(handler, queues.Source.Name, message, http.RequestServices.GetRequiredService<Telemetry.HubMetrics>(), ct);
             logs.Add($"{functionName}: {outcome}");
             return Ok(logs);
         }

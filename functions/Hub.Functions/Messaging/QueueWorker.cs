@@ -21,6 +21,7 @@ public sealed partial class QueueWorker(
     IOptions<HubOptions> options,
     IConfiguration configuration,
     TimeProvider time,
+    Telemetry.HubMetrics metrics,
     ILogger<QueueWorker> logger) : BackgroundService
 {
     private readonly ProcessorOptions _o = options.Value.Processor;
@@ -84,7 +85,7 @@ public sealed partial class QueueWorker(
         var text = m.Body.ToString();
         try
         {
-            await handler.HandleAsync(text, ct);
+            await Telemetry.QueueTelemetry.HandleAsync(handler, _queue.Name, text, metrics, ct);
             await _queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

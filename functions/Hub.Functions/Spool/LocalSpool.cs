@@ -59,6 +59,7 @@ public sealed partial class LocalSpool : IDisposable
     private FileStream? _active;
     private long _nextSeq = -1;
     private long _bytes;
+    private long _records;
     private Task? _writer;
 
     public LocalSpool(IOptions<HubOptions> hub, IConfiguration configuration, PrivacyServices privacy, TimeProvider time, ILogger<LocalSpool> logger)
@@ -93,6 +94,9 @@ public sealed partial class LocalSpool : IDisposable
 
     /// <summary>Records appended since start and not yet drained, approximately (for health and logs).</summary>
     public long PendingBytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>Records appended and not yet replayed or held (counted from the segments at start-up).</summary>
+    public long PendingRecords => Interlocked.Read(ref _records);
 
     /// <summary>Appends one record and returns once it is on disk. Throws <see cref="SpoolUnavailableException"/> when it cannot be made durable.</summary>
     public async Task<string> AppendAsync(string kind, byte[] payload, CancellationToken ct)
@@ -230,6 +234,27 @@ public sealed partial class LocalSpool : IDisposable
         }
     }
 
+    /// <summary>A segment's whole records (by their length prefixes, nothing opened) less those already replayed.</summary>
+    private static long CountPending(string segment)
+    {
+        using var file = new FileStream(segment, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096);
+        var header = new byte[4];
+        long count = 0;
+        while (file.ReadAtLeast(header, 4, throwOnEndOfStream: false) == 4)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+            if (length <= 0 || length > file.Length - file.Position)
+            {
+                break;
+            }
+
+            file.Seek(length, SeekOrigin.Current);
+            count++;
+        }
+
+        return Math.Max(0, count - DoneCount(segment));
+    }
+
     /// <summary>How many of a segment's records the relay already replayed (0 when it never started on it).</summary>
     internal static int DoneCount(string segment)
     {
@@ -250,6 +275,10 @@ public sealed partial class LocalSpool : IDisposable
 
         File.Move(temp, done, overwrite: true);
         SyncDirectory();
+        if (Interlocked.Decrement(ref _records) < 0)
+        {
+            Interlocked.Exchange(ref _records, 0);
+        }
     }
 
     /// <summary>The segment is fully replayed: remove it, then its progress file.</summary>
@@ -349,6 +378,7 @@ public sealed partial class LocalSpool : IDisposable
 
             var existing = System.IO.Directory.EnumerateFiles(Directory, "*" + SegmentSuffix).ToList();
             _bytes = existing.Sum(f => new FileInfo(f).Length);
+            _records = existing.Sum(CountPending);
             _nextSeq = existing.Select(f => long.TryParse(System.IO.Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1;
             if (existing.Count > 0)
             {
@@ -385,6 +415,7 @@ public sealed partial class LocalSpool : IDisposable
                 }
 
                 Interlocked.Add(ref _bytes, batch.Sum(p => p.Record.Length + 4L));
+                Interlocked.Add(ref _records, batch.Count);
                 foreach (var p in batch)
                 {
                     p.Done.TrySetResult();

@@ -54,6 +54,11 @@ public class HubFixture : IAsyncLifetime
     /// <summary>Settings a derived fixture adds or overrides (e.g. the processor off, custom-handler mode).</summary>
     protected virtual IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
 
+    /// <summary>Services a derived fixture adds (after the app's own), e.g. an in-memory trace exporter.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public virtual async Task InitializeAsync()
     {
         var azurite = AzuriteInstance.StartAsync();
@@ -109,6 +114,7 @@ public class HubFixture : IAsyncLifetime
                 s.RemoveAll<ICaseStore>();
                 s.AddSingleton<FaultInjectingCaseStore>(sp => new FaultInjectingCaseStore(sp.GetRequiredService<Hub.Functions.Cases.Database.PostgresCaseStore>()));
                 s.AddSingleton<ICaseStore>(sp => sp.GetRequiredService<FaultInjectingCaseStore>());
+                ConfigureServices(s);
             });
         });
         if (RealListener)
@@ -143,6 +149,7 @@ public class HubFixture : IAsyncLifetime
         ["Hub:PublicBaseUrl"] = PublicBaseUrl,
         ["Hub:Storage:ConnectionString"] = storageConnectionString,
         ["Hub:Storage:NetworkTimeout"] = "00:00:02",
+        ["Hub:Telemetry:PrometheusPort"] = "-1", // a Development fixture would take run.sh's port 9464; TelemetryTests use port 0
         ["Hub:Storage:MaxRetries"] = "1",
         ["Hub:Privacy:PseudonymKey"] = TestSecrets.PseudonymKey,
         ["Hub:Privacy:ContactKeys:t1"] = TestSecrets.ContactKey,

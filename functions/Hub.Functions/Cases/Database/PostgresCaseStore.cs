@@ -100,6 +100,8 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
     public async Task<ProcessOutcome> WriteAsync(ReportEnvelope envelope, string envelopeJson, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(envelope);
+        using var span = Telemetry.HubTelemetry.Source.StartActivity("case write");
+        span?.SetTag("hub.report_channel", envelope.Channel);
         var source = await database.GetAsync(ct);
         var now = time.GetUtcNow();
         var known = await KnownMaterialAsync(source, envelope, now, ct);
@@ -217,8 +219,14 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
     }
 
     /// <summary>The routing decision for a new case (docs/routing.md); <paramref name="knownMaterial"/>: its evidence matched a hash bank.</summary>
-    internal RoutingDecision Route(ReportEnvelope e, bool knownMaterial = false) =>
-        Router.Decide(options.Value.Routing.Effective, new RoutingInput(e.Location?.ProvinceCode, e.Incident.Categories, e.Channel, e.Signals.Urgency, knownMaterial));
+    internal RoutingDecision Route(ReportEnvelope e, bool knownMaterial = false)
+    {
+        using var span = Telemetry.HubTelemetry.Source.StartActivity("route");
+        var decision = Router.Decide(options.Value.Routing.Effective, new RoutingInput(e.Location?.ProvinceCode, e.Incident.Categories, e.Channel, e.Signals.Urgency, knownMaterial));
+        span?.SetTag("hub.team", decision.Team);
+        span?.SetTag("hub.rule", decision.Rule);
+        return decision;
+    }
 
     /// <summary>
     /// The report's evidence hashes looked up in the banks, and each match recorded (idempotently, before the case is
@@ -230,6 +238,9 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
         {
             return [];
         }
+
+        using var span = Telemetry.HubTelemetry.Source.StartActivity("hash match");
+        span?.SetTag("hub.evidence_items", e.Evidence.Count);
 
         var all = new List<(string Sha256, Hashing.HashMatch Match)>();
         foreach (var item in e.Evidence)

@@ -64,7 +64,7 @@ public static class WebFormEndpoints
             var g = app.MapGroup(prefix).ExcludeFromDescription().WithMetadata(new FunctionMetadata(function)).DisableAntiforgery();
             var name = prefix == "/bao-cao" ? "web" : "web.alias";
             g.MapGet("/", FormAsync).WithName(name + ".form");
-            g.MapPost("/", SubmitAsync).WithName(name + ".submit");
+            g.MapPost("/", SubmitAsync).WithName(name + ".submit").AddEndpointFilter(new Telemetry.RequestMetricsFilter("web"));
             g.MapGet(prefix == "/bao-cao" ? "/trang-thai" : "/status", StatusFormAsync).WithName(name + ".status");
             g.MapPost(prefix == "/bao-cao" ? "/trang-thai" : "/status", StatusAsync).WithName(name + ".status.lookup");
             g.MapGet(prefix == "/bao-cao" ? "/in" : "/poster", Poster).WithName(name + ".poster");

@@ -29,13 +29,13 @@ public static class PlatformApi
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        Map(app.MapPost(BasePath + "/reports", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxReportBytes, SubmitAsync))).WithIntakePolicy(LogCategory, Label("report")), "PlatformReport");
-        Map(app.MapPost(BasePath + "/reports/batch", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxBatchBytes, SubmitBatchAsync))).WithIntakePolicy(LogCategory, Label("batch")), "PlatformReportBatch");
-        Map(app.MapGet(BasePath + "/reports/{id}", (HttpContext http, string id) => Authenticated(http, _ => 0, (r, ct) => StatusAsync(r, id, ct))).WithIntakePolicy(LogCategory, Label("status")), "PlatformReportStatus");
-        Map(app.MapPost(BasePath + "/takedowns/{id}/confirm", (HttpContext http, string id) => Authenticated(http, _ => 16 * 1024, (r, ct) => ConfirmAsync(r, id, ct))).WithIntakePolicy(LogCategory, Label("confirm")), "PlatformTakedownConfirm");
-        Map(app.MapPost(BasePath + "/hashes/match", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxHashBytes, PlatformHashApi.MatchAsync))).WithIntakePolicy(LogCategory, Label("hash match")), "PlatformHashMatch");
-        Map(app.MapPost(BasePath + "/hashes", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxHashBytes, PlatformHashApi.ContributeAsync))).WithIntakePolicy(LogCategory, Label("hash contribute")), "PlatformHashContribute");
-        Map(app.MapPost(BasePath + "/hashes/votes", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxHashBytes, PlatformHashApi.VoteAsync))).WithIntakePolicy(LogCategory, Label("hash vote")), "PlatformHashVote");
+        Map(app.MapPost(BasePath + "/reports", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxReportBytes, SubmitAsync))).WithIntakePolicy(LogCategory, Label("report"), "platform"), "PlatformReport");
+        Map(app.MapPost(BasePath + "/reports/batch", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxBatchBytes, SubmitBatchAsync))).WithIntakePolicy(LogCategory, Label("batch"), "platform"), "PlatformReportBatch");
+        Map(app.MapGet(BasePath + "/reports/{id}", (HttpContext http, string id) => Authenticated(http, _ => 0, (r, ct) => StatusAsync(r, id, ct))).WithIntakePolicy(LogCategory, Label("status"), "platform"), "PlatformReportStatus");
+        Map(app.MapPost(BasePath + "/takedowns/{id}/confirm", (HttpContext http, string id) => Authenticated(http, _ => 16 * 1024, (r, ct) => ConfirmAsync(r, id, ct))).WithIntakePolicy(LogCategory, Label("confirm"), "platform"), "PlatformTakedownConfirm");
+        Map(app.MapPost(BasePath + "/hashes/match", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxHashBytes, PlatformHashApi.MatchAsync))).WithIntakePolicy(LogCategory, Label("hash match"), "platform"), "PlatformHashMatch");
+        Map(app.MapPost(BasePath + "/hashes", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxHashBytes, PlatformHashApi.ContributeAsync))).WithIntakePolicy(LogCategory, Label("hash contribute"), "platform"), "PlatformHashContribute");
+        Map(app.MapPost(BasePath + "/hashes/votes", (Func<HttpContext, Task<IResult>>)(http => Authenticated(http, o => o.MaxHashBytes, PlatformHashApi.VoteAsync))).WithIntakePolicy(LogCategory, Label("hash vote"), "platform"), "PlatformHashVote");
         Map(app.MapGet(BasePath + "/openapi.json", () => Results.Text(PlatformDocs.OpenApiJson, "application/json", Encoding.UTF8)), "PlatformOpenApi");
         Map(app.MapGet(BasePath + "/docs", () => Results.Text(PlatformDocs.Html, "text/html", Encoding.UTF8)), "PlatformDocs");
         Map(app.MapGet(BasePath + "/signing-keys", (HubSigningKeys keys) => Results.Json(keys.Published(), JwkJsonContext.Default.JwkSet)), "PlatformSigningKeys");
