@@ -116,6 +116,24 @@ type platform = {
   ratePerMinute: int?
 }
 
+@description('E-mail addresses told when an alert fires (docs/observability.md#alerts); empty = the portal only.')
+param alertEmails array = []
+
+@description('Spool records waiting (standalone hosting) before the spool alert fires.')
+param alertSpoolPendingThreshold int = 0
+
+@description('Percent of 503 answers over 15 minutes before the storage-unavailable alert fires.')
+param alertUnavailablePercent int = 5
+
+@description('Percent of 5xx answers per channel over 15 minutes before the server-error alert fires.')
+param alertServerErrorPercent int = 5
+
+@description('Requests a channel needs in the previous 22 hours before 2 silent daytime hours raise an alert.')
+param alertSilentChannelMinRequests int = 50
+
+@description('Signature refusals per channel in 15 minutes before the probing alert fires.')
+param alertSignatureRefusals int = 50
+
 @description('Channel instances: each gets its webhook URL in the outputs and its secrets as Key Vault references.')
 param channels channel[] = [
   { name: 'sms', type: 'twilio-sms' }
@@ -200,6 +218,22 @@ module monitoring 'modules/monitoring.bicep' = {
     workspaceName: names.workspace
     appInsightsName: names.appInsights
     retentionDays: logRetentionDays
+    tags: tags
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    namePrefix: 'alert-${prefix}-${environmentName}'
+    appInsightsId: monitoring.outputs.appInsightsId
+    alertEmails: alertEmails
+    spoolPendingThreshold: alertSpoolPendingThreshold
+    unavailablePercentThreshold: alertUnavailablePercent
+    serverErrorPercentThreshold: alertServerErrorPercent
+    silentChannelMinRequests: alertSilentChannelMinRequests
+    signatureRefusalThreshold: alertSignatureRefusals
     tags: tags
   }
 }

@@ -97,6 +97,52 @@ public sealed class BicepTests(CompiledTemplate compiled) : IClassFixture<Compil
     }
 
     [Fact]
+    public void Telemetry_MetricsJsonIsExactlyTheAppsMetricNames()
+    {
+        // infra-bicep/telemetry/metrics.json is what the alerts read names from; the app's own list is the source.
+        var names = JsonNode.Parse(File.ReadAllText(Repo.PathOf("infra-bicep", "telemetry", "metrics.json")))!.AsObject().Select(p => (string)p.Value!).ToList();
+        names.ShouldBe(Hub.Functions.Telemetry.MetricNames.All, ignoreOrder: true);
+        // loadJsonContent compiles to a variable of its own ($fxv#…) that the metrics variable points to.
+        var loaded = compiled.Module("alerts")["variables"]!.AsObject().Select(v => v.Value).OfType<JsonObject>().Single(v => v.ContainsKey("poisonDepth"));
+        loaded.Select(p => (string)p.Value!).ShouldBe(names, ignoreOrder: true, "the template carries the same names");
+    }
+
+    [Fact]
+    public void Alerts_CoverTheRisks_AndNameOnlyMetricsTheAppEmits()
+    {
+        var source = File.ReadAllText(Repo.PathOf("infra-bicep", "modules", "alerts.bicep"));
+        System.Text.RegularExpressions.Regex.IsMatch(source, @"'hub\.[a-z_.]+'").ShouldBeFalse("alerts name metrics through telemetry/metrics.json, never a literal");
+        var keys = JsonNode.Parse(File.ReadAllText(Repo.PathOf("infra-bicep", "telemetry", "metrics.json")))!.AsObject();
+        var referenced = System.Text.RegularExpressions.Regex.Matches(source, @"\$\{metrics\.(\w+)\}").Select(m => m.Groups[1].Value).Distinct().ToList();
+        referenced.ShouldNotBeEmpty();
+        foreach (var key in referenced)
+        {
+            keys.ContainsKey(key).ShouldBeTrue($"alerts.bicep uses metrics.{key}, which metrics.json does not define");
+        }
+
+        var alerts = compiled.Module("alerts");
+        var rules = alerts["variables"]!["rules"]!.AsArray().Select(r => (string)r!["name"]!).ToList();
+        rules.ShouldBe(["poison-not-empty", "spool-pending", "unavailable-rate", "server-errors", "channel-silent", "urgent-overdue", "signature-refusals"], ignoreOrder: true);
+        CompiledTemplate.Resources(alerts).Single(r => (string?)r["type"] == "Microsoft.Insights/scheduledQueryRules")["copy"].ShouldNotBeNull("one rule per entry");
+        CompiledTemplate.Resources(alerts).ShouldContain(r => (string?)r["type"] == "Microsoft.Insights/workbooks");
+    }
+
+    [Fact]
+    public void Workbook_ChartsOnlyMetricsTheAppEmits()
+    {
+        var workbook = JsonNode.Parse(File.ReadAllText(Repo.PathOf("infra-bicep", "telemetry", "workbook.json")))!;
+        var queries = workbook["items"]!.AsArray().Select(i => (string?)i!["content"]!["query"]).OfType<string>().ToList();
+        queries.Count.ShouldBeGreaterThanOrEqualTo(10);
+        var named = queries.SelectMany(q => System.Text.RegularExpressions.Regex.Matches(q, @"'(hub\.[a-z_.]+)'").Select(m => m.Groups[1].Value)).Distinct().ToList();
+        named.ShouldNotBeEmpty();
+        named.ShouldBeSubsetOf(Hub.Functions.Telemetry.MetricNames.All);
+        foreach (var essential in new[] { "hub.webhook.requests", "hub.queue.depth", "hub.queue.poison_depth", "hub.cases.overdue", "hub.chats.waiting" })
+        {
+            named.ShouldContain(essential);
+        }
+    }
+
+    [Fact]
     public void KeyVault_RbacWithPurgeProtection()
     {
         var vault = compiled.Resource("keyvault", "Microsoft.KeyVault/vaults");

@@ -16,7 +16,7 @@ public sealed class HubMetrics
         ArgumentNullException.ThrowIfNull(meters);
         ArgumentNullException.ThrowIfNull(snapshot);
         Meter = meters.Create(HubTelemetry.Name);
-        WebhookRequests = Meter.CreateCounter<long>(MetricNames.WebhookRequests, "{request}", "Provider and platform requests answered, by channel and status class.");
+        WebhookRequests = Meter.CreateCounter<long>(MetricNames.WebhookRequests, "{request}", "Provider and platform requests answered, by channel, status class and status.");
         WebhookDuration = Meter.CreateHistogram<double>(MetricNames.WebhookDuration, "s", "Time to answer a provider or platform request.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10] });
         SignatureRefused = Meter.CreateCounter<long>(MetricNames.SignatureRefused, "{request}", "Requests refused because a signature or credential was missing, wrong or replayed (401/403).");
@@ -62,8 +62,9 @@ public sealed class HubMetrics
     public void Webhook(string channel, int status, TimeSpan elapsed)
     {
         var tags = new TagList { { "channel", channel }, { "status_class", StatusClass(status) } };
-        WebhookRequests.Add(1, tags);
         WebhookDuration.Record(elapsed.TotalSeconds, tags);
+        tags.Add("status", status); // the exact code too: 503 (not acknowledged, retry) is what the Functions-mode alert counts
+        WebhookRequests.Add(1, tags);
         if (status is 401 or 403)
         {
             SignatureRefused.Add(1, new KeyValuePair<string, object?>("channel", channel));
