@@ -83,7 +83,7 @@ public static class CaseSeeder
             await tx.CommitAsync(ct);
         }
 
-        await using (var analyze = new NpgsqlCommand("ANALYZE cases; ANALYZE reports; SELECT stats_rebuild(); ANALYZE case_stats; ANALYZE stats_daily", conn))
+        await using (var analyze = new NpgsqlCommand("ANALYZE cases; ANALYZE reports; SELECT stats_rebuild(); ANALYZE case_stats; ANALYZE stats_daily; ANALYZE stats_scoped", conn))
         {
             analyze.CommandTimeout = 0; // the roll-up of millions of cases takes minutes
             await analyze.ExecuteNonQueryAsync(ct);

@@ -54,21 +54,43 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
     // The sums by day and channel (stats_daily): the period and the channel (the whole country's view only).
     private const string Daily = "d.day >= @from::date AND d.day <= @to::date AND (@channel::text IS NULL OR d.channel = @channel)";
 
+    // The sums by team, day, channel and province (stats_scoped, V014): the period, the filters, the scope.
+    private const string Scoped =
+        """
+        p.day >= @from::date AND p.day <= @to::date
+        AND (@province::text IS NULL OR COALESCE(p.province, 'unknown') = @province)
+        AND (@channel::text IS NULL OR p.channel = @channel)
+        AND (@all OR p.team_id = ANY(@teams) OR p.province = ANY(@provinces))
+        """;
+
     /// <summary>
-    /// Reads the cases' rows one by one (case_stats) even for the whole country, instead of the sums by day: the tests
-    /// compare both. The sums serve every reader of every case with no province filter; everyone else, the rows of
-    /// their own teams and provinces (a small part of the store, by index).
+    /// Reads the cases' rows one by one (case_stats) instead of the sums: the tests compare both. The sums by day serve
+    /// every reader of every case with no province filter; a scope or a province filter reads the sums by team and
+    /// province; the rows are read only for a scope's repeat reporters (who they are depends on the scope).
     /// </summary>
     internal bool RowsOnly { get; init; }
 
-    private bool ReadsDaily(StatsFilter filter, StatsScope scope) => !RowsOnly && scope.All && filter.Province is null;
+    private enum Source
+    {
+        Daily,
+        Scoped,
+        Rows,
+    }
+
+    private Source SourceOf(StatsFilter filter, StatsScope scope) =>
+        RowsOnly ? Source.Rows : scope.All && filter.Province is null ? Source.Daily : Source.Scoped;
+
+    private bool ReadsDaily(StatsFilter filter, StatsScope scope) => SourceOf(filter, scope) == Source.Daily;
 
     private const string NotRepeat = "d.key NOT LIKE 'rep:%' AND d.key NOT LIKE 'repc:%'";
 
     // The sums of every key the cases of the filter contribute (docs/statistics.md#speed), but the repeat reporters'.
-    private string SumsSql(StatsFilter filter, StatsScope scope, string? keys = null) => ReadsDaily(filter, scope)
-        ? $"SELECT d.key, sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND {keys ?? NotRepeat} GROUP BY 1"
-        : $"SELECT u.key, sum(u.n)::bigint FROM stats_cases s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND {(keys ?? NotRepeat).Replace("d.key", "u.key", StringComparison.Ordinal)} GROUP BY 1";
+    private string SumsSql(StatsFilter filter, StatsScope scope, string? keys = null) => SourceOf(filter, scope) switch
+    {
+        Source.Daily => $"SELECT d.key, sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND {keys ?? NotRepeat} GROUP BY 1",
+        Source.Scoped => $"SELECT p.key, sum(p.n)::bigint FROM stats_scoped_days p WHERE {Scoped} AND {(keys ?? NotRepeat).Replace("d.key", "p.key", StringComparison.Ordinal)} GROUP BY 1",
+        _ => $"SELECT u.key, sum(u.n)::bigint FROM stats_cases s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND {(keys ?? NotRepeat).Replace("d.key", "u.key", StringComparison.Ordinal)} GROUP BY 1",
+    };
 
     public Task<IReadOnlyList<VolumeRow>> VolumesAsync(DateOnly from, DateOnly to, StatsBucket bucket, StatsDimension by, CancellationToken ct) =>
         VolumesAsync(new StatsFilter(from, to), StatsScope.Everything, bucket, by, ct);
@@ -363,15 +385,21 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         };
         if (by == StatsDimension.Channel)
         {
-            return ReadsDaily(filter, scope)
-                ? $"SELECT date_trunc('{unit}', d.day)::date, d.channel, sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND d.key = 'cases' AND d.n <> 0 GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
-                : $"SELECT date_trunc('{unit}', s.day)::date, s.channel, count(*) FROM stats_cases s WHERE {Facts} AND 'cases' = ANY(s.keys) GROUP BY 1, 2 ORDER BY 1, 2";
+            return SourceOf(filter, scope) switch
+            {
+                Source.Daily => $"SELECT date_trunc('{unit}', d.day)::date, d.channel, sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND d.key = 'cases' AND d.n <> 0 GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2",
+                Source.Scoped => $"SELECT date_trunc('{unit}', p.day)::date, p.channel, sum(p.n)::bigint FROM stats_scoped_days p WHERE {Scoped} AND p.key = 'cases' AND p.n <> 0 GROUP BY 1, 2 HAVING sum(p.n) <> 0 ORDER BY 1, 2",
+                _ => $"SELECT date_trunc('{unit}', s.day)::date, s.channel, count(*) FROM stats_cases s WHERE {Facts} AND 'cases' = ANY(s.keys) GROUP BY 1, 2 ORDER BY 1, 2",
+            };
         }
 
         var prefix = PrefixOf(by);
-        return ReadsDaily(filter, scope)
-            ? $"SELECT date_trunc('{unit}', d.day)::date, substr(d.key, {prefix.Length + 1}), sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND d.key LIKE '{prefix}%' GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2"
-            : $"SELECT date_trunc('{unit}', s.day)::date, substr(u.key, {prefix.Length + 1}), sum(u.n)::bigint FROM stats_cases s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND u.key LIKE '{prefix}%' GROUP BY 1, 2 ORDER BY 1, 2";
+        return SourceOf(filter, scope) switch
+        {
+            Source.Daily => $"SELECT date_trunc('{unit}', d.day)::date, substr(d.key, {prefix.Length + 1}), sum(d.n)::bigint FROM stats_days d WHERE {Daily} AND d.key LIKE '{prefix}%' GROUP BY 1, 2 HAVING sum(d.n) <> 0 ORDER BY 1, 2",
+            Source.Scoped => $"SELECT date_trunc('{unit}', p.day)::date, substr(p.key, {prefix.Length + 1}), sum(p.n)::bigint FROM stats_scoped_days p WHERE {Scoped} AND p.key LIKE '{prefix}%' GROUP BY 1, 2 HAVING sum(p.n) <> 0 ORDER BY 1, 2",
+            _ => $"SELECT date_trunc('{unit}', s.day)::date, substr(u.key, {prefix.Length + 1}), sum(u.n)::bigint FROM stats_cases s CROSS JOIN LATERAL unnest(s.keys, s.counts) AS u(key, n) WHERE {Facts} AND u.key LIKE '{prefix}%' GROUP BY 1, 2 ORDER BY 1, 2",
+        };
     }
 
     private static void Add(NpgsqlBatch batch, string sql, StatsFilter filter, StatsScope scope, DateTimeOffset? now = null, string? rep = null)
@@ -379,13 +407,14 @@ public sealed class CaseStatistics(CaseDatabase database, TimeProvider time)
         // The filter and the scope written into the statement, not left to parameters: the hub's statements are
         // prepared, and a prepared plan for "@all OR team = ANY(@teams)" cannot use the (team_id, day) and
         // (province, day) indexes — a province's supervisor's year read all 5,000,000 rows.
-        foreach (var a in "csd")
+        foreach (var a in "csdp")
         {
-            var province = a == 'c' ? "c.province_code" : "s.province";
-            var team = a == 'c' ? "c.team_id" : "s.team_id";
+            var province = a switch { 'c' => "c.province_code", 'p' => "p.province", _ => "s.province" };
+            var team = a == 'c' ? "c.team_id" : a + ".team_id";
+            var unknown = a == 'p' ? "p.province = ''" : $"{province} IS NULL"; // stats_scoped keeps the unknown province as ''
             sql = sql
                 .Replace($"(@province::text IS NULL OR COALESCE({province}, 'unknown') = @province)",
-                    filter.Province is null ? "true" : filter.Province == "unknown" ? $"{province} IS NULL" : $"{province} = @province", StringComparison.Ordinal)
+                    filter.Province is null ? "true" : filter.Province == "unknown" ? unknown : $"{province} = @province", StringComparison.Ordinal)
                 .Replace($"(@channel::text IS NULL OR {a}.channel = @channel)", filter.Channel is null ? "true" : $"{a}.channel = @channel", StringComparison.Ordinal)
                 .Replace($"(@all OR {team} = ANY(@teams) OR {province} = ANY(@provinces))", scope.All ? "true" : $"({team} = ANY(@teams) OR {province} = ANY(@provinces))", StringComparison.Ordinal);
         }

@@ -126,6 +126,17 @@ public sealed class RollupTests(RollupStory story) : IClassFixture<RollupStory>
                 ((long)(await check.ExecuteScalarAsync())!).ShouldBe(3);
             }
 
+            // The sums by team and province are checked too (a scope's dashboard reads them).
+            await using (var corrupt = new NpgsqlCommand("UPDATE stats_scoped SET n = n - 1 WHERE (team_id, day, channel, province, key) IN (SELECT team_id, day, channel, province, key FROM stats_scoped WHERE key = 'victim' AND n > 0 LIMIT 2)", tx, t))
+            {
+                (await corrupt.ExecuteNonQueryAsync()).ShouldBe(2);
+            }
+
+            await using (var check = new NpgsqlCommand("SELECT stats_check()", tx, t))
+            {
+                ((long)(await check.ExecuteScalarAsync())!).ShouldBe(5);
+            }
+
             await using (var rebuild = new NpgsqlCommand("SELECT stats_rebuild()", tx, t))
             {
                 ((long)(await rebuild.ExecuteScalarAsync())!).ShouldBe(await story.ScalarAsync("SELECT count(*) FROM cases"));
