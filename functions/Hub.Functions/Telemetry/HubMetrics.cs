@@ -63,7 +63,7 @@ public sealed class HubMetrics
     {
         var tags = new TagList { { "channel", channel }, { "status_class", StatusClass(status) } };
         WebhookDuration.Record(elapsed.TotalSeconds, tags);
-        tags.Add("status", status); // the exact code too: 503 (not acknowledged, retry) is what the Functions-mode alert counts
+        tags.Add("status", StatusText(status)); // the exact code too: 503 (not acknowledged, retry) is what the Functions-mode alert counts
         WebhookRequests.Add(1, tags);
         if (status is 401 or 403)
         {
@@ -74,6 +74,11 @@ public sealed class HubMetrics
     /// <summary>A report acknowledged: <paramref name="via"/> is <c>storage</c> or <c>spool</c>.</summary>
     public void Acknowledged(string reportChannel, string via) =>
         Accepted.Add(1, new KeyValuePair<string, object?>("report_channel", reportChannel), new KeyValuePair<string, object?>("via", via));
+
+    private static readonly string[] StatusTexts = [.. Enumerable.Range(0, 600).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>A status code as text, without allocating (a boxed int per request would).</summary>
+    public static string StatusText(int status) => status is >= 0 and < 600 ? StatusTexts[status] : status.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static string StatusClass(int status) => status switch
     {

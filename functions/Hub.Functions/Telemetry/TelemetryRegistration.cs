@@ -19,6 +19,13 @@ public sealed class TelemetryOptions
     /// <summary>Development only: the loopback port of the Prometheus scrape endpoint (<c>/metrics</c>); 0 lets the kernel pick; unset: none.</summary>
     public int? PrometheusPort { get; set; }
 
+    /// <summary>
+    /// The share of traces recorded (0–1; default all). A request that arrives with a sampled W3C parent follows its
+    /// parent's decision; the rest are kept by trace id, so a report's spans are all kept or all dropped.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
+    public double TraceSampleRatio { get; set; } = 1.0;
+
     /// <summary>Record traces and metrics even with no exporter configured (tests add an in-memory exporter).</summary>
     public bool Enabled { get; set; }
 
@@ -43,7 +50,7 @@ public static class TelemetryRegistration
     public static IServiceCollection AddTelemetryCore(this IServiceCollection services)
     {
         services.AddMetrics();
-        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section);
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TelemetrySnapshot>();
         services.AddSingleton<HubMetrics>();
         return services;
@@ -73,7 +80,8 @@ public static class TelemetryRegistration
         {
             otel.WithTracing(t =>
             {
-                t.AddSource(HubTelemetry.Name, "Npgsql")
+                t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(Math.Clamp(options.TraceSampleRatio, 0, 1))))
+                    .AddSource(HubTelemetry.Name, "Npgsql")
                     .AddAspNetCoreInstrumentation(o =>
                     {
                         o.Filter = http => !http.Request.Path.StartsWithSegments("/api/health", StringComparison.Ordinal);
@@ -168,7 +176,34 @@ public static partial class TraceScrubber
     public static string ScrubUrl(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        return uri.IsAbsoluteUri ? $"{uri.Scheme}://{uri.Authority}{ScrubPath(uri.AbsolutePath)}" : ScrubPath(uri.OriginalString.Split('?')[0]);
+        if (!uri.IsAbsoluteUri)
+        {
+            return ScrubPath(uri.OriginalString.Split('?')[0]);
+        }
+
+        var path = uri.AbsolutePath;
+        return NeedsScrubbing(path) ? $"{uri.Scheme}://{uri.Authority}{ScrubPath(path)}" : uri.GetLeftPart(UriPartial.Path);
+    }
+
+    /// <summary>Whether <see cref="ScrubPath"/> would change anything (one pass, no allocation: most storage URLs need nothing).</summary>
+    private static bool NeedsScrubbing(string path)
+    {
+        var digits = 0;
+        foreach (var c in path)
+        {
+            if (c is '(' or '@' or '+' or '%')
+            {
+                return true;
+            }
+
+            digits = char.IsAsciiDigit(c) ? digits + 1 : 0;
+            if (digits >= 5)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -56,6 +56,29 @@ public sealed class LocalSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task PendingRecords_CountsAppends_ReplayProgress_AndTheSegmentsFoundAtStartUp()
+    {
+        string segment;
+        using (var spool = Create(_dir))
+        {
+            spool.PendingRecords.ShouldBe(0);
+            await Task.WhenAll(Enumerable.Range(0, 7).Select(i => spool.AppendAsync("intake", [(byte)i], CancellationToken.None)));
+            spool.PendingRecords.ShouldBe(7);
+            segment = spool.RollAndListClosed().ShouldHaveSingleItem();
+            spool.MarkDone(segment, 1);
+            spool.MarkDone(segment, 2);
+            spool.PendingRecords.ShouldBe(5, "two records replayed");
+        }
+
+        // A restart counts what is left from the files: whole records less those the relay marked done.
+        using (var restarted = Create(_dir))
+        {
+            await restarted.AppendAsync("intake", [9], CancellationToken.None); // opening the spool counts the segments found
+            restarted.PendingRecords.ShouldBe(6);
+        }
+    }
+
+    [Fact]
     public async Task Append_PathIsAFile_SpoolUnavailableNotAnUnhandledError()
     {
         Directory.CreateDirectory(_dir);
