@@ -37,6 +37,9 @@ public sealed record BotTurnMessage
     public int? Session { get; init; }
 
     public DateTimeOffset EnqueuedAt { get; init; }
+
+    /// <summary>The W3C trace context of whatever queued this message (captured when it is made): its consumer's span continues that trace (docs/observability.md).</summary>
+    public Hub.Core.Envelope.TraceContext? Trace { get; init; } = Telemetry.HubTelemetry.CurrentTrace();
 }
 
 /// <summary>A chat webhook's delivery as the local spool keeps it: the raw body and the already sealed turns.</summary>

@@ -24,6 +24,9 @@ public sealed record ReferralMessage
     public required string Event { get; init; }
 
     public DateTimeOffset EnqueuedAt { get; init; }
+
+    /// <summary>The W3C trace context of whatever queued this message (captured when it is made): its consumer's span continues that trace (docs/observability.md).</summary>
+    public Hub.Core.Envelope.TraceContext? Trace { get; init; } = Telemetry.HubTelemetry.CurrentTrace();
 }
 
 /// <summary>

@@ -11,11 +11,11 @@ namespace Hub.Functions.Telemetry;
 /// </summary>
 public sealed class HubMetrics
 {
-    public HubMetrics(IMeterFactory meters, TelemetrySnapshot snapshot)
+    public HubMetrics(IMeterFactory meters, TelemetrySnapshot snapshot, string meterName = HubTelemetry.Name)
     {
         ArgumentNullException.ThrowIfNull(meters);
         ArgumentNullException.ThrowIfNull(snapshot);
-        Meter = meters.Create(HubTelemetry.Name);
+        Meter = meters.Create(meterName);
         WebhookRequests = Meter.CreateCounter<long>(MetricNames.WebhookRequests, "{request}", "Provider and platform requests answered, by channel, status class and status.");
         WebhookDuration = Meter.CreateHistogram<double>(MetricNames.WebhookDuration, "s", "Time to answer a provider or platform request.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10] });
@@ -126,4 +126,8 @@ public static class HubTelemetry
     public const string Name = "Hub";
 
     public static readonly ActivitySource Source = new(Name);
+
+    /// <summary>The current span's W3C context for a queue message, or null when nothing is traced.</summary>
+    public static Hub.Core.Envelope.TraceContext? CurrentTrace() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } id } ? new Hub.Core.Envelope.TraceContext { Traceparent = id } : null;
 }

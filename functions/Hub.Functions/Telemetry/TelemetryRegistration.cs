@@ -26,6 +26,12 @@ public sealed class TelemetryOptions
     [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
     public double TraceSampleRatio { get; set; } = 1.0;
 
+    /// <summary>
+    /// The meter's name (default <c>Hub</c>). An exporter listens to meters by name process-wide: hubs sharing one process
+    /// (the test suite) each name their own, so one host's exporter never merges, or loses with a stopped host, another's.
+    /// </summary>
+    public string MeterName { get; set; } = HubTelemetry.Name;
+
     /// <summary>Record traces and metrics even with no exporter configured (tests add an in-memory exporter).</summary>
     public bool Enabled { get; set; }
 
@@ -52,7 +58,10 @@ public static class TelemetryRegistration
         services.AddMetrics();
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TelemetrySnapshot>();
-        services.AddSingleton<HubMetrics>();
+        services.AddSingleton(sp => new HubMetrics(
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<TelemetrySnapshot>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelemetryOptions>>().Value.MeterName));
         return services;
     }
 
@@ -107,7 +116,7 @@ public static class TelemetryRegistration
 
         otel.WithMetrics(m =>
         {
-            m.AddMeter(HubTelemetry.Name);
+            m.AddMeter(options.MeterName);
             if (otlp)
             {
                 m.AddOtlpExporter();

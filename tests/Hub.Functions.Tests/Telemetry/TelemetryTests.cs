@@ -166,6 +166,31 @@ public sealed class TelemetryTests(TelemetryFixture hub) : IClassFixture<Telemet
     }
 
     [Fact]
+    public async Task Trace_OfAChatMessage_RunsFromTheWebhookThroughItsBotTurnToTheReplysSendCall()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var psid = ChatFixture.NewUser();
+        var request = ChatFixture.Messenger(ChatFixture.MessengerText(psid, $"m_{psid}_1", "xin chào"));
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        using (var response = await hub.Client.SendAsync(request))
+        {
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        (await hub.Provider.WaitForRepliesAsync(psid, 1, TimeSpan.FromSeconds(20))).ShouldNotBeEmpty();
+        await Eventually.TrueAsync(() => Task.FromResult(hub.Trace(traceId).Any(s => s.Kind == ActivityKind.Consumer && s.Duration > TimeSpan.Zero)), 20);
+        var spans = hub.Trace(traceId);
+        // The provider simulator's own server span is in the trace too (the Send API call propagates it): the hub's is the one with a channel.
+        var webhook = spans.Single(s => s.Kind == ActivityKind.Server && s.GetTagItem("hub.channel") is not null);
+        webhook.GetTagItem("hub.channel").ShouldBe("messenger");
+        var turn = spans.Single(s => s.Kind == ActivityKind.Consumer);
+        turn.DisplayName.ShouldBe("process bot-turns");
+        turn.ParentSpanId.ShouldNotBe(default, "the turn continues the webhook's trace");
+        spans.ShouldContain(s => s.Kind == ActivityKind.Client && s.StartTimeUtc >= turn.StartTimeUtc && ((string?)s.GetTagItem("url.full") ?? string.Empty).EndsWith("/me/messages", StringComparison.Ordinal),
+            "the reply's Send API call is in the child's message's trace");
+    }
+
+    [Fact]
     public async Task Trace_ThroughThePayloadModeTrigger_ContinuesTheEnvelopesTrace_AndLinksTheHostsInvocation()
     {
         var traceId = ActivityTraceId.CreateRandom();
@@ -441,6 +466,7 @@ public sealed class PrometheusTests(PrometheusTests.Fixture hub) : IClassFixture
         protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
         {
             ["Hub:Telemetry:PrometheusPort"] = "0", // the kernel picks (run.sh's default is 9464)
+            ["Hub:Telemetry:MeterName"] = "Hub.PrometheusTests", // its exporter must not also aggregate the other test hubs' meters
             ["Hub:Telemetry:SampleInterval"] = "00:00:00.200",
         };
     }

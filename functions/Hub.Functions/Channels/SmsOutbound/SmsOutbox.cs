@@ -20,6 +20,9 @@ public sealed record SmsReplyMessage
     public required string CaseId { get; init; }
 
     public DateTimeOffset EnqueuedAt { get; init; }
+
+    /// <summary>The W3C trace context of whatever queued this message (captured when it is made): its consumer's span continues that trace (docs/observability.md).</summary>
+    public Hub.Core.Envelope.TraceContext? Trace { get; init; } = Telemetry.HubTelemetry.CurrentTrace();
 }
 
 /// <summary>The outcome of a reply request: its id, or refused (<see cref="Invalid"/>: not a reply; otherwise a <see cref="Why"/> code).</summary>

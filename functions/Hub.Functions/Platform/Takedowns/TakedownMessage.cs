@@ -17,6 +17,9 @@ public sealed record TakedownMessage
     public string? Reason { get; init; }
 
     public required DateTimeOffset RequestedAt { get; init; }
+
+    /// <summary>The W3C trace context of whatever queued this message (captured when it is made): its consumer's span continues that trace (docs/observability.md).</summary>
+    public Hub.Core.Envelope.TraceContext? Trace { get; init; } = Hub.Functions.Telemetry.HubTelemetry.CurrentTrace();
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
