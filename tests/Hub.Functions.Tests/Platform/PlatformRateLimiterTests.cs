@@ -65,5 +65,5 @@ public sealed class PlatformRateLimiterTests
     [InlineData(null, "$.reports[0]", "$.reports[0]")]
     [InlineData("#/[2]", "$.x", "$.x[2]")]
     public void ToJsonPath_SchemaPaths(string? schemaPath, string basePath, string expected) =>
-        PlatformSchema.ToJsonPath(schemaPath, basePath).ShouldBe(expected);
+        Infrastructure.NJsonSchemaReference.ToJsonPath(schemaPath, basePath).ShouldBe(expected);
 }

@@ -38,30 +38,40 @@ public sealed class PlatformReports(
     public const string SpoolKind = "platform";
     private const int BatchParallelism = 8;
 
-    public ParsedReport Parse(ReadOnlySpan<byte> body, string basePath)
+    /// <summary>
+    /// Bytes to a typed report: UTF-8 check, one parse into a pooled document, the published schema's validation
+    /// over it, the typed read, then the checks a schema cannot express (dates in the future, age range order).
+    /// </summary>
+    public ParsedReport Parse(ReadOnlyMemory<byte> body, string basePath)
     {
-        string json;
-        try
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
-            json = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body);
-            using var _ = JsonDocument.Parse(json);
-        }
-        catch (Exception ex) when (ex is JsonException or DecoderFallbackException)
-        {
-            var where = ex is JsonException j ? $" (line {j.LineNumber + 1}, byte {j.BytePositionInLine})" : " (not UTF-8)";
-            return new ParsedReport(null, new Dictionary<string, string[]> { [basePath] = ["is not valid JSON" + where] });
+            return new ParsedReport(null, new Dictionary<string, string[]> { [basePath] = ["is not valid JSON (not UTF-8)"] });
         }
 
-        var errors = PlatformSchema.Validate(json, basePath);
-        if (errors.Count > 0)
+        JsonDocument doc;
+        try
         {
-            return new ParsedReport(null, errors);
+            doc = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            return new ParsedReport(null, new Dictionary<string, string[]> { [basePath] = [$"is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine})"] });
+        }
+
+        using (doc)
+        {
+            var errors = PlatformSchema.Validate(doc.RootElement, basePath);
+            if (errors.Count > 0)
+            {
+                return new ParsedReport(null, errors);
+            }
         }
 
         PlatformReport? report;
         try
         {
-            report = JsonSerializer.Deserialize(json, PlatformJsonContext.Default.PlatformReport);
+            report = JsonSerializer.Deserialize(body.Span, PlatformJsonContext.Default.PlatformReport);
         }
         catch (JsonException ex)
         {
@@ -107,7 +117,7 @@ public sealed class PlatformReports(
     public async Task ReplayAsync(byte[] payload, CancellationToken ct)
     {
         var spooled = JsonSerializer.Deserialize(payload, PlatformSpoolJsonContext.Default.SpooledPlatformReport) ?? throw new InvalidDataException("empty platform spool record");
-        var parsed = Parse(spooled.Raw.Span, "$");
+        var parsed = Parse(spooled.Raw, "$");
         if (parsed.Report is null)
         {
             throw new InvalidDataException("A spooled platform report no longer parses: " + string.Join("; ", parsed.Errors!.Keys));
