@@ -237,8 +237,17 @@ public sealed record RawReference
 {
     public required string Blob { get; init; }
 
-    /// <summary>Lowercase hex SHA-256 of the request body exactly as received (before encryption).</summary>
+    /// <summary>
+    /// Lowercase hex SHA-256 of the request body exactly as received (before encryption); for an item of a batch
+    /// (<see cref="Item"/>), of that item's own bytes, so each report's integrity can be checked on its own.
+    /// </summary>
     public required string Sha256 { get; init; }
+
+    /// <summary>
+    /// Set when the blob holds a whole batch request (<c>{"reports": [...]}</c>) stored once for all its items: this
+    /// report's position in <c>reports</c>. Its bytes are that element's exact text (<c>PlatformBatch.ItemBytes</c>).
+    /// </summary>
+    public int? Item { get; init; }
 
     public string? ContentType { get; init; }
 

@@ -141,6 +141,44 @@ public sealed record PlatformBatch
     public const int MaxItems = 100;
 
     public IReadOnlyList<PlatformReport> Reports { get; init => field = value ?? []; } = [];
+
+    /// <summary>
+    /// The exact bytes of item <paramref name="index"/> of a batch request body, as the hub hashed it
+    /// (<c>raw.sha256</c> of an envelope whose <c>raw.item</c> is set): the element's text, not re-serialised.
+    /// </summary>
+    public static byte[] ItemBytes(ReadOnlySpan<byte> body, int index)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+        {
+            throw new FormatException("A batch is a JSON object.");
+        }
+
+        while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+        {
+            var isReports = reader.ValueTextEquals("reports"u8);
+            reader.Read();
+            if (!isReports || reader.TokenType != System.Text.Json.JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            for (var i = 0; reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray; i++)
+            {
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                if (i == index)
+                {
+                    return body[start..(int)(reader.BytesConsumed)].ToArray();
+                }
+            }
+
+            break;
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(index), index, "The batch has no such item.");
+    }
 }
 
 /// <summary>What the hub answers for one accepted (or already accepted) report.</summary>
@@ -165,8 +203,14 @@ public sealed record PlatformBatchItem
 
     public string? PlatformReportId { get; init; }
 
-    /// <summary>HTTP-like status of the item: 202 accepted, 400 invalid, 413 too large for one report.</summary>
+    /// <summary>
+    /// HTTP-like status of the item: 202 accepted, 400 invalid, 413 too large for one report, 503 not stored (storage
+    /// failed part-way: send the item again, alone or in a batch, after <see cref="RetryAfter"/> seconds).
+    /// </summary>
     public required int Status { get; init; }
+
+    /// <summary>For a 503 item: seconds to wait before sending it again.</summary>
+    public int? RetryAfter { get; init; }
 
     public PlatformReceipt? Receipt { get; init; }
 

@@ -31,6 +31,23 @@ public interface ICaseStore
     /// </summary>
     Task<ProcessOutcome> WriteAsync(ReportEnvelope envelope, string envelopeJson, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="WriteAsync"/> for several envelopes (a batch message), each with the same effect as alone; the outcomes
+    /// in order. All or nothing when it throws is not promised: every write is idempotent, so the caller retries or
+    /// splits. A store may do it in one round trip (<see cref="Database.PostgresCaseStore"/> does).
+    /// </summary>
+    async Task<IReadOnlyList<ProcessOutcome>> WriteManyAsync(IReadOnlyList<(ReportEnvelope Envelope, string Json)> envelopes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(envelopes);
+        var outcomes = new ProcessOutcome[envelopes.Count];
+        for (var i = 0; i < envelopes.Count; i++)
+        {
+            outcomes[i] = await WriteAsync(envelopes[i].Envelope, envelopes[i].Json, ct);
+        }
+
+        return outcomes;
+    }
+
     /// <summary>The case a provider message became, by the key the intake deduplicates on.</summary>
     Task<CaseRecord?> FindAsync(string channelInstance, string providerMessageId, CancellationToken ct);
 

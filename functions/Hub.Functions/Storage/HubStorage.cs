@@ -28,10 +28,12 @@ public sealed class HubStorage
 
     /// <param name="options">Where storage is.</param>
     /// <param name="resources">The queues, tables and containers the areas registered (<see cref="StorageRegistration.AddStorageResource"/>).</param>
-    public HubStorage(IOptions<HubOptions> options, IEnumerable<StorageResource> resources)
+    /// <param name="policies">Per-call pipeline policies for every client: the app registers none; fault-injection tests do.</param>
+    public HubStorage(IOptions<HubOptions> options, IEnumerable<StorageResource> resources, IEnumerable<StoragePipelinePolicy>? policies = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
+        _policies = [.. policies ?? []];
         var cs = o.Storage.ConnectionString;
 
         var queueOptions = Configure(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 }, o.Storage);
@@ -161,9 +163,16 @@ public sealed class HubStorage
             ? new Azure.Identity.ManagedIdentityCredential(Azure.Identity.ManagedIdentityId.FromUserAssignedClientId(clientId))
             : new Azure.Identity.DefaultAzureCredential();
 
-    private static T Configure<T>(T options, StorageOptions storage)
+    private readonly StoragePipelinePolicy[] _policies;
+
+    private T Configure<T>(T options, StorageOptions storage)
         where T : ClientOptions
     {
+        foreach (var p in _policies)
+        {
+            options.AddPolicy(p.Policy, HttpPipelinePosition.PerCall);
+        }
+
         options.Retry.MaxRetries = storage.MaxRetries;
         options.Retry.Mode = RetryMode.Exponential;
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);
@@ -172,3 +181,6 @@ public sealed class HubStorage
         return options;
     }
 }
+
+/// <summary>A policy added to every storage client's pipeline, before its retries (<see cref="HubStorage"/>'s constructor).</summary>
+public sealed record StoragePipelinePolicy(Azure.Core.Pipeline.HttpPipelinePolicy Policy);

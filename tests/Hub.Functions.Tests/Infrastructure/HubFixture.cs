@@ -265,6 +265,32 @@ public sealed class FaultInjectingCaseStore(ICaseStore inner) : ICaseStore
         return inner.WriteAsync(envelope, envelopeJson, ct);
     }
 
+    /// <summary>A batch write fails as a whole when any of its envelopes is set to fail (as one bad row fails a PostgreSQL batch); otherwise the real store's batch write.</summary>
+    public Task<IReadOnlyList<ProcessOutcome>> WriteManyAsync(IReadOnlyList<(Hub.Core.Envelope.ReportEnvelope Envelope, string Json)> envelopes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(envelopes);
+        BatchWrites.Add(envelopes.Count);
+        var kind = 0;
+        foreach (var (envelope, _) in envelopes)
+        {
+            Attempts.AddOrUpdate(envelope.Source.ProviderMessageId, 1, (_, n) => n + 1);
+            if (_failing.TryGetValue(envelope.Source.ProviderMessageId, out var k))
+            {
+                kind = Math.Max(kind, k);
+            }
+        }
+
+        return kind switch
+        {
+            2 => throw new Npgsql.NpgsqlException("injected case-store outage", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)),
+            1 => throw new InvalidOperationException("injected case-store failure"),
+            _ => inner.WriteManyAsync(envelopes, ct),
+        };
+    }
+
+    /// <summary>The size of every batch write, in order: proves the batch path ran.</summary>
+    public System.Collections.Concurrent.ConcurrentBag<int> BatchWrites { get; } = [];
+
     public Task<CaseRecord?> FindAsync(string channelInstance, string providerMessageId, CancellationToken ct) => inner.FindAsync(channelInstance, providerMessageId, ct);
 
     public Task<CaseRecord?> FindByReferenceCodeAsync(string referenceCode, CancellationToken ct) => inner.FindByReferenceCodeAsync(referenceCode, ct);

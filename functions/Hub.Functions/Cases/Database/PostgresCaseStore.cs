@@ -104,31 +104,9 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
         span?.SetTag("hub.report_channel", envelope.Channel);
         var source = await database.GetAsync(ct);
         var now = time.GetUtcNow();
-        var known = await KnownMaterialAsync(source, envelope, now, ct);
-        var asCase = known.Count == 0 ? envelope : envelope with
-        {
-            // Known abuse material: at least high, whatever the words said (docs/hash-bank.md#matching).
-            Signals = envelope.Signals with
-            {
-                Urgency = CaseClock.Rank(envelope.Signals.Urgency) > CaseClock.Rank(Urgencies.High) ? Urgencies.High : envelope.Signals.Urgency,
-                Reasons = [.. envelope.Signals.Reasons, "known-material"],
-            },
-        };
         await using (var insert = source.CreateCommand(InsertSql))
         {
-            Bind(insert, asCase, envelopeJson, now);
-            insert.Parameters.Add(Sql.Text("follow", envelope.Source.FollowUpOf));
-            insert.Parameters.Add(Sql.Text("channel", envelope.Channel));
-            insert.Parameters.Add(Sql.Text("central", CentralTeam));
-            insert.Parameters.Add(Sql.Ts("received", envelope.ReceivedAt));
-            insert.Parameters.Add(Sql.Text("id", envelope.Id));
-            var routing = Route(asCase, known.Count > 0);
-            insert.Parameters.Add(Sql.Text("team", routing.Team));
-            insert.Parameters.Add(Sql.Text("rule", routing.Rule));
-            insert.Parameters.Add(new NpgsqlParameter<string[]>("proposed", routing.ProposedReferrals.ToArray()));
-            insert.Parameters.Add(Sql.Text("routing", Describe(routing) + (known.Count == 0 ? string.Empty
-                : "; known material: " + string.Join(", ", known.Select(m => $"{m.Bank} ({m.Classification}, {m.Type}{(m.Type == "pdq" ? " distance " + m.Distance.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)})").Distinct(StringComparer.Ordinal))
-                  + ProposedTakedown(envelope))));
+            await BindInsertAsync(source, insert.Parameters, envelope, envelopeJson, now, ct);
             await using var r = await insert.ExecuteReaderAsync(ct);
             await r.ReadAsync(ct);
             var inserted = r.GetInt64(0);
@@ -139,13 +117,99 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
             }
         }
 
+        return await ReviseAsync(source, envelope, envelopeJson, now, ct);
+    }
+
+    /// <summary>
+    /// A batch message's envelopes: their hash-bank lookups (in memory; a round trip only to record a match), then every
+    /// insert in one <see cref="NpgsqlBatch"/> — one round trip and one implicit transaction, in key order so that two
+    /// batches sharing reports cannot deadlock — and a revise for each higher revision that found its report.
+    /// </summary>
+    public async Task<IReadOnlyList<ProcessOutcome>> WriteManyAsync(IReadOnlyList<(ReportEnvelope Envelope, string Json)> envelopes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(envelopes);
+        var outcomes = new ProcessOutcome[envelopes.Count];
+        if (envelopes.Count == 0)
+        {
+            return outcomes;
+        }
+
+        using var span = Telemetry.HubTelemetry.Source.StartActivity("case write batch");
+        span?.SetTag("hub.items", envelopes.Count);
+        var source = await database.GetAsync(ct);
+        var now = time.GetUtcNow();
+        var order = Enumerable.Range(0, envelopes.Count)
+            .OrderBy(i => envelopes[i].Envelope.ChannelInstance, StringComparer.Ordinal)
+            .ThenBy(i => envelopes[i].Envelope.Source.ProviderMessageId, StringComparer.Ordinal)
+            .ToArray();
+        await using (var batch = source.CreateBatch())
+        {
+            foreach (var i in order)
+            {
+                var command = new NpgsqlBatchCommand(InsertSql);
+                await BindInsertAsync(source, command.Parameters, envelopes[i].Envelope, envelopes[i].Json, now, ct);
+                batch.BatchCommands.Add(command);
+            }
+
+            await using var r = await batch.ExecuteReaderAsync(ct);
+            foreach (var i in order)
+            {
+                await r.ReadAsync(ct);
+                var inserted = r.GetInt64(0);
+                var created = r.GetInt64(1);
+                outcomes[i] = inserted > 0 ? (created > 0 ? ProcessOutcome.Created : ProcessOutcome.Attached) : ProcessOutcome.Duplicate;
+                await r.NextResultAsync(ct);
+            }
+        }
+
+        foreach (var i in order)
+        {
+            if (outcomes[i] == ProcessOutcome.Duplicate && (envelopes[i].Envelope.Revision ?? 1) > 1)
+            {
+                outcomes[i] = await ReviseAsync(source, envelopes[i].Envelope, envelopes[i].Json, now, ct);
+            }
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>The insert's parameters: the case as routed, after its evidence is looked up in the hash banks.</summary>
+    private async Task BindInsertAsync(NpgsqlDataSource source, NpgsqlParameterCollection parameters, ReportEnvelope envelope, string envelopeJson, DateTimeOffset now, CancellationToken ct)
+    {
+        var known = await KnownMaterialAsync(source, envelope, now, ct);
+        var asCase = known.Count == 0 ? envelope : envelope with
+        {
+            // Known abuse material: at least high, whatever the words said (docs/hash-bank.md#matching).
+            Signals = envelope.Signals with
+            {
+                Urgency = CaseClock.Rank(envelope.Signals.Urgency) > CaseClock.Rank(Urgencies.High) ? Urgencies.High : envelope.Signals.Urgency,
+                Reasons = [.. envelope.Signals.Reasons, "known-material"],
+            },
+        };
+        Bind(parameters, asCase, envelopeJson, now);
+        parameters.Add(Sql.Text("follow", envelope.Source.FollowUpOf));
+        parameters.Add(Sql.Text("channel", envelope.Channel));
+        parameters.Add(Sql.Text("central", CentralTeam));
+        parameters.Add(Sql.Ts("received", envelope.ReceivedAt));
+        parameters.Add(Sql.Text("id", envelope.Id));
+        var routing = Route(asCase, known.Count > 0);
+        parameters.Add(Sql.Text("team", routing.Team));
+        parameters.Add(Sql.Text("rule", routing.Rule));
+        parameters.Add(new NpgsqlParameter<string[]>("proposed", routing.ProposedReferrals.ToArray()));
+        parameters.Add(Sql.Text("routing", Describe(routing) + (known.Count == 0 ? string.Empty
+            : "; known material: " + string.Join(", ", known.Select(m => $"{m.Bank} ({m.Classification}, {m.Type}{(m.Type == "pdq" ? " distance " + m.Distance.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)})").Distinct(StringComparer.Ordinal))
+              + ProposedTakedown(envelope))));
+    }
+
+    private async Task<ProcessOutcome> ReviseAsync(NpgsqlDataSource source, ReportEnvelope envelope, string envelopeJson, DateTimeOffset now, CancellationToken ct)
+    {
         if ((envelope.Revision ?? 1) <= 1)
         {
             return ProcessOutcome.Duplicate;
         }
 
         await using var revise = source.CreateCommand(ReviseSql);
-        Bind(revise, envelope, envelopeJson, now);
+        Bind(revise.Parameters, envelope, envelopeJson, now);
         var updated = (long)(await revise.ExecuteScalarAsync(ct))!;
         return updated > 0 ? ProcessOutcome.Updated : ProcessOutcome.Duplicate;
     }
@@ -310,25 +374,25 @@ public sealed class PostgresCaseStore(CaseDatabase database, IOptions<HubOptions
             ? "routing: no rule matched, the central team"
             : "routing: rule " + d.Rule + (d.ProposedReferrals.Count == 0 ? "" : "; proposed referrals " + string.Join(", ", d.ProposedReferrals));
 
-    private void Bind(NpgsqlCommand cmd, ReportEnvelope e, string envelopeJson, DateTimeOffset now)
+    private void Bind(NpgsqlParameterCollection parameters, ReportEnvelope e, string envelopeJson, DateTimeOffset now)
     {
         var urgency = e.Signals.Urgency;
         var missed = e.Signals.Reasons.Contains("call:missed", StringComparer.Ordinal);
-        cmd.Parameters.Add(Sql.Text("instance", e.ChannelInstance));
-        cmd.Parameters.Add(Sql.Text("mid", e.Source.ProviderMessageId));
-        cmd.Parameters.Add(Sql.Text("code", e.ReferenceCode));
-        cmd.Parameters.Add(new NpgsqlParameter<int>("rev", e.Revision ?? 1));
-        cmd.Parameters.Add(Sql.Text("envelope", envelopeJson));
-        cmd.Parameters.Add(Sql.Text("urgency", urgency));
-        cmd.Parameters.Add(new NpgsqlParameter<string[]>("categories", e.Incident.Categories.ToArray()));
-        cmd.Parameters.Add(Sql.Text("province", e.Location?.ProvinceCode));
-        cmd.Parameters.Add(Sql.Text("pseudonym", e.Reporter.Pseudonym));
-        cmd.Parameters.Add(new NpgsqlParameter<short>("rank", CaseClock.Rank(urgency)));
-        cmd.Parameters.Add(Sql.Ts("first_due", CaseClock.FirstResponseDue(e.ReceivedAt, urgency, O.Clock)));
-        cmd.Parameters.Add(new NpgsqlParameter("intervention_due", NpgsqlDbType.TimestampTz) { Value = (object?)CaseClock.InterventionDue(e.ReceivedAt, urgency, O.Clock)?.ToUniversalTime() ?? DBNull.Value });
-        cmd.Parameters.Add(Sql.Ts("now", now));
-        cmd.Parameters.Add(new NpgsqlParameter<bool>("missed", missed));
-        cmd.Parameters.Add(Sql.Text("contact", e.Reporter.ContactRef));
-        cmd.Parameters.Add(Sql.Ts("callback_due", now + O.CallbackDue));
+        parameters.Add(Sql.Text("instance", e.ChannelInstance));
+        parameters.Add(Sql.Text("mid", e.Source.ProviderMessageId));
+        parameters.Add(Sql.Text("code", e.ReferenceCode));
+        parameters.Add(new NpgsqlParameter<int>("rev", e.Revision ?? 1));
+        parameters.Add(Sql.Text("envelope", envelopeJson));
+        parameters.Add(Sql.Text("urgency", urgency));
+        parameters.Add(new NpgsqlParameter<string[]>("categories", e.Incident.Categories.ToArray()));
+        parameters.Add(Sql.Text("province", e.Location?.ProvinceCode));
+        parameters.Add(Sql.Text("pseudonym", e.Reporter.Pseudonym));
+        parameters.Add(new NpgsqlParameter<short>("rank", CaseClock.Rank(urgency)));
+        parameters.Add(Sql.Ts("first_due", CaseClock.FirstResponseDue(e.ReceivedAt, urgency, O.Clock)));
+        parameters.Add(new NpgsqlParameter("intervention_due", NpgsqlDbType.TimestampTz) { Value = (object?)CaseClock.InterventionDue(e.ReceivedAt, urgency, O.Clock)?.ToUniversalTime() ?? DBNull.Value });
+        parameters.Add(Sql.Ts("now", now));
+        parameters.Add(new NpgsqlParameter<bool>("missed", missed));
+        parameters.Add(Sql.Text("contact", e.Reporter.ContactRef));
+        parameters.Add(Sql.Ts("callback_due", now + O.CallbackDue));
     }
 }

@@ -191,10 +191,25 @@ public static class PlatformApi
 
             // The items' exact bytes (GetRawText would transcode, and throw on invalid UTF-8: found by the fuzz suite).
             var raws = items.EnumerateArray().Select(e => System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(e).ToArray()).ToArray();
-            var result = await r.Http.RequestServices.GetRequiredService<PlatformReports>().AcceptBatchAsync(r.Platform, raws, ct);
+            var result = await r.Http.RequestServices.GetRequiredService<PlatformReports>().AcceptBatchAsync(r.Platform, r.Body, raws, ct);
+            if (result.Items.FirstOrDefault(i => i.RetryAfter is not null) is { RetryAfter: { } retryAfter })
+            {
+                // Some items were not stored: the answer says which (each 503 with retryAfter), and so does the header.
+                r.Http.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             if (result.Accepted > 0)
             {
                 return Results.Json(result, PlatformJsonContext.Default.PlatformBatchResult, statusCode: StatusCodes.Status202Accepted);
+            }
+
+            if (result.Items.Any(i => i.Status == StatusCodes.Status503ServiceUnavailable))
+            {
+                return Results.Problem(
+                    title: "Service unavailable",
+                    detail: "Storage failed part-way and no report in the batch was stored; the items not stored are answered 503 under items: send them again after Retry-After.",
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    extensions: new Dictionary<string, object?> { ["items"] = result.Items });
             }
 
             var all = result.Items.Where(i => i.Errors is not null).SelectMany(i => i.Errors!).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);

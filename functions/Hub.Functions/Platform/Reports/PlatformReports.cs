@@ -36,7 +36,6 @@ public sealed class PlatformReports(
     public const string TableName = "platformreports";
 
     public const string SpoolKind = "platform";
-    private const int BatchParallelism = 8;
 
     /// <summary>
     /// Bytes to a typed report: UTF-8 check, one parse into a pooled document, the published schema's validation
@@ -150,45 +149,54 @@ public sealed class PlatformReports(
 
     private async Task<PlatformReceipt> AcceptCoreAsync(string platformId, PlatformReport report, ReadOnlyMemory<byte> raw, SpooledPlatformReport ids, CancellationToken ct)
     {
-        var result = await intake.AcceptAsync(ToSubmission(platformId, report, raw) with { ReportId = ids.ReportId, ReceivedAt = ids.ReceivedAt }, ct);
+        // The status row is written with the dedup row (after the envelope is queued): three sequential round trips in
+        // all (dedup read with the raw upload; the queue message; dedup and status rows), the fewest write-before-ack allows.
+        var result = await intake.AcceptAsync(
+            ToSubmission(platformId, report, raw) with { ReportId = ids.ReportId, ReceivedAt = ids.ReceivedAt },
+            ct,
+            async (r, token) =>
+            {
+                try
+                {
+                    await storage.Table(TableName).AddEntityAsync(StatusRow(platformId, report.PlatformReportId, r, ids.ReceivedAt), token);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 409)
+                {
+                    // Written by the first delivery; a retry after a lost answer lands here.
+                }
+            });
 
-        var row = new TableEntity(platformId, result.ReportId)
-        {
-            ["PlatformReportId"] = report.PlatformReportId,
-            ["ReferenceCode"] = result.ReferenceCode,
-            ["ReceivedAt"] = ids.ReceivedAt,
-        };
-        try
-        {
-            await storage.WithResourcesAsync(() => storage.Table(TableName).AddEntityAsync(row, ct), ct);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            // Written by the first delivery; a retry after a lost answer lands here.
-        }
-        catch (Exception ex) when (HubStorage.IsUnavailable(ex) && !ct.IsCancellationRequested)
-        {
-            // The envelope is queued; the platform retries, gets the same id, and this row is written then.
-            throw new StorageUnavailableException("Storage is unreachable; the report's status row was not written.", ex);
-        }
-
-        return new PlatformReceipt
-        {
-            PlatformReportId = report.PlatformReportId,
-            HubReportId = result.ReportId,
-            ReferenceCode = result.ReferenceCode,
-            Status = result.Duplicate ? "duplicate" : "accepted",
-            StatusUrl = StatusUrl(result.ReportId),
-        };
+        return Receipt(report.PlatformReportId, result);
     }
 
-    /// <summary>
-    /// Each item stands alone: invalid ones are listed with their errors, valid ones are accepted. Items
-    /// repeating an earlier item's id get that item's receipt. A storage outage fails the whole batch (503):
-    /// the platform sends it again and idempotency returns the same ids for what was already accepted.
-    /// </summary>
-    public async Task<PlatformBatchResult> AcceptBatchAsync(RegisteredPlatform platform, IReadOnlyList<byte[]> items, CancellationToken ct)
+    private static TableEntity StatusRow(string platformId, string platformReportId, IntakeResult r, DateTimeOffset receivedAt) => new(platformId, r.ReportId)
     {
+        ["PlatformReportId"] = platformReportId,
+        ["ReferenceCode"] = r.ReferenceCode,
+        ["ReceivedAt"] = r.ReceivedAt ?? receivedAt,
+    };
+
+    private PlatformReceipt Receipt(string platformReportId, IntakeResult result) => new()
+    {
+        PlatformReportId = platformReportId,
+        HubReportId = result.ReportId,
+        ReferenceCode = result.ReferenceCode,
+        Status = result.Duplicate ? "duplicate" : "accepted",
+        StatusUrl = StatusUrl(result.ReportId),
+    };
+
+    /// <summary>
+    /// Each item stands alone: invalid ones are listed with their errors (400), valid ones go through the intake's batch
+    /// path together (<see cref="IntakeService.AcceptBatchAsync"/>: one raw blob, packed queue messages, one transaction
+    /// of dedup rows and one of status rows). Items repeating an earlier item's id get that item's answer. When storage
+    /// fails part-way, the items not stored are answered 503 with <c>retryAfter</c>; when it fails before anything is
+    /// stored, the whole batch is (with the spool on, standalone, those items are spooled and accepted instead).
+    /// </summary>
+    /// <param name="body">The request body exactly as received (stored once for all items).</param>
+    /// <param name="items">Each item of its <c>reports</c> array: its exact bytes.</param>
+    public async Task<PlatformBatchResult> AcceptBatchAsync(RegisteredPlatform platform, ReadOnlyMemory<byte> body, IReadOnlyList<byte[]> items, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(items);
         var results = new PlatformBatchItem[items.Count];
         var parsed = new PlatformReport?[items.Count];
@@ -206,18 +214,33 @@ public sealed class PlatformReports(
             firstById.TryAdd(p.Report!.PlatformReportId, i);
         }
 
-        await Parallel.ForEachAsync(firstById.Values, new ParallelOptions { MaxDegreeOfParallelism = BatchParallelism, CancellationToken = ct }, async (i, token) =>
+        var positions = firstById.Values.Order().ToArray();
+        var receivedAt = time.GetUtcNow();
+        var ids = positions.Select(_ => ReportId.New(time)).ToArray();
+        var submissions = positions.Select((i, k) => ToSubmission(platform.Id, parsed[i]!, items[i]) with { ReportId = ids[k], ReceivedAt = receivedAt }).ToArray();
+        IntakeItemOutcome[] outcomes;
+        try
         {
-            try
+            outcomes = await intake.AcceptBatchAsync(submissions, positions, body, (accepted, token) => WriteStatusRowsAsync(platform.Id, accepted, submissions, token), ct);
+        }
+        catch (StorageUnavailableException ex) when (spool.Enabled)
+        {
+            outcomes = [.. positions.Select(_ => new IntakeItemOutcome(null, ex))];
+        }
+
+        var retryAfter = hub.Value.Intake.RetryAfterSeconds;
+        for (var k = 0; k < positions.Length; k++)
+        {
+            var i = positions[k];
+            var id = parsed[i]!.PlatformReportId;
+            results[i] = outcomes[k] switch
             {
-                var receipt = await AcceptAsync(platform, parsed[i]!, items[i], token);
-                results[i] = new PlatformBatchItem { Index = i, PlatformReportId = receipt.PlatformReportId, Status = StatusCodes.Status202Accepted, Receipt = receipt };
-            }
-            catch (EnvelopeTooLargeException ex)
-            {
-                results[i] = new PlatformBatchItem { Index = i, PlatformReportId = parsed[i]!.PlatformReportId, Status = StatusCodes.Status413PayloadTooLarge, Errors = new Dictionary<string, string[]> { [$"$.reports[{i}]"] = [ex.Message] } };
-            }
-        });
+                { Result: { } r } => new PlatformBatchItem { Index = i, PlatformReportId = id, Status = StatusCodes.Status202Accepted, Receipt = Receipt(id, r) },
+                { Failure: EnvelopeTooLargeException tooLarge } => new PlatformBatchItem { Index = i, PlatformReportId = id, Status = StatusCodes.Status413PayloadTooLarge, Errors = new Dictionary<string, string[]> { [$"$.reports[{i}]"] = [tooLarge.Message] } },
+                { Failure: StorageUnavailableException down } when spool.Enabled => new PlatformBatchItem { Index = i, PlatformReportId = id, Status = StatusCodes.Status202Accepted, Receipt = await SpoolAsync(platform.Id, id, items[i], submissions[k], down, ct) },
+                _ => new PlatformBatchItem { Index = i, PlatformReportId = id, Status = StatusCodes.Status503ServiceUnavailable, RetryAfter = retryAfter, Errors = new Dictionary<string, string[]> { [$"$.reports[{i}]"] = [$"was not stored (storage failed part-way through the batch): send it again after {retryAfter} s"] } },
+            };
+        }
 
         for (var i = 0; i < items.Count; i++)
         {
@@ -230,8 +253,36 @@ public sealed class PlatformReports(
             }
         }
 
-        var accepted = results.Count(r => r.Status == StatusCodes.Status202Accepted);
-        return new PlatformBatchResult { Accepted = accepted, Rejected = results.Length - accepted, Items = results };
+        var acceptedCount = results.Count(r => r.Status == StatusCodes.Status202Accepted);
+        return new PlatformBatchResult { Accepted = acceptedCount, Rejected = results.Length - acceptedCount, Items = results };
+    }
+
+    /// <summary>Status rows of a batch's queued items: upserts (a duplicate's row keeps its first delivery's values) in one transaction per 100.</summary>
+    private async Task WriteStatusRowsAsync(string platformId, IReadOnlyList<(int Item, IntakeResult Result)> queued, IntakeSubmission[] submissions, CancellationToken ct)
+    {
+        var table = storage.Table(TableName);
+        foreach (var chunk in queued.Chunk(100))
+        {
+            await table.SubmitTransactionAsync(
+                chunk.Select(q => new TableTransactionAction(
+                    TableTransactionActionType.UpsertMerge,
+                    StatusRow(platformId, submissions[q.Item].ProviderMessageId, q.Result, submissions[q.Item].ReceivedAt!.Value))),
+                ct);
+        }
+    }
+
+    private async Task<PlatformReceipt> SpoolAsync(string platformId, string platformReportId, byte[] raw, IntakeSubmission s, StorageUnavailableException ex, CancellationToken ct)
+    {
+        var spooled = new SpooledPlatformReport { PlatformId = platformId, ReportId = s.ReportId!, ReceivedAt = s.ReceivedAt!.Value, Raw = raw };
+        await spool.AppendInsteadAsync(SpoolKind, JsonSerializer.SerializeToUtf8Bytes(spooled, PlatformSpoolJsonContext.Default.SpooledPlatformReport), ex, ct);
+        return new PlatformReceipt
+        {
+            PlatformReportId = platformReportId,
+            HubReportId = spooled.ReportId,
+            ReferenceCode = intake.ReferenceCodeFor(platformId, platformReportId),
+            Status = "accepted",
+            StatusUrl = StatusUrl(spooled.ReportId),
+        };
     }
 
     public async Task<PlatformReportStatus?> StatusAsync(string platformId, string hubReportId, CancellationToken ct)
