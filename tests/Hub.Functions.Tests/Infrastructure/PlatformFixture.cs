@@ -17,6 +17,12 @@ public class PlatformFixture : HubFixture
 {
     public PlatformSimulator Platform { get; private set; } = null!;
 
+    /// <summary>Refuses (503) sends to the reports queue of a message containing an armed marker; idle unless armed.</summary>
+    public QueueSendFaults QueueFaults { get; } = new("reports");
+
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.AddSingleton(new Hub.Functions.Storage.StoragePipelinePolicy(QueueFaults));
+
     protected override IDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
     {
         ["Hub:Processor:MaxDequeueCount"] = "3",
