@@ -130,19 +130,9 @@ public static class LoadRun
 
         if (platform)
         {
-            var batchConcurrency = Arg(args, "--batch-concurrency", 2);
-            Console.WriteLine($"platform API run: single reports with {concurrency} workers, batches of {Hub.Core.Platform.PlatformBatch.MaxItems} with {batchConcurrency} workers, {seconds} s per phase, case processor {(processor ? "on" : "off")}, {Environment.ProcessorCount} cores");
-            await Phase("warm-up", 3, concurrency, _ => PostPlatformReport(http));
-            await Phase("warm-up", 3, batchConcurrency, _ => PostPlatformBatch(http), Hub.Core.Platform.PlatformBatch.MaxItems);
-            var single = await Phase("platform: one report -> 202", seconds, concurrency, _ => PostPlatformReport(http));
-            var batch = await Phase("platform: batch of 100 -> 202", seconds, batchConcurrency, _ => PostPlatformBatch(http), Hub.Core.Platform.PlatformBatch.MaxItems);
-            Console.WriteLine();
-            Console.WriteLine("| path | accepted reports/s | requests/s | p50 ms | p95 ms | p99 ms | errors |");
-            Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
-            Console.WriteLine(single.PlatformRow);
-            Console.WriteLine(batch.PlatformRow);
+            var code = await PlatformPhasesAsync(http, args, seconds, concurrency, processor, casesAdmin);
             await app.StopAsync();
-            return single.Errors + batch.Errors == 0 ? 0 : 1;
+            return code;
         }
 
         if (chat)
@@ -443,6 +433,163 @@ public static class LoadRun
         using var request = PlatformRequest("/api/platform/v1/reports", PlatformReportJson());
         using var response = await http.SendAsync(request);
         return response.StatusCode == System.Net.HttpStatusCode.Accepted;
+    }
+
+    /// <summary>
+    /// The platform API: single reports (closed loop, then fixed rates), batches of 100 beside a bare-SDK floor doing
+    /// the same storage operations a batch needs (one blob, the packed messages, two transactions of 100 rows), cases
+    /// per second when the processor is on, and optionally (<c>--backlog N</c>) N reports sent in batches as fast as
+    /// they are accepted with the time until the last one is a case.
+    /// </summary>
+    private static async Task<int> PlatformPhasesAsync(HttpClient http, string[] args, int seconds, int concurrency, bool processor, string casesAdmin)
+    {
+        var batchConcurrency = Arg(args, "--batch-concurrency", 2);
+        var backlog = Arg(args, "--backlog", 0);
+        var rates = (args.SkipWhile(a => a != "--rates").Skip(1).FirstOrDefault() ?? "50,100")
+            .Split(',').Select(r => double.Parse(r, CultureInfo.InvariantCulture)).ToArray();
+        const int items = Hub.Core.Platform.PlatformBatch.MaxItems;
+        Console.WriteLine($"platform API run: single reports with {concurrency} workers and at {string.Join(", ", rates)}/s, batches of {items} with {batchConcurrency} workers, {seconds} s per phase, case processor {(processor ? "on" : "off")}, {Environment.ProcessorCount} cores");
+        var floor = await BatchFloor.CreateAsync(ConnectionString!);
+        await Phase("warm-up", 3, concurrency, _ => PostPlatformReport(http));
+        await Phase("warm-up", 3, batchConcurrency, _ => PostPlatformBatch(http), items);
+        await Phase("warm-up", 3, batchConcurrency, _ => floor.RunAsync(), items);
+        await DrainAsync(casesAdmin, processor);
+
+        var single = await Phase("platform: one report -> 202", seconds, concurrency, _ => PostPlatformReport(http));
+        var fixedRates = new List<Result>();
+        foreach (var rate in rates)
+        {
+            fixedRates.Add((await FixedRate($"platform: one report at {rate:F0}/s", seconds, rate, _ => PostPlatformReport(http))) with { Name = $"platform: one report at {rate:F0}/s (open loop)" });
+        }
+
+        await DrainAsync(casesAdmin, processor);
+        var floorRun = await Phase("storage floor: a batch's operations (bare SDK)", seconds, batchConcurrency, _ => floor.RunAsync(), items);
+        var casesBefore = await CountCasesAsync(casesAdmin);
+        var clock = Stopwatch.StartNew();
+        var batch = await Phase("platform: batch of 100 -> 202", seconds, batchConcurrency, _ => PostPlatformBatch(http), items);
+        var accepted = batch.Count * items;
+        double? casesPerSecond = null;
+        if (processor)
+        {
+            await WaitForCasesAsync(casesAdmin, casesBefore + accepted);
+            casesPerSecond = accepted / clock.Elapsed.TotalSeconds;
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| path | accepted reports/s | requests/s | p50 ms | p95 ms | p99 ms | errors |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(single.PlatformRow);
+        fixedRates.ForEach(r => Console.WriteLine(r.PlatformRow));
+        Console.WriteLine(floorRun.PlatformRow);
+        Console.WriteLine(batch.PlatformRow);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio batch/floor: throughput {batch.PerSecond / floorRun.PerSecond:F2}, p99 {batch.P99 / floorRun.P99:F2}x"));
+        if (casesPerSecond is { } cps)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cases: {accepted} batch reports were cases {clock.Elapsed.TotalSeconds:F1} s after the first was sent: {cps:F0} cases/s (the processor ran during the phase and drained after it)"));
+        }
+
+        var errors = single.Errors + batch.Errors + floorRun.Errors + fixedRates.Sum(r => r.Errors);
+        if (backlog > 0 && processor)
+        {
+            await DrainAsync(casesAdmin, processor);
+            var start = await CountCasesAsync(casesAdmin);
+            var total = Stopwatch.StartNew();
+            var batches = (backlog + items - 1) / items;
+            var sent = 0;
+            var failures = 0;
+            await Parallel.ForAsync(0, batches, new ParallelOptions { MaxDegreeOfParallelism = batchConcurrency }, async (_, _) =>
+            {
+                if (await SucceedsAsync(_ => PostPlatformBatch(http), 0))
+                {
+                    Interlocked.Add(ref sent, items);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            });
+            var acceptedIn = total.Elapsed;
+            await WaitForCasesAsync(casesAdmin, start + sent);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"backlog: {sent} reports in {batches} batches accepted in {acceptedIn.TotalSeconds:F1} s ({sent / acceptedIn.TotalSeconds:F0}/s); the last was a case after {total.Elapsed.TotalSeconds:F1} s ({sent / total.Elapsed.TotalSeconds:F0} cases/s end to end); {failures} failed batches"));
+            errors += failures;
+        }
+
+        return errors == 0 ? 0 : 1;
+    }
+
+    private static async Task<long> CountCasesAsync(string casesAdmin)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(casesAdmin);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("select count(*) from cases", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Until the case table holds <paramref name="count"/> cases (at most 30 minutes).</summary>
+    private static async Task WaitForCasesAsync(string casesAdmin, long count)
+    {
+        var limit = Stopwatch.StartNew();
+        while (await CountCasesAsync(casesAdmin) < count)
+        {
+            if (limit.Elapsed > TimeSpan.FromMinutes(30))
+            {
+                throw new TimeoutException($"fewer than {count} cases after 30 minutes");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>With the processor on, until the case count stops growing (the previous phase's reports are cases), so phases do not overlap.</summary>
+    private static async Task DrainAsync(string casesAdmin, bool processor)
+    {
+        if (!processor)
+        {
+            return;
+        }
+
+        var last = -1L;
+        long now;
+        while ((now = await CountCasesAsync(casesAdmin)) != last)
+        {
+            last = now;
+            await Task.Delay(1000);
+        }
+    }
+
+    /// <summary>A batch of 100's storage operations without the hub: the request blob, the envelopes in 40 KiB messages sent together, the dedup rows and the status rows in a transaction each.</summary>
+    private sealed class BatchFloor(Azure.Data.Tables.TableClient table, Azure.Storage.Blobs.BlobContainerClient blobs, QueueClient queue)
+    {
+        private static readonly BinaryData Request = new(new byte[Hub.Core.Platform.PlatformBatch.MaxItems * 2400]);
+        private static readonly BinaryData Message = new(new byte[40 * 1024]);
+
+        public static async Task<BatchFloor> CreateAsync(string cs)
+        {
+            var table = new Azure.Data.Tables.TableClient(cs, "floorbatch");
+            await table.CreateIfNotExistsAsync();
+            var blobs = new Azure.Storage.Blobs.BlobContainerClient(cs, "floorbatchraw");
+            await blobs.CreateIfNotExistsAsync();
+            var queue = new QueueClient(cs, "floorbatch", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+            await queue.CreateIfNotExistsAsync();
+            return new BatchFloor(table, blobs, queue);
+        }
+
+        public async Task<bool> RunAsync()
+        {
+            var id = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
+            await blobs.GetBlobClient($"floor/{id}.bin").UploadAsync(Request);
+            // 100 envelopes of ~2.6 KB: 7 messages of 40 KiB.
+            await Task.WhenAll(Enumerable.Range(0, 7).Select(_ => queue.SendMessageAsync(Message)));
+            foreach (var partition in new[] { "dedup-" + id, "status-" + id })
+            {
+                var actions = Enumerable.Range(0, Hub.Core.Platform.PlatformBatch.MaxItems).Select(i =>
+                    new Azure.Data.Tables.TableTransactionAction(Azure.Data.Tables.TableTransactionActionType.Add, new Azure.Data.Tables.TableEntity(partition, i.ToString(CultureInfo.InvariantCulture)) { ["ReportId"] = id, ["ReferenceCode"] = "ABCD-EFGH", ["Urgency"] = "high" }));
+                await table.SubmitTransactionAsync(actions);
+            }
+
+            return true;
+        }
     }
 
     private static async Task<bool> PostPlatformBatch(HttpClient http)
